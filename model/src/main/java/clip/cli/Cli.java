@@ -1,0 +1,57 @@
+package clip.cli;
+
+import clip.io.BadInputException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Dispatches {@code bin/clip <command> [options]} to a {@link Command}. User errors print as
+ * {@code error: <one line>} with exit code 2; {@code --help} works at both levels.
+ */
+public final class Cli {
+    private final Map<String, Command> commands = new LinkedHashMap<>();
+    private final Map<String, java.util.Set<String>> flags = new LinkedHashMap<>();
+
+    public Cli register(Command c, String... flagNames) {
+        commands.put(c.name(), c);
+        flags.put(c.name(), java.util.Set.of(flagNames));
+        return this;
+    }
+
+    public int run(String[] argv, PrintStream out, PrintStream err) {
+        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
+            out.print(help());
+            return argv.length == 0 ? 2 : 0;
+        }
+        Command c = commands.get(argv[0]);
+        if (c == null) {
+            err.println("error: unknown command '" + argv[0] + "' (bin/clip --help lists them)");
+            return 2;
+        }
+        List<String> rest = Arrays.asList(argv).subList(1, argv.length);
+        try {
+            Args args = new Args(rest, flags.get(c.name()));
+            if (args.flag("help")) {
+                out.println(c.usage());
+                return 0;
+            }
+            return c.run(args, out);
+        } catch (BadInputException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            err.println("error: " + c.name() + " failed: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    public String help() {
+        StringBuilder sb = new StringBuilder("usage: bin/clip <command> [options]   (bin/clip <command> --help for its options)\n\ncommands:\n");
+        commands.values().forEach(c -> sb.append(String.format("  %-10s %s%n", c.name(), c.summary())));
+        return sb.toString();
+    }
+}
