@@ -35,35 +35,17 @@ public final class SafeTensors {
     /** Every tensor of the file, in header order. */
     public static Map<String, INDArray> read(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) {
-                throw new BadInputException(file + ": truncated safetensors header (file has " + size + " bytes)");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long headerLen = lenBuf.getLong(0);
-            if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
-                throw new BadInputException(file + ": truncated or corrupt safetensors header (declares "
-                        + headerLen + " header bytes, file has " + size + ")");
-            }
-            ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headerBuf, 8);
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new BadInputException(file + ": safetensors header is not valid JSON: " + oneLine(e));
-            }
-            long dataStart = 8 + headerLen;
-            Map<String, INDArray> out = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("__metadata__")) {
-                    continue;
+            return parse(new Source() {
+                @Override
+                public long size() throws IOException {
+                    return ch.size();
                 }
-                out.put(e.getKey(), readTensor(ch, file, e.getKey(), e.getValue(), dataStart, size));
-            }
-            return out;
+
+                @Override
+                public void read(ByteBuffer dst, long pos) throws IOException {
+                    readFully(ch, dst, pos);
+                }
+            }, file.toString());
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": no such file");
         } catch (IOException e) {
@@ -71,7 +53,61 @@ public final class SafeTensors {
         }
     }
 
-    private static INDArray readTensor(FileChannel ch, Path file, String key, JsonNode info, long dataStart, long size)
+    /** Reads a whole safetensors stream (e.g. from a Hadoop FileSystem); {@code name} is used in errors. */
+    public static Map<String, INDArray> read(java.io.InputStream in, String name) throws IOException {
+        byte[] bytes = in.readAllBytes();
+        return parse(new Source() {
+            @Override
+            public long size() {
+                return bytes.length;
+            }
+
+            @Override
+            public void read(ByteBuffer dst, long pos) {
+                dst.put(bytes, (int) pos, dst.remaining());
+            }
+        }, name);
+    }
+
+    /** Random access to the bytes of one file, however it is stored. */
+    private interface Source {
+        long size() throws IOException;
+
+        void read(ByteBuffer dst, long pos) throws IOException;
+    }
+
+    private static Map<String, INDArray> parse(Source src, String name) throws IOException {
+        long size = src.size();
+        if (size < 8) {
+            throw new BadInputException(name + ": truncated safetensors header (file has " + size + " bytes)");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        src.read(lenBuf, 0);
+        long headerLen = lenBuf.getLong(0);
+        if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
+            throw new BadInputException(name + ": truncated or corrupt safetensors header (declares "
+                    + headerLen + " header bytes, file has " + size + ")");
+        }
+        ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
+        src.read(headerBuf, 8);
+        JsonNode header;
+        try {
+            header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new BadInputException(name + ": safetensors header is not valid JSON: " + oneLine(e));
+        }
+        long dataStart = 8 + headerLen;
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().equals("__metadata__")) {
+                out.put(e.getKey(), readTensor(src, name, e.getKey(), e.getValue(), dataStart, size));
+            }
+        }
+        return out;
+    }
+
+    private static INDArray readTensor(Source src, String file, String key, JsonNode info, long dataStart, long size)
             throws IOException {
         DataType type = dataType(info.path("dtype").asText(), file, key);
         JsonNode shapeNode = info.path("shape");
@@ -98,13 +134,13 @@ public final class SafeTensors {
             throw new BadInputException(file + ": tensor '" + key + "' has more than 2^31 elements");
         }
         ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, data, dataStart + begin);
+        src.read(data, dataStart + begin);
         data.flip();
         INDArray flat = Tensors.fromLittleEndian(data, type, (int) n);
         return shape.length == 0 ? flat.reshape() : flat.reshape('c', shape);
     }
 
-    private static DataType dataType(String dtype, Path file, String key) {
+    private static DataType dataType(String dtype, String file, String key) {
         return switch (dtype) {
             case "F32" -> DataType.FLOAT;
             case "F64" -> DataType.DOUBLE;
@@ -140,6 +176,18 @@ public final class SafeTensors {
      * half-written checkpoint behind.
      */
     public static void write(Path file, Map<String, INDArray> tensors) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+            write(out, tensors);
+        }
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Streams the file format to {@code out} (e.g. a Hadoop FileSystem stream); the caller closes it. */
+    public static void write(OutputStream sink, Map<String, INDArray> tensors) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         header.putObject("__metadata__").put("format", "pt");
         long offset = 0;
@@ -160,19 +208,13 @@ public final class SafeTensors {
         byte[] headerBytes = new byte[padded];
         java.util.Arrays.fill(headerBytes, (byte) ' ');
         System.arraycopy(json, 0, headerBytes, 0, json.length);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-            out.write(len.array());
-            out.write(headerBytes);
-            for (INDArray a : tensors.values()) {
-                out.write(Tensors.toLittleEndian(a));
-            }
+        OutputStream out = new java.io.BufferedOutputStream(sink, 1 << 20);
+        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+        out.write(headerBytes);
+        for (INDArray a : tensors.values()) {
+            out.write(Tensors.toLittleEndian(a));
         }
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        out.flush();
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
