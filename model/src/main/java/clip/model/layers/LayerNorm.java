@@ -1,0 +1,50 @@
+package clip.model.layers;
+
+import clip.model.Init;
+import clip.model.Module;
+import clip.model.Parameter;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** LayerNorm over the last axis with a configurable epsilon (HF: 1e-12 for BERT/ViT, 1e-5 for CLIP). */
+public final class LayerNorm extends Module {
+    private final Parameter gain;
+    private final Parameter bias;
+    private final int dim;
+    private final double eps;
+    private INDArray normalized;
+    private INDArray rstd;
+    private long[] shape;
+
+    public LayerNorm(int dim, double eps, Init init) {
+        this.dim = dim;
+        this.eps = eps;
+        this.gain = param("weight", init.ones(dim));
+        this.bias = param("bias", init.zeros(dim));
+    }
+
+    public INDArray forward(INDArray x) {
+        shape = x.shape();
+        INDArray x2 = x.reshape('c', x.length() / dim, dim);
+        INDArray centered = x2.subColumnVector(x2.mean(1).reshape(-1, 1));
+        INDArray var = centered.mul(centered).mean(1).reshape(-1, 1);
+        rstd = Transforms.pow(var.addi(eps), -0.5, false);
+        normalized = centered.muliColumnVector(rstd);
+        return normalized.mulRowVector(gain.value()).addiRowVector(bias.value()).reshape('c', shape);
+    }
+
+    public INDArray backward(INDArray dy) {
+        INDArray dy2 = dy.reshape('c', dy.length() / dim, dim);
+        if (gain.trainable()) {
+            gain.grad().addi(dy2.mul(normalized).sum(0));
+        }
+        if (bias.trainable()) {
+            bias.grad().addi(dy2.sum(0));
+        }
+        INDArray dxhat = dy2.mulRowVector(gain.value());
+        INDArray meanDxhat = dxhat.mean(1).reshape(-1, 1);
+        INDArray meanDxhatXhat = dxhat.mul(normalized).mean(1).reshape(-1, 1);
+        INDArray dx = dxhat.subiColumnVector(meanDxhat).subi(normalized.mulColumnVector(meanDxhatXhat));
+        return dx.muliColumnVector(rstd).reshape('c', shape);
+    }
+}
