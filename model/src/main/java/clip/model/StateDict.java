@@ -29,6 +29,12 @@ public final class StateDict {
      * @return the checkpoint keys that were deliberately left out (task heads)
      */
     public static List<String> load(Module module, Map<String, INDArray> checkpoint, String source, String prefix) {
+        return load(module, checkpoint, source, prefix, Set.of());
+    }
+
+    /** As {@link #load(Module, Map, String, String)}, but the parameters in {@code mayBeAbsent} keep their initial value when absent. */
+    public static List<String> load(Module module, Map<String, INDArray> checkpoint, String source, String prefix,
+                                    Set<String> mayBeAbsent) {
         Map<String, Parameter> params = module.namedParameters();
         Map<String, String> normalizedToOriginal = new LinkedHashMap<>();
         for (String key : checkpoint.keySet()) {
@@ -39,7 +45,9 @@ public final class StateDict {
         for (Map.Entry<String, Parameter> p : params.entrySet()) {
             String original = normalizedToOriginal.get(chosen + p.getKey());
             if (original == null) {
-                missing.add(chosen + p.getKey());
+                if (!mayBeAbsent.contains(p.getKey())) {
+                    missing.add(chosen + p.getKey());
+                }
                 continue;
             }
             INDArray value = checkpoint.get(original);

@@ -11,7 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * shape. Nd4j.gemm with transpose flags is used throughout: it is several times faster here
  * than mmul on a transposed view.
  */
-public final class Linear extends Module {
+public final class Linear extends Module implements Layer {
     private final Parameter weight;
     private final Parameter bias;
     private final int in;
@@ -26,6 +26,7 @@ public final class Linear extends Module {
         this.bias = hasBias ? param("bias", init.zeros(out)) : null;
     }
 
+    @Override
     public INDArray forward(INDArray x) {
         inputShape = x.shape();
         input2d = x.reshape('c', x.length() / in, in);
@@ -37,6 +38,7 @@ public final class Linear extends Module {
     }
 
     /** Accumulates dW, db and returns dL/dx in the input's shape. */
+    @Override
     public INDArray backward(INDArray dy) {
         INDArray dy2d = dy.reshape('c', dy.length() / out, out);
         if (weight.trainable()) {

@@ -1,0 +1,116 @@
+package clip.model;
+
+import clip.model.layers.L2Normalize;
+import clip.model.layers.Layer;
+import clip.model.layers.TransformerLayer;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Two towers, a projection head each, L2-normalised embeddings and a learned logit scale (plus
+ * a logit bias for SigLIP): HF's {@code CLIPModel} and {@code VisionTextDualEncoderModel} are
+ * both this, with different towers and parameter order.
+ *
+ * <p>Images and texts are encoded and backpropagated separately, so a distributed step can
+ * gather embeddings between the two halves.
+ */
+public final class ContrastiveModel extends Module {
+    /** Which HF class the model is laid out (and exported) as. */
+    public enum Layout { CLIP, DUAL_ENCODER }
+
+    private final Layout layout;
+    private final Tower<INDArray> vision;
+    private final Tower<TextBatch> text;
+    private final Layer visualProjection;
+    private final Layer textProjection;
+    private final Parameter logitScale;
+    private final Parameter logitBias;
+    private final L2Normalize imageNorm = new L2Normalize();
+    private final L2Normalize textNorm = new L2Normalize();
+    private TowerOutput lastVision;
+    private TowerOutput lastText;
+    private INDArray lastImageFeatures;
+    private INDArray lastTextFeatures;
+
+    public <V extends Module & Tower<INDArray>, T extends Module & Tower<TextBatch>, P extends Module & Layer>
+            ContrastiveModel(Layout layout, V vision, T text, P visualProjection, P textProjection,
+                             Parameter logitScale, Parameter logitBias) {
+        this.layout = layout;
+        this.logitScale = param("logit_scale", logitScale);
+        if (layout == Layout.CLIP) {
+            child("text_model", text);
+            child("vision_model", vision);
+        } else {
+            child("vision_model", vision);
+            child("text_model", text);
+        }
+        child("visual_projection", visualProjection);
+        child("text_projection", textProjection);
+        this.logitBias = logitBias == null ? null : param("logit_bias", logitBias);
+        this.vision = vision;
+        this.text = text;
+        this.visualProjection = visualProjection;
+        this.textProjection = textProjection;
+    }
+
+    /** L2-normalised image embeddings [B, P]; keeps activations for {@link #backwardImages}. */
+    public INDArray encodeImages(INDArray pixels) {
+        lastVision = vision.forward(pixels);
+        lastImageFeatures = visualProjection.forward(lastVision.pooled());
+        return imageNorm.forward(lastImageFeatures);
+    }
+
+    /** L2-normalised text embeddings [B, P]; keeps activations for {@link #backwardTexts}. */
+    public INDArray encodeTexts(TextBatch batch) {
+        lastText = text.forward(batch);
+        lastTextFeatures = textProjection.forward(lastText.pooled());
+        return textNorm.forward(lastTextFeatures);
+    }
+
+    public void backwardImages(INDArray dImageEmbeds) {
+        vision.backward(null, visualProjection.backward(imageNorm.backward(dImageEmbeds)));
+    }
+
+    public void backwardTexts(INDArray dTextEmbeds) {
+        text.backward(null, textProjection.backward(textNorm.backward(dTextEmbeds)));
+    }
+
+    /** Both towers and the logits, as HF's forward returns them (the loss is the caller's). */
+    public ModelOutput forward(INDArray pixels, TextBatch batch) {
+        INDArray imageEmbeds = encodeImages(pixels);
+        INDArray textEmbeds = encodeTexts(batch);
+        double scale = Math.exp(logitScale.value().getDouble(0));
+        INDArray logitsPerText = Nd4j.gemm(textEmbeds, imageEmbeds, false, true).muli(scale);
+        if (logitBias != null) {
+            logitsPerText.addi(logitBias.value().getDouble(0));
+        }
+        return new ModelOutput(lastVision, lastText, lastImageFeatures, lastTextFeatures, imageEmbeds, textEmbeds,
+                logitsPerText);
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public Tower<INDArray> vision() {
+        return vision;
+    }
+
+    public Tower<TextBatch> text() {
+        return text;
+    }
+
+    public Parameter logitScale() {
+        return logitScale;
+    }
+
+    /** The SigLIP bias, or null for a CLIP-loss model. */
+    public Parameter logitBias() {
+        return logitBias;
+    }
+
+    public List<TransformerLayer> visionLayers() {
+        return vision.layers();
+    }
+}
