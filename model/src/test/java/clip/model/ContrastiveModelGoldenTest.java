@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.testutil.Golden;
+import clip.testutil.GoldenInputs;
 import clip.train.BatchGradient;
 import clip.train.ClipLoss;
 import clip.train.LossResult;
@@ -21,13 +22,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class ContrastiveModelGoldenTest {
     private static final double TOL = 1e-5;
 
-    static TextBatch text(String model) {
-        String dir = model + "/inputs/";
-        boolean types = Golden.path(dir + "token_type_ids.npy").toFile().exists();
-        return new TextBatch(Golden.npy(dir + "input_ids.npy"), Golden.npy(dir + "attention_mask.npy"),
-                types ? Golden.npy(dir + "token_type_ids.npy") : null);
-    }
-
     static ContrastiveModel load(String model, Double logitBias) {
         return HfModels.load(Golden.path(model), DataType.FLOAT, logitBias).asContrastive();
     }
@@ -36,7 +30,7 @@ class ContrastiveModelGoldenTest {
     @ValueSource(strings = {"clip", "dual"})
     void forwardMatchesEveryOutput(String name) {
         ContrastiveModel model = load(name, null);
-        ModelOutput out = model.forward(Golden.npy(name + "/inputs/pixel_values.npy"), text(name));
+        ModelOutput out = model.forward(Golden.npy(name + "/inputs/pixel_values.npy"), GoldenInputs.text(name));
         String o = name + "/outputs/";
         assertClose(Golden.npy(o + "image_embeds.npy"), out.imageEmbeds(), TOL, TOL, "image_embeds");
         assertClose(Golden.npy(o + "text_embeds.npy"), out.textEmbeds(), TOL, TOL, "text_embeds");
@@ -62,7 +56,7 @@ class ContrastiveModelGoldenTest {
     @ValueSource(strings = {"clip", "dual"})
     void clipLossGradientsMatchEveryParameter(String name) {
         ContrastiveModel model = load(name, null);
-        LossResult r = BatchGradient.accumulate(model, new ClipLoss(), Golden.npy(name + "/inputs/pixel_values.npy"), text(name));
+        LossResult r = BatchGradient.accumulate(model, new ClipLoss(), Golden.npy(name + "/inputs/pixel_values.npy"), GoldenInputs.text(name));
         assertEquals(Golden.npy(name + "/outputs/loss.npy").getDouble(0), r.loss(), TOL, "loss");
         assertEquals(Golden.npy(name + "/train/loss.npy").getDouble(0), r.loss(), TOL, "train loss");
         checkGradients(model, Golden.safetensors(name + "/train/grads.safetensors"));
@@ -72,7 +66,7 @@ class ContrastiveModelGoldenTest {
     void sigLipLossAndGradientsIncludingTheBias() {
         ContrastiveModel model = load("clip", -10.0);
         model.logitScale().value().assign((float) Math.log(10));
-        LossResult r = BatchGradient.accumulate(model, new SigLipLoss(), Golden.npy("clip/inputs/pixel_values.npy"), text("clip"));
+        LossResult r = BatchGradient.accumulate(model, new SigLipLoss(), Golden.npy("clip/inputs/pixel_values.npy"), GoldenInputs.text("clip"));
         assertEquals(Golden.npy("clip/train/siglip/loss.npy").getDouble(0), r.loss(), TOL, "siglip loss");
         assertClose(Golden.npy("clip/train/siglip/logits.npy"), r.logitsPerImage(), TOL * 10, TOL, "siglip logits");
         Map<String, INDArray> grads = Golden.safetensors("clip/train/siglip/grads.safetensors");
