@@ -1,0 +1,18 @@
+package clip.cli;
+
+/** The entry point of {@code bin/clip}: every user-facing command, registered once. */
+public final class Main {
+    private Main() {
+    }
+
+    static Cli cli() {
+        return new Cli()
+                .register(new ForwardCommand(), "grads");
+    }
+
+    public static void main(String[] args) {
+        int code = cli().run(args, System.out, System.err);
+        System.out.flush();
+        System.exit(code);
+    }
+}
