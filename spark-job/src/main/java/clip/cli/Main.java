@@ -7,7 +7,8 @@ public final class Main {
 
     static Cli cli() {
         return new Cli()
-                .register(new ForwardCommand(), "grads");
+                .register(new ForwardCommand(), "grads")
+                .register(new TokenizeCommand(System.in));
     }
 
     public static void main(String[] args) {
