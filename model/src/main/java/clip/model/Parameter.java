@@ -29,10 +29,13 @@ public final class Parameter {
         value.assign(newValue);
     }
 
-    /** The gradient buffer, zero-initialised on first access. */
+    /**
+     * The gradient buffer, zero-initialised on first access; allocated outside any step
+     * workspace because it outlives the step.
+     */
     public INDArray grad() {
         if (grad == null) {
-            grad = Nd4j.zeros(value.dataType(), value.shape());
+            grad = StepMemory.outside(() -> Nd4j.zeros(value.dataType(), value.shape()));
         }
         return grad;
     }

@@ -34,10 +34,14 @@ public final class ModelOptimizer {
                 continue;
             }
             ParameterGroups.Group g = groups.groupOf(e.getKey());
-            INDArray m = expAvg.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.value().dataType(), p.value().shape()));
-            INDArray v = expAvgSq.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.value().dataType(), p.value().shape()));
+            INDArray m = expAvg.computeIfAbsent(e.getKey(), k -> zerosLike(p.value()));
+            INDArray v = expAvgSq.computeIfAbsent(e.getKey(), k -> zerosLike(p.value()));
             adamW.update(p.value(), p.grad(), m, v, g.lr() * lrFactor, g.weightDecay(), step);
         }
+    }
+
+    private static INDArray zerosLike(INDArray a) {
+        return clip.model.StepMemory.outside(() -> Nd4j.zeros(a.dataType(), a.shape()));
     }
 
     public long stepCount() {
@@ -58,9 +62,9 @@ public final class ModelOptimizer {
         for (Map.Entry<String, INDArray> e : state.entrySet()) {
             String k = e.getKey();
             if (k.endsWith(".exp_avg")) {
-                expAvg.put(k.substring(0, k.length() - 8), e.getValue().dup());
+                expAvg.put(k.substring(0, k.length() - 8), clip.model.StepMemory.outside(e.getValue()::dup));
             } else if (k.endsWith(".exp_avg_sq")) {
-                expAvgSq.put(k.substring(0, k.length() - 11), e.getValue().dup());
+                expAvgSq.put(k.substring(0, k.length() - 11), clip.model.StepMemory.outside(e.getValue()::dup));
             }
         }
     }

@@ -8,7 +8,8 @@ public final class Main {
     static Cli cli() {
         return new Cli()
                 .register(new ForwardCommand(), "grads")
-                .register(new TokenizeCommand(System.in));
+                .register(new TokenizeCommand(System.in))
+                .register(new BenchCommand(), "no-torch");
     }
 
     public static void main(String[] args) {

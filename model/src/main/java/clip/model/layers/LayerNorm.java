@@ -7,7 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** LayerNorm over the last axis with a configurable epsilon (HF: 1e-12 for BERT/ViT, 1e-5 for CLIP). */
-public final class LayerNorm extends Module {
+public final class LayerNorm extends Module implements Layer {
     private final Parameter gain;
     private final Parameter bias;
     private final int dim;
@@ -23,6 +23,7 @@ public final class LayerNorm extends Module {
         this.bias = param("bias", init.zeros(dim));
     }
 
+    @Override
     public INDArray forward(INDArray x) {
         shape = x.shape();
         INDArray x2 = x.reshape('c', x.length() / dim, dim);
@@ -33,6 +34,7 @@ public final class LayerNorm extends Module {
         return normalized.mulRowVector(gain.value()).addiRowVector(bias.value()).reshape('c', shape);
     }
 
+    @Override
     public INDArray backward(INDArray dy) {
         INDArray dy2 = dy.reshape('c', dy.length() / dim, dim);
         if (gain.trainable()) {
