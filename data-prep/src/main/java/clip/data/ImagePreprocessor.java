@@ -1,0 +1,51 @@
+package clip.data;
+
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+
+/**
+ * An RGB image to the model's input: resized to a square of {@code size} pixels and normalised
+ * per channel, laid out CHW as float values.
+ */
+public final class ImagePreprocessor {
+    /** CLIP's normalisation constants. */
+    public static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
+    public static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
+    /** The ViT (google/vit-*) processors' constants. */
+    public static final double[] HALF = {0.5, 0.5, 0.5};
+
+    private final int size;
+    private final double[] mean;
+    private final double[] std;
+
+    public ImagePreprocessor(int size, double[] mean, double[] std) {
+        this.size = size;
+        this.mean = mean;
+        this.std = std;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** Writes 3 * size * size values at {@code offset} of {@code out}. */
+    public void toChw(BufferedImage image, float[] out, int offset) {
+        BufferedImage src = image;
+        if (image.getWidth() != size || image.getHeight() != size || image.getType() != BufferedImage.TYPE_INT_RGB) {
+            src = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = src.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
+            g.drawImage(image, 0, 0, size, size, null);
+            g.dispose();
+        }
+        int plane = size * size;
+        int[] rgb = src.getRGB(0, 0, size, size, null, 0, size);
+        for (int i = 0; i < plane; i++) {
+            int p = rgb[i];
+            out[offset + i] = (float) ((((p >> 16) & 0xff) / 255.0 - mean[0]) / std[0]);
+            out[offset + plane + i] = (float) ((((p >> 8) & 0xff) / 255.0 - mean[1]) / std[1]);
+            out[offset + 2 * plane + i] = (float) (((p & 0xff) / 255.0 - mean[2]) / std[2]);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package clip.eval;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Image-to-text and text-to-image retrieval over every caption of every image (the COCO
+ * protocol). Image-to-text: an image's rank is the best rank among its captions.
+ * Text-to-image: a caption's rank is its image's rank.
+ *
+ * <p>Ties count against the query: the rank of the right item is 1 + the number of other
+ * items scoring at least as high, so a model that scores everything equal gets no credit.
+ * Similarities are computed in blocks of queries, so 5,000 x 25,000 never needs the full
+ * matrix at once.
+ */
+public final class Retrieval {
+    private static final int BLOCK = 1024;
+
+    private Retrieval() {
+    }
+
+    /** Both directions' results. */
+    public record Result(Ranks imageToText, Ranks textToImage) {
+    }
+
+    /**
+     * @param images [Ni, D] L2-normalised
+     * @param captions [Nc, D] L2-normalised
+     * @param imageOfCaption for each caption, the row of its image
+     */
+    public static Result evaluate(INDArray images, INDArray captions, int[] imageOfCaption) {
+        int ni = (int) images.size(0);
+        int nc = (int) captions.size(0);
+        if (imageOfCaption.length != nc) {
+            throw new IllegalArgumentException(nc + " captions but " + imageOfCaption.length + " image indices");
+        }
+        int[] imageRanks = new int[ni];
+        Arrays.fill(imageRanks, Integer.MAX_VALUE);
+        int[] captionRanks = new int[nc];
+        for (int start = 0; start < ni; start += BLOCK) {
+            int end = Math.min(ni, start + BLOCK);
+            float[][] scores = block(images, captions, start, end);
+            for (int i = start; i < end; i++) {
+                float[] row = scores[i - start];
+                for (int c = 0; c < nc; c++) {
+                    if (imageOfCaption[c] == i) {
+                        imageRanks[i] = Math.min(imageRanks[i], rank(row, c));
+                    }
+                }
+            }
+        }
+        for (int start = 0; start < nc; start += BLOCK) {
+            int end = Math.min(nc, start + BLOCK);
+            float[][] scores = block(captions, images, start, end);
+            for (int c = start; c < end; c++) {
+                captionRanks[c] = rank(scores[c - start], imageOfCaption[c]);
+            }
+        }
+        return new Result(new Ranks(imageRanks), new Ranks(captionRanks));
+    }
+
+    private static float[][] block(INDArray queries, INDArray keys, int start, int end) {
+        INDArray q = queries.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
+        return Nd4j.gemm(q, keys, false, true).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatMatrix();
+    }
+
+    /** 1 + the number of other entries scoring at least as high as {@code row[target]}. */
+    static int rank(float[] row, int target) {
+        float s = row[target];
+        int rank = 1;
+        for (int j = 0; j < row.length; j++) {
+            if (j != target && row[j] >= s) {
+                rank++;
+            }
+        }
+        return rank;
+    }
+}
