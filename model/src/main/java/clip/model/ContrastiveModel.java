@@ -69,11 +69,28 @@ public final class ContrastiveModel extends Module {
     }
 
     public void backwardImages(INDArray dImageEmbeds) {
-        vision.backward(null, visualProjection.backward(imageNorm.backward(dImageEmbeds)));
+        INDArray dPooled = visualProjection.backward(imageNorm.backward(dImageEmbeds));
+        if (anyTrainable(vision)) {
+            vision.backward(null, dPooled);
+        }
     }
 
     public void backwardTexts(INDArray dTextEmbeds) {
-        text.backward(null, textProjection.backward(textNorm.backward(dTextEmbeds)));
+        INDArray dPooled = textProjection.backward(textNorm.backward(dTextEmbeds));
+        if (anyTrainable(text)) {
+            text.backward(null, dPooled);
+        }
+    }
+
+    /** A frozen tower is not backpropagated through at all (training only the heads). */
+    private static boolean anyTrainable(Tower<?> tower) {
+        return ((Module) tower).parameters().stream().anyMatch(Parameter::trainable);
+    }
+
+    /** Freezes or unfreezes both towers (not the projections or the logit scale/bias). */
+    public void setTowersTrainable(boolean trainable) {
+        ((Module) vision).setTrainable(trainable);
+        ((Module) text).setTrainable(trainable);
     }
 
     /** Both towers and the logits, as HF's forward returns them (the loss is the caller's). */

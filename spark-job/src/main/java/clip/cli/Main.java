@@ -7,6 +7,7 @@ public final class Main {
 
     static Cli cli() {
         return new Cli()
+                .register(new TrainCommand())
                 .register(new ForwardCommand(), "grads")
                 .register(new TokenizeCommand(System.in))
                 .register(new BenchCommand(), "no-torch");

@@ -1,0 +1,48 @@
+package clip.cli;
+
+import clip.config.ConfigLoader;
+import clip.train.LocalTrainer;
+import clip.train.TrainConfig;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code bin/clip train [recipe|file.conf] [key=value ...]}: the training job, on the embedded default unless told otherwise. */
+public final class TrainCommand implements Command {
+    @Override
+    public String name() {
+        return "train";
+    }
+
+    @Override
+    public String summary() {
+        return "train a dual encoder (default: the embedded generated dataset) and evaluate it";
+    }
+
+    @Override
+    public String usage() {
+        return String.join("\n",
+                "usage: bin/clip train [RECIPE|FILE.conf] [key=value ...]",
+                "  RECIPE       a recipe from conf/ (default, tiny) or a HOCON file; default: conf/default.conf",
+                "  key=value    overrides, e.g. train.steps=500 optim.lr-image=5e-4 output.dir=runs/x",
+                "               (every key is listed, with its meaning, in spark-job/src/main/resources/reference.conf)",
+                "writes OUTPUT/model (HF VisionTextDualEncoderModel folder), OUTPUT/metrics.json, OUTPUT/train-log.jsonl");
+    }
+
+    @Override
+    public int run(Args args, PrintStream out) throws Exception {
+        args.rejectUnknown();
+        String recipe = "default";
+        List<String> overrides = new ArrayList<>();
+        for (String a : args.positional()) {
+            if (a.contains("=")) {
+                overrides.add(a);
+            } else {
+                recipe = a;
+            }
+        }
+        TrainConfig config = TrainConfig.from(new ConfigLoader().load(recipe, overrides, System.getenv()));
+        new LocalTrainer(config, out).run();
+        return 0;
+    }
+}

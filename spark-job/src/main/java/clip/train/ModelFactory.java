@@ -1,0 +1,90 @@
+package clip.train;
+
+import clip.data.SyntheticShapes;
+import clip.model.ContrastiveModel;
+import clip.model.HfModel;
+import clip.model.HfModels;
+import clip.model.Init;
+import clip.tokenize.BertTokenizer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/** The model, its HF config and its tokenizer vocabulary, as the configuration asks. */
+public final class ModelFactory {
+    private static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
+
+    private ModelFactory() {
+    }
+
+    /** What training starts from. */
+    public record Built(ContrastiveModel model, ObjectNode hfConfig, Path vocab) {
+    }
+
+    public static Built build(TrainConfig c, Path workDir) throws IOException {
+        Double bias = c.loss().equals("siglip") ? c.siglipBiasInit() : null;
+        if (c.init().equals("hf")) {
+            Path dir = Path.of(c.checkpoint());
+            HfModel m = HfModels.load(dir, DataType.FLOAT, bias);
+            if (!m.modelType().equals("vision-text-dual-encoder")) {
+                throw new clip.io.BadInputException(dir + ": training reads BERT-tokenized text, so it needs a "
+                        + "vision-text-dual-encoder checkpoint (got " + m.modelType() + ")");
+            }
+            Path vocab = !c.vocab().isBlank() ? Path.of(c.vocab()) : dir.resolve("vocab.txt");
+            if (!Files.isRegularFile(vocab)) {
+                throw new clip.io.BadInputException(dir + " has no vocab.txt; set clip.model.vocab");
+            }
+            ContrastiveModel model = m.asContrastive();
+            if (bias != null) {
+                model.logitScale().value().assign(c.siglipScaleInit());
+            }
+            return new Built(model, (ObjectNode) m.config(), vocab);
+        }
+        Path vocab = c.vocab().isBlank() ? writeSyntheticVocab(workDir) : Path.of(c.vocab());
+        int vocabSize = BertTokenizer.fromVocab(vocab).vocabSize();
+        ObjectNode config = scratchConfig(c, vocabSize);
+        ContrastiveModel model = HfModels.build(config, "config", new Init(c.seed(), DataType.FLOAT, c.initStd()), bias)
+                .asContrastive();
+        if (bias != null) {
+            model.logitScale().value().assign(c.siglipScaleInit());
+        }
+        return new Built(model, config, vocab);
+    }
+
+    static ObjectNode scratchConfig(TrainConfig c, int vocabSize) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = json.createObjectNode().put("model_type", "vision-text-dual-encoder")
+                .put("projection_dim", c.projectionDim()).put("logit_scale_init_value", c.logitScaleInit());
+        config.putArray("architectures").add("VisionTextDualEncoderModel");
+        config.putObject("vision_config").put("model_type", "vit").put("image_size", c.imageSize())
+                .put("patch_size", c.patchSize()).put("num_channels", 3).put("hidden_size", c.hiddenSize())
+                .put("num_hidden_layers", c.layers()).put("num_attention_heads", c.heads())
+                .put("intermediate_size", c.mlpRatio() * c.hiddenSize()).put("hidden_act", "gelu")
+                .put("layer_norm_eps", 1e-12).put("qkv_bias", true)
+                .put("hidden_dropout_prob", 0.0).put("attention_probs_dropout_prob", 0.0)
+                .put("initializer_range", c.initStd());
+        config.putObject("text_config").put("model_type", "bert").put("vocab_size", vocabSize)
+                .put("hidden_size", c.hiddenSize()).put("num_hidden_layers", c.layers())
+                .put("num_attention_heads", c.heads()).put("intermediate_size", c.mlpRatio() * c.hiddenSize())
+                .put("max_position_embeddings", Math.max(64, c.maxTextLength())).put("type_vocab_size", 2)
+                .put("hidden_act", "gelu").put("layer_norm_eps", 1e-12)
+                .put("hidden_dropout_prob", 0.0).put("attention_probs_dropout_prob", 0.0)
+                .put("initializer_range", c.initStd());
+        return config;
+    }
+
+    /** The special tokens, then every word of the generated captions, as a WordPiece vocab.txt. */
+    static Path writeSyntheticVocab(Path dir) throws IOException {
+        List<String> lines = new ArrayList<>(SPECIAL);
+        lines.addAll(SyntheticShapes.words());
+        Files.createDirectories(dir);
+        Path vocab = dir.resolve("vocab.txt");
+        Files.write(vocab, lines);
+        return vocab;
+    }
+}

@@ -1,0 +1,98 @@
+package clip.train;
+
+import clip.io.BadInputException;
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+
+/** The typed view of the {@code clip} block of the configuration (see reference.conf). */
+public record TrainConfig(
+        String init, String checkpoint, String vocab, int imageSize, int patchSize, int hiddenSize, int layers,
+        int heads, int mlpRatio, int projectionDim, double logitScaleInit, int maxTextLength, double initStd,
+        String loss, double siglipScaleInit, double siglipBiasInit,
+        int trainImages, int valImages, long dataSeed,
+        int steps, int batchSize, long seed, String mode, double gradClip, String schedule, int warmupSteps,
+        int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
+        double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
+        double beta1, double beta2, double eps,
+        Path outputDir) {
+
+    public static TrainConfig from(Config root) {
+        Config c = root.getConfig("clip");
+        List<Double> betas = c.getDoubleList("optim.betas");
+        if (betas.size() != 2) {
+            throw new BadInputException("config key 'clip.optim.betas' needs two values, got " + betas);
+        }
+        TrainConfig t = new TrainConfig(
+                c.getString("model.init"), c.getString("model.checkpoint"), c.getString("model.vocab"),
+                c.getInt("model.image-size"), c.getInt("model.patch-size"), c.getInt("model.hidden-size"),
+                c.getInt("model.layers"), c.getInt("model.heads"), c.getInt("model.mlp-ratio"),
+                c.getInt("model.projection-dim"), c.getDouble("model.logit-scale-init"), c.getInt("model.max-text-length"),
+                c.getDouble("model.init-std"),
+                c.getString("loss.kind"), c.getDouble("loss.siglip-scale-init"), c.getDouble("loss.siglip-bias-init"),
+                c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"), c.getLong("data.synthetic.seed"),
+                c.getInt("train.steps"), c.getInt("train.batch-size"), c.getLong("train.seed"), c.getString("train.mode"),
+                c.getDouble("train.grad-clip"), c.getString("train.schedule"), c.getInt("train.warmup-steps"),
+                c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
+                c.getInt("train.log-every"),
+                c.getDouble("optim.lr-image"), c.getDouble("optim.lr-text"), c.getDouble("optim.lr-logit"),
+                c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
+                betas.get(0), betas.get(1), c.getDouble("optim.eps"),
+                Paths.get(c.getString("output.dir")));
+        t.validate();
+        return t;
+    }
+
+    private void validate() {
+        oneOf("clip.model.init", init, "scratch", "hf");
+        oneOf("clip.loss.kind", loss, "clip", "siglip");
+        oneOf("clip.train.mode", mode, "full", "frozen-towers");
+        oneOf("clip.train.schedule", schedule, "cosine", "restarts", "constant");
+        if (init.equals("hf") && checkpoint.isBlank()) {
+            throw new BadInputException("config key 'clip.model.checkpoint' must name an HF folder when clip.model.init = hf");
+        }
+        if (init.equals("hf") && !java.nio.file.Files.isDirectory(Paths.get(checkpoint))) {
+            throw new BadInputException("config key 'clip.model.checkpoint': no such directory " + checkpoint);
+        }
+        if (!vocab.isBlank() && !java.nio.file.Files.isRegularFile(Paths.get(vocab))) {
+            throw new BadInputException("config key 'clip.model.vocab': no such file " + vocab);
+        }
+        positive("clip.train.steps", steps);
+        positive("clip.train.batch-size", batchSize);
+        positive("clip.data.synthetic.train-images", trainImages);
+        positive("clip.data.synthetic.val-images", valImages);
+        if (imageSize % patchSize != 0) {
+            throw new BadInputException("config key 'clip.model.image-size' (" + imageSize
+                    + ") must be a multiple of clip.model.patch-size (" + patchSize + ")");
+        }
+        if (hiddenSize % heads != 0) {
+            throw new BadInputException("config key 'clip.model.hidden-size' (" + hiddenSize
+                    + ") must be a multiple of clip.model.heads (" + heads + ")");
+        }
+    }
+
+    private static void oneOf(String key, String value, String... allowed) {
+        if (!List.of(allowed).contains(value)) {
+            throw new BadInputException("config key '" + key + "' must be one of " + List.of(allowed) + ", got '" + value + "'");
+        }
+    }
+
+    private static void positive(String key, int value) {
+        if (value <= 0) {
+            throw new BadInputException("config key '" + key + "' must be positive, got " + value);
+        }
+    }
+
+    public LrSchedule lrSchedule() {
+        return switch (schedule) {
+            case "cosine" -> LrSchedule.warmupCosine(warmupSteps, steps, minLrRatio);
+            case "restarts" -> LrSchedule.cosineWarmRestarts(restartsT0, restartsTMult, minLrRatio, warmupSteps);
+            default -> LrSchedule.constant();
+        };
+    }
+
+    public ContrastiveLoss contrastiveLoss() {
+        return loss.equals("siglip") ? new SigLipLoss() : new ClipLoss();
+    }
+}
