@@ -1,0 +1,97 @@
+package clip.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import clip.cli.Cli;
+import clip.cli.TrainCommand;
+import clip.model.ContrastiveModel;
+import clip.model.HfModels;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/** The main job end to end on the tiny recipe: it learns, evaluates, and exports a loadable model. */
+class TrainCommandTest {
+    @TempDir
+    Path tmp;
+
+    private String stdout;
+    private String stderr;
+
+    private int train(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String[] argv = new String[args.length + 1];
+        argv[0] = "train";
+        System.arraycopy(args, 0, argv, 1, args.length);
+        int code = new Cli().register(new TrainCommand()).run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        stdout = out.toString(StandardCharsets.UTF_8);
+        stderr = err.toString(StandardCharsets.UTF_8);
+        return code;
+    }
+
+    @Test
+    void tinyRecipeLearnsFarAboveChanceAndExportsAnHfFolder() throws Exception {
+        Path run = tmp.resolve("run");
+        assertEquals(0, train("tiny", "output.dir=" + run), stderr);
+        assertTrue(stdout.contains("step 60/60") && stdout.contains("ETA"), stdout);
+
+        ObjectMapper json = new ObjectMapper();
+        List<String> log = Files.readAllLines(run.resolve("train-log.jsonl"));
+        assertEquals(60, log.size());
+        double first = json.readTree(log.get(0)).path("loss").asDouble();
+        double lastTen = log.subList(50, 60).stream().mapToDouble(l -> {
+            try {
+                return json.readTree(l).path("loss").asDouble();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).average().orElseThrow();
+        assertTrue(lastTen < first - 0.4, "loss fell from " + first + " to " + lastTen);
+
+        JsonNode metrics = json.readTree(run.resolve("metrics.json").toFile());
+        assertEquals(Set.of("image_to_text", "text_to_image", "zero_shot", "images", "captions"), fieldNames(metrics));
+        assertEquals(Set.of("R@1", "R@5", "R@10", "median_rank"), fieldNames(metrics.path("text_to_image")));
+        assertEquals(Set.of("top1", "top5", "classes"), fieldNames(metrics.path("zero_shot")));
+        assertEquals(64, metrics.path("images").asInt());
+        assertEquals(320, metrics.path("captions").asInt());
+        double chanceR5 = 100.0 * 5 / 64;
+        assertTrue(metrics.path("text_to_image").path("R@5").asDouble() > 2 * chanceR5, metrics.toString());
+
+        ContrastiveModel exported = HfModels.load(run.resolve("model"), DataType.FLOAT).asContrastive();
+        assertEquals(39265, exported.parameterCount());
+        assertTrue(Files.isRegularFile(run.resolve("model/vocab.txt")));
+        String header = new String(Files.readAllBytes(run.resolve("model/model.safetensors")), 8, 64, StandardCharsets.UTF_8);
+        assertTrue(header.contains("\"format\":\"pt\""), header);
+    }
+
+    @Test
+    void configMistakesStopBeforeTrainingWithOneLine() {
+        assertEquals(2, train("tiny", "train.stpes=5", "output.dir=" + tmp));
+        assertTrue(stderr.contains("'clip.train.stpes'") && stderr.contains("did you mean 'clip.train.steps'"), stderr);
+        assertEquals(2, train("tiny", "train.steps=many"));
+        assertTrue(stderr.contains("clip.train.steps"), stderr);
+        assertEquals(2, train("tiny", "model.init=hf", "model.checkpoint=" + tmp.resolve("absent")));
+        assertTrue(stderr.contains("clip.model.checkpoint") && stderr.contains("absent"), stderr);
+        assertEquals(2, train("no-such-recipe"));
+        assertTrue(stderr.contains("no-such-recipe"), stderr);
+        assertEquals(1, stderr.strip().lines().count(), stderr);
+    }
+
+    private static Set<String> fieldNames(JsonNode n) {
+        Set<String> names = new java.util.HashSet<>();
+        n.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}
