@@ -31,6 +31,7 @@ public final class BenchCommand implements Command {
     public String usage() {
         return String.join("\n",
                 "usage: bin/clip bench [--config tiny|base] [--steps N] [--no-torch] [--torch-script PATH] [--python PATH]",
+                "       bin/clip bench --ops   (per-operation ND4J costs on this machine, one JSON line)",
                 "  --config C        sizes of shared/bench/torch_dual_step.py (default tiny)",
                 "  --steps N         timed steps after one warm-up step (default 6)",
                 "  --no-torch        skip the PyTorch reference run",
@@ -40,6 +41,11 @@ public final class BenchCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out) throws Exception {
+        if (args.flag("ops")) {
+            args.rejectUnknown();
+            out.println(new ObjectMapper().writeValueAsString(clip.bench.OpTimings.measure()));
+            return 0;
+        }
         DualEncoderBench.Size size = DualEncoderBench.Size.of(args.string("config", "tiny"));
         int steps = args.integer("steps", 6);
         boolean torch = !args.flag("no-torch");

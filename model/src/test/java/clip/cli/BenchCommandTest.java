@@ -14,7 +14,7 @@ class BenchCommandTest {
     @Test
     void tinyStepReportsTimesMemoryAndMatmulShare() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code = new Cli().register(new BenchCommand(), "no-torch")
+        int code = new Cli().register(new BenchCommand(), "no-torch", "ops")
                 .run(new String[] {"bench", "--config", "tiny", "--steps", "1", "--no-torch"}, new PrintStream(out), System.err);
         assertEquals(0, code);
         JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
@@ -25,9 +25,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void opsReportsEachMeasuredOperation() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, new Cli().register(new BenchCommand(), "no-torch", "ops")
+                .run(new String[] {"bench", "--ops"}, new PrintStream(out), System.err));
+        JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertEquals(10, r.size());
+        r.fields().forEachRemaining(e -> assertTrue(e.getValue().asDouble() > 0, e.getKey()));
+    }
+
+    @Test
     void missingReferenceScriptIsNamed() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new Cli().register(new BenchCommand(), "no-torch").run(
+        int code = new Cli().register(new BenchCommand(), "no-torch", "ops").run(
                 new String[] {"bench", "--steps", "1", "--torch-script", "/nowhere/torch_dual_step.py"},
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(2, code);

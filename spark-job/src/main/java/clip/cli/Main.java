@@ -10,7 +10,7 @@ public final class Main {
                 .register(new TrainCommand())
                 .register(new ForwardCommand(), "grads")
                 .register(new TokenizeCommand(System.in))
-                .register(new BenchCommand(), "no-torch");
+                .register(new BenchCommand(), "no-torch", "ops");
     }
 
     public static void main(String[] args) {

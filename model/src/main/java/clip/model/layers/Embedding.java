@@ -38,12 +38,27 @@ public final class Embedding extends Module {
         if (!weight.trainable()) {
             return;
         }
-        // ND4J's ScatterAdd drops repeated indices, so the rows are added one by one.
-        INDArray updates = dy.reshape('c', indices.length(), dim);
+        // ND4J's ScatterAdd drops repeated indices; adding row by row through ND4J costs a native
+        // call per token, so the rows are added through the buffers directly.
+        INDArray updates = dy.reshape('c', indices.length(), dim).dup('c');
         INDArray grad = weight.grad();
         int[] ids = indices.toIntVector();
-        for (int i = 0; i < ids.length; i++) {
-            grad.getRow(ids[i]).addi(updates.getRow(i));
+        if (grad.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+            java.nio.FloatBuffer g = grad.data().asNioFloat();
+            float[] u = new float[ids.length * dim];
+            java.nio.FloatBuffer ub = updates.data().asNioFloat();
+            ub.position((int) updates.offset());
+            ub.get(u);
+            for (int i = 0; i < ids.length; i++) {
+                int base = (int) grad.offset() + ids[i] * dim;
+                for (int j = 0; j < dim; j++) {
+                    g.put(base + j, g.get(base + j) + u[i * dim + j]);
+                }
+            }
+        } else {
+            for (int i = 0; i < ids.length; i++) {
+                grad.getRow(ids[i]).addi(updates.getRow(i));
+            }
         }
     }
 
