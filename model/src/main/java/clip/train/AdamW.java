@@ -94,9 +94,16 @@ public final class AdamW {
         return (int) a.offset();
     }
 
+    /** Dense in c order: strides are those of a fresh c-order array of the same shape. */
     private static void requireContiguous(INDArray a) {
-        if (a.ordering() != 'c' || (a.length() > 1 && a.elementWiseStride() != 1)) {
-            throw new IllegalArgumentException("AdamW updates contiguous c-order segments only");
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                throw new IllegalArgumentException("AdamW updates contiguous c-order segments only");
+            }
+            expected *= shape[i];
         }
     }
 }
