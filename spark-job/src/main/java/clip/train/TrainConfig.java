@@ -16,6 +16,7 @@ public record TrainConfig(
         int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
         double beta1, double beta2, double eps,
+        int workers, long timeoutMillis,
         Path outputDir) {
 
     public static TrainConfig from(Config root) {
@@ -39,6 +40,7 @@ public record TrainConfig(
                 c.getDouble("optim.lr-image"), c.getDouble("optim.lr-text"), c.getDouble("optim.lr-logit"),
                 c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
                 betas.get(0), betas.get(1), c.getDouble("optim.eps"),
+                c.getInt("dist.workers"), c.getLong("dist.timeout-ms"),
                 Paths.get(c.getString("output.dir")));
         t.validate();
         return t;
@@ -62,6 +64,11 @@ public record TrainConfig(
         positive("clip.train.batch-size", batchSize);
         positive("clip.data.synthetic.train-images", trainImages);
         positive("clip.data.synthetic.val-images", valImages);
+        positive("clip.dist.workers", workers);
+        if (batchSize % workers != 0) {
+            throw new BadInputException("config key 'clip.train.batch-size' (" + batchSize
+                    + ") must be a multiple of clip.dist.workers (" + workers + ")");
+        }
         if (imageSize % patchSize != 0) {
             throw new BadInputException("config key 'clip.model.image-size' (" + imageSize
                     + ") must be a multiple of clip.model.patch-size (" + patchSize + ")");

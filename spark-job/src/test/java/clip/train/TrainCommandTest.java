@@ -77,6 +77,28 @@ class TrainCommandTest {
     }
 
     @Test
+    void twoWorkersFollowTheSameLossCurveAsOne() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        double[][] curves = new double[2][];
+        for (int workers = 1; workers <= 2; workers++) {
+            Path run = tmp.resolve("w" + workers);
+            assertEquals(0, train("tiny", "train.steps=12", "dist.workers=" + workers, "output.dir=" + run), stderr);
+            assertTrue(stdout.contains(workers + " worker(s)"), stdout);
+            curves[workers - 1] = Files.readAllLines(run.resolve("train-log.jsonl")).stream().mapToDouble(l -> {
+                try {
+                    return json.readTree(l).path("loss").asDouble();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).toArray();
+        }
+        assertEquals(12, curves[1].length);
+        for (int i = 0; i < 12; i++) {
+            assertEquals(curves[0][i], curves[1][i], 1e-4, "step " + (i + 1));
+        }
+    }
+
+    @Test
     void configMistakesStopBeforeTrainingWithOneLine() {
         assertEquals(2, train("tiny", "train.stpes=5", "output.dir=" + tmp));
         assertTrue(stderr.contains("'clip.train.stpes'") && stderr.contains("did you mean 'clip.train.steps'"), stderr);
@@ -84,6 +106,8 @@ class TrainCommandTest {
         assertTrue(stderr.contains("clip.train.steps"), stderr);
         assertEquals(2, train("tiny", "model.init=hf", "model.checkpoint=" + tmp.resolve("absent")));
         assertTrue(stderr.contains("clip.model.checkpoint") && stderr.contains("absent"), stderr);
+        assertEquals(2, train("tiny", "dist.workers=3"));
+        assertTrue(stderr.contains("clip.train.batch-size") && stderr.contains("clip.dist.workers"), stderr);
         assertEquals(2, train("no-such-recipe"));
         assertTrue(stderr.contains("no-such-recipe"), stderr);
         assertEquals(1, stderr.strip().lines().count(), stderr);
