@@ -141,7 +141,7 @@ public final class BertTokenizer {
     private static List<String> basicTokenize(String text) {
         String cleaned = Normalizer.normalize(spaceOutCjk(clean(text)), Normalizer.Form.NFC);
         List<String> pieces = new ArrayList<>();
-        for (String token : PythonText.split(cleaned)) {
+        for (String token : PythonText.splitOnSpace(cleaned)) {
             splitOnPunctuation(stripAccents(token.toLowerCase(Locale.ROOT)), pieces);
         }
         return pieces;

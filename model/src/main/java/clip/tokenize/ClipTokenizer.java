@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -41,6 +40,7 @@ public final class ClipTokenizer {
     private final Map<String, Integer> mergeRanks;
     private final String[] byteToUnicode = byteToUnicode();
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final TextFixer fixer = new TextFixer();
     private final Flavor flavor;
     private final int startOfText;
     private final int endOfText;
@@ -155,11 +155,11 @@ public final class ClipTokenizer {
     }
 
     private int[] bpeIds(String text) {
-        String cleaned = TextFixer.fix(text);
+        String cleaned = fixer.fix(text);
         if (flavor != Flavor.HF) {
-            cleaned = HtmlEntities.unescape(HtmlEntities.unescape(cleaned)).strip();
+            cleaned = PythonText.strip(HtmlUnescaper.unescape(HtmlUnescaper.unescape(cleaned)));
         }
-        cleaned = PythonText.collapseWhitespace(cleaned).toLowerCase(Locale.ROOT);
+        cleaned = PythonText.lower(PythonText.collapseSpaces(cleaned));
         Matcher m = (flavor == Flavor.OPEN_CLIP ? WITHOUT_SPECIALS : WITH_SPECIALS).matcher(cleaned);
         List<Integer> ids = new ArrayList<>();
         while (m.find()) {

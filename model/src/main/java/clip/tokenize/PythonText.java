@@ -2,31 +2,41 @@ package clip.tokenize;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * Python's notion of whitespace (str.isspace / str.split() / regex \s), which the reference
- * tokenizers rely on and which differs from Java's: it includes U+001C..U+001F, U+0085 and
- * U+2028 among others.
+ * The few Python {@code str} semantics the reference tokenizers are written in: {@code isspace},
+ * {@code split()}, {@code strip()}, {@code lower()} and {@code unicodedata.category}. Java's own
+ * notions differ in small ways (Character.isWhitespace excludes U+00A0, String.strip differs from
+ * str.strip), and every such difference changes token ids, so tokenizer code uses only these.
+ * All methods work on code points, so emoji and other supplementary characters stay whole.
  */
 final class PythonText {
     private PythonText() {
     }
 
+    /** Python's {@code str.isspace()}: bidi classes WS/B/S plus category Zs. */
     static boolean isSpace(int cp) {
-        return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0
-                || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029
-                || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+        switch (cp) {
+            case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D:
+            case 0x1C: case 0x1D: case 0x1E: case 0x1F: case 0x20:
+            case 0x85: case 0xA0: case 0x1680:
+            case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+                return true;
+            default:
+                return cp >= 0x2000 && cp <= 0x200A;
+        }
     }
 
-    /** str.split() with no argument. */
-    static List<String> split(String s) {
-        List<String> out = new ArrayList<>();
+    /** Python's {@code str.split()} with no argument: runs of whitespace separate, no empty parts. */
+    static List<String> splitOnSpace(String s) {
+        List<String> parts = new ArrayList<>();
         int start = -1;
         for (int i = 0; i < s.length(); ) {
             int cp = s.codePointAt(i);
             if (isSpace(cp)) {
                 if (start >= 0) {
-                    out.add(s.substring(start, i));
+                    parts.add(s.substring(start, i));
                     start = -1;
                 }
             } else if (start < 0) {
@@ -35,13 +45,80 @@ final class PythonText {
             i += Character.charCount(cp);
         }
         if (start >= 0) {
-            out.add(s.substring(start));
+            parts.add(s.substring(start));
         }
-        return out;
+        return parts;
     }
 
-    /** re.sub(r"\s+", " ", s).strip() */
-    static String collapseWhitespace(String s) {
-        return String.join(" ", split(s));
+    /** Python's {@code str.strip()}. */
+    static String strip(String s) {
+        int begin = 0;
+        int end = s.length();
+        while (begin < end && isSpace(s.codePointAt(begin))) {
+            begin += Character.charCount(s.codePointAt(begin));
+        }
+        while (end > begin && isSpace(s.codePointBefore(end))) {
+            end -= Character.charCount(s.codePointBefore(end));
+        }
+        return s.substring(begin, end);
+    }
+
+    /** Python's {@code " ".join(s.split())}: collapses whitespace runs to one space and trims. */
+    static String collapseSpaces(String s) {
+        return String.join(" ", splitOnSpace(s));
+    }
+
+    /**
+     * Python's {@code str.lower()} on a whole string: full case mapping, with the context-dependent
+     * final sigma. Java's root-locale mapping implements the same Unicode rules.
+     */
+    static String lower(String s) {
+        return s.toLowerCase(Locale.ROOT);
+    }
+
+    /** Lower-cases one code point without context (no final-sigma rule), as {@code ch.lower()}. */
+    static String lowerCodePoint(int cp) {
+        return new String(Character.toChars(cp)).toLowerCase(Locale.ROOT);
+    }
+
+    /** The two-letter Unicode general category, as {@code unicodedata.category}. */
+    static String category(int cp) {
+        switch (Character.getType(cp)) {
+            case Character.UPPERCASE_LETTER: return "Lu";
+            case Character.LOWERCASE_LETTER: return "Ll";
+            case Character.TITLECASE_LETTER: return "Lt";
+            case Character.MODIFIER_LETTER: return "Lm";
+            case Character.OTHER_LETTER: return "Lo";
+            case Character.NON_SPACING_MARK: return "Mn";
+            case Character.COMBINING_SPACING_MARK: return "Mc";
+            case Character.ENCLOSING_MARK: return "Me";
+            case Character.DECIMAL_DIGIT_NUMBER: return "Nd";
+            case Character.LETTER_NUMBER: return "Nl";
+            case Character.OTHER_NUMBER: return "No";
+            case Character.CONNECTOR_PUNCTUATION: return "Pc";
+            case Character.DASH_PUNCTUATION: return "Pd";
+            case Character.START_PUNCTUATION: return "Ps";
+            case Character.END_PUNCTUATION: return "Pe";
+            case Character.INITIAL_QUOTE_PUNCTUATION: return "Pi";
+            case Character.FINAL_QUOTE_PUNCTUATION: return "Pf";
+            case Character.OTHER_PUNCTUATION: return "Po";
+            case Character.MATH_SYMBOL: return "Sm";
+            case Character.CURRENCY_SYMBOL: return "Sc";
+            case Character.MODIFIER_SYMBOL: return "Sk";
+            case Character.OTHER_SYMBOL: return "So";
+            case Character.SPACE_SEPARATOR: return "Zs";
+            case Character.LINE_SEPARATOR: return "Zl";
+            case Character.PARAGRAPH_SEPARATOR: return "Zp";
+            case Character.CONTROL: return "Cc";
+            case Character.FORMAT: return "Cf";
+            case Character.PRIVATE_USE: return "Co";
+            case Character.SURROGATE: return "Cs";
+            default: return "Cn";
+        }
+    }
+
+    /** The code points of {@code s}, so Python-style indexing by character is direct. */
+    static int[] codePoints(String s) {
+        return s.codePoints().toArray();
     }
 }

@@ -72,8 +72,9 @@ class ClipTokenizerTest {
 
     @Test
     void mojibakeIsRepairedButOrdinaryAccentsAreLeftAlone() {
-        assertEquals("café and \u201cquotes\u201d", TextFixer.fixMojibake("cafÃ© and â€œquotesâ€\u009d"));
-        assertEquals("Café crème", TextFixer.fixMojibake("Café crème"));
+        TextFixer fixer = new TextFixer();
+        assertEquals("café and \"quotes\"", fixer.fix("cafÃ© and â€œquotesâ€\u009d"));
+        assertEquals("Café crème", fixer.fix("Café crème"));
     }
 
     @Test
