@@ -50,10 +50,7 @@ public final class BertModel extends Module implements Tower<TextBatch> {
 
     @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = dPooled == null ? dLast : cls.backward(pooler.backward(dPooled));
-        if (dPooled != null && dLast != null) {
-            d.addi(dLast);
-        }
+        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(pooler.backward(dPooled)));
         d = embeddingNorm.backward(encoder.backward(d));
         words.backward(d);
         tokenTypes.backward(d);

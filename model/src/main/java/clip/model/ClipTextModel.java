@@ -44,10 +44,7 @@ public final class ClipTextModel extends Module implements Tower<TextBatch> {
 
     @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = dPooled == null ? dLast : eot.backward(dPooled);
-        if (dPooled != null && dLast != null) {
-            d.addi(dLast);
-        }
+        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : eot.backward(dPooled));
         d = encoder.backward(finalNorm.backward(d));
         tokens.backward(d);
         positions.backward(d);

@@ -50,10 +50,7 @@ public final class ClipVisionModel extends Module implements Tower<INDArray> {
 
     @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = dPooled == null ? dLast : cls.backward(postNorm.backward(dPooled));
-        if (dPooled != null && dLast != null) {
-            d.addi(dLast);
-        }
+        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(postNorm.backward(dPooled)));
         d = preNorm.backward(encoder.backward(d));
         positions.backward(d);
         if (classEmbedding.trainable()) {

@@ -2,8 +2,6 @@ package clip.model;
 
 import clip.model.layers.L2Normalize;
 import clip.model.layers.Layer;
-import clip.model.layers.TransformerLayer;
-import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -125,9 +123,5 @@ public final class ContrastiveModel extends Module {
     /** The SigLIP bias, or null for a CLIP-loss model. */
     public Parameter logitBias() {
         return logitBias;
-    }
-
-    public List<TransformerLayer> visionLayers() {
-        return vision.layers();
     }
 }

@@ -51,10 +51,7 @@ public final class ViTModel extends Module implements Tower<INDArray> {
 
     @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = dPooled == null ? dLast : cls.backward(pooler.backward(dPooled));
-        if (dPooled != null && dLast != null) {
-            d.addi(dLast);
-        }
+        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(pooler.backward(dPooled)));
         d = encoder.backward(layernorm.backward(d));
         if (positionEmbeddings.trainable()) {
             positionEmbeddings.grad().addi(d.sum(0).reshape(positionEmbeddings.value().shape()));

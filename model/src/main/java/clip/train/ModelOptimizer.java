@@ -8,8 +8,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * AdamW over named parameters with per-group learning rates and weight decay, in one
- * process. Frozen parameters are skipped and keep no state. The state is exposed by name
- * ({@code <param>.exp_avg}, {@code <param>.exp_avg_sq}) for checkpoints.
+ * process (the reference the sharded optimizer is tested against, and the benchmark's).
+ * Frozen parameters are skipped and keep no state.
  */
 public final class ModelOptimizer {
     private final Map<String, Parameter> params;
@@ -42,30 +42,5 @@ public final class ModelOptimizer {
 
     private static INDArray zerosLike(INDArray a) {
         return clip.model.StepMemory.outside(() -> Nd4j.zeros(a.dataType(), a.shape()));
-    }
-
-    public long stepCount() {
-        return step;
-    }
-
-    /** The optimizer state as named tensors, for checkpoints. */
-    public Map<String, INDArray> state() {
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        expAvg.forEach((k, v) -> out.put(k + ".exp_avg", v));
-        expAvgSq.forEach((k, v) -> out.put(k + ".exp_avg_sq", v));
-        out.put("step", Nd4j.scalar(step));
-        return out;
-    }
-
-    public void restore(Map<String, INDArray> state) {
-        step = state.get("step").getLong(0);
-        for (Map.Entry<String, INDArray> e : state.entrySet()) {
-            String k = e.getKey();
-            if (k.endsWith(".exp_avg")) {
-                expAvg.put(k.substring(0, k.length() - 8), clip.model.StepMemory.outside(e.getValue()::dup));
-            } else if (k.endsWith(".exp_avg_sq")) {
-                expAvgSq.put(k.substring(0, k.length() - 11), clip.model.StepMemory.outside(e.getValue()::dup));
-            }
-        }
     }
 }

@@ -6,7 +6,7 @@ package clip.dist;
  * source rank. All-gather, reduce-scatter and all-reduce are built from it, always combining in
  * rank order, so results do not depend on arrival order.
  */
-public interface Collective extends AutoCloseable {
+public interface Collective {
     int rank();
 
     int size();
@@ -42,7 +42,4 @@ public interface Collective extends AutoCloseable {
         }
         return sum;
     }
-
-    @Override
-    void close();
 }

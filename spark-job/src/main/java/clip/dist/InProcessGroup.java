@@ -64,11 +64,6 @@ public final class InProcessGroup {
                     throw new PeerFailureException("worker " + rank + ": interrupted during an exchange", e);
                 }
             }
-
-            @Override
-            public void close() {
-                barrier.reset();
-            }
         };
     }
 }

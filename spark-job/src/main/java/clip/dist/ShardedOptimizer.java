@@ -141,9 +141,4 @@ public final class ShardedOptimizer {
         }
         return out;
     }
-
-    /** Floats each worker sends and receives per step: 2 P (N-1) / N, plus N scalars. */
-    public long floatsMovedPerStep() {
-        return 2L * total * (group.size() - 1) / group.size();
-    }
 }

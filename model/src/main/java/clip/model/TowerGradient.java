@@ -1,0 +1,17 @@
+package clip.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** A tower's output gradient arrives at the last hidden state, the pooled vector, or both. */
+final class TowerGradient {
+    private TowerGradient() {
+    }
+
+    /** d(last hidden state) + the pooling path's gradient, either of which may be absent. */
+    static INDArray merge(INDArray dLast, INDArray fromPooled) {
+        if (fromPooled == null) {
+            return dLast;
+        }
+        return dLast == null ? fromPooled : fromPooled.addi(dLast);
+    }
+}
