@@ -1,11 +1,10 @@
 package clip.data;
 
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
+import clip.data.image.ImageResizer;
 import java.awt.image.BufferedImage;
 
 /**
- * An RGB image to the model's input: resized to a square of {@code size} pixels and normalised
+ * An image to the model's input: resized to a square of {@code size} pixels and normalised
  * per channel, laid out CHW as float values.
  */
 public final class ImagePreprocessor {
@@ -29,16 +28,9 @@ public final class ImagePreprocessor {
         return size;
     }
 
-    /** Writes 3 * size * size values at {@code offset} of {@code out}. */
+    /** Writes 3 * size * size values at {@code offset} of {@code out}; other sizes are resized to the square (PIL's bicubic). */
     public void toChw(BufferedImage image, float[] out, int offset) {
-        BufferedImage src = image;
-        if (image.getWidth() != size || image.getHeight() != size || image.getType() != BufferedImage.TYPE_INT_RGB) {
-            src = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-            Graphics2D g = src.createGraphics();
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
-            g.drawImage(image, 0, 0, size, size, null);
-            g.dispose();
-        }
+        BufferedImage src = image.getWidth() == size && image.getHeight() == size ? image : ImageResizer.resize(image, size, size);
         int plane = size * size;
         int[] rgb = src.getRGB(0, 0, size, size, null, 0, size);
         for (int i = 0; i < plane; i++) {

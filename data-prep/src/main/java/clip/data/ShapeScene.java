@@ -37,17 +37,23 @@ public record ShapeScene(String shape, String colour, String size, String place)
     }
 
     public BufferedImage render(int px) {
-        BufferedImage img = new BufferedImage(px, px, BufferedImage.TYPE_INT_RGB);
+        return render(px, px);
+    }
+
+    /** The scene on a {@code width} x {@code height} canvas; size and place are relative to the shorter side and the canvas. */
+    public BufferedImage render(int width, int height) {
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(new Color(245, 245, 240));
-        g.fillRect(0, 0, px, px);
+        g.fillRect(0, 0, width, height);
         g.setColor(RGB[COLOURS.indexOf(colour)]);
-        int d = size.equals("large") ? px / 2 : px / 4;
-        int cx = place.endsWith("left") ? px / 4 : place.endsWith("right") ? 3 * px / 4 : px / 2;
-        int cy = place.startsWith("top") ? px / 4 : place.startsWith("bottom") ? 3 * px / 4 : px / 2;
-        int x = cx - d / 2;
-        int y = cy - d / 2;
+        int[] box = boundingBox(width, height);
+        int x = box[0];
+        int y = box[1];
+        int d = box[2];
+        int cx = x + d / 2;
+        int cy = y + d / 2;
         switch (shape) {
             case "circle" -> g.fillOval(x, y, d, d);
             case "square" -> g.fillRect(x, y, d, d);
@@ -57,5 +63,14 @@ public record ShapeScene(String shape, String colour, String size, String place)
         }
         g.dispose();
         return img;
+    }
+
+    /** The shape's bounding box on a {@code width} x {@code height} canvas, COCO style: x, y, w, h. */
+    public int[] boundingBox(int width, int height) {
+        int shorter = Math.min(width, height);
+        int d = size.equals("large") ? shorter / 2 : shorter / 4;
+        int cx = place.endsWith("left") ? width / 4 : place.endsWith("right") ? 3 * width / 4 : width / 2;
+        int cy = place.startsWith("top") ? height / 4 : place.startsWith("bottom") ? 3 * height / 4 : height / 2;
+        return new int[] {cx - d / 2, cy - d / 2, d, d};
     }
 }

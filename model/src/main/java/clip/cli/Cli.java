@@ -49,6 +49,21 @@ public final class Cli {
         }
     }
 
+    /**
+     * The body of a {@code spark-submit --class} entry point that runs one command: exits
+     * non-zero on failure (spark-submit then reports the application as failed), and returns
+     * normally on success so Spark can shut down cleanly.
+     */
+    public static void runAsMain(Command command, String[] args, String... flagNames) {
+        String[] argv = new String[args.length + 1];
+        argv[0] = command.name();
+        System.arraycopy(args, 0, argv, 1, args.length);
+        int code = new Cli().register(command, flagNames).run(argv, System.out, System.err);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
     public String help() {
         StringBuilder sb = new StringBuilder("usage: bin/clip <command> [options]   (bin/clip <command> --help for its options)\n\ncommands:\n");
         commands.values().forEach(c -> sb.append(String.format("  %-10s %s%n", c.name(), c.summary())));

@@ -1,0 +1,57 @@
+package clip.data.prep;
+
+import clip.io.BadInputException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
+
+/** Reads a prep output back: its manifest, the shards of a split, a shard's rows. */
+public final class ShardReader {
+    private ShardReader() {
+    }
+
+    /** The manifest.json of the prep output at {@code root}; a missing one names the folder. */
+    public static JsonNode manifest(Path root, Configuration conf) throws IOException {
+        Path file = new Path(root, "manifest.json");
+        FileSystem fs = root.getFileSystem(conf);
+        if (!fs.exists(file)) {
+            throw new BadInputException(root + ": no manifest.json (not the output of bin/clip prep, or an unfinished run)");
+        }
+        try (InputStream in = fs.open(file)) {
+            return new ObjectMapper().readTree(in);
+        }
+    }
+
+    /** The shards of {@code split}, in manifest order; none is a one-line error. */
+    public static List<Path> shardsOf(JsonNode manifest, Path root, String split) {
+        List<Path> out = new ArrayList<>();
+        for (JsonNode shard : manifest.path("shards")) {
+            if (shard.path("split").asText().equals(split)) {
+                out.add(new Path(root, shard.path("path").asText()));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new BadInputException(root + "/manifest.json lists no shard of split '" + split + "'");
+        }
+        return out;
+    }
+
+    public static List<ShardSchema.Row> read(Path shard, Configuration conf) throws IOException {
+        List<ShardSchema.Row> rows = new ArrayList<>();
+        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), shard).withConf(conf).build()) {
+            for (Group g = reader.read(); g != null; g = reader.read()) {
+                rows.add(ShardSchema.fromGroup(g));
+            }
+        }
+        return rows;
+    }
+}
