@@ -1,6 +1,7 @@
 package clip.eval;
 
 import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -36,42 +37,65 @@ public final class Retrieval {
         if (imageOfCaption.length != nc) {
             throw new IllegalArgumentException(nc + " captions but " + imageOfCaption.length + " image indices");
         }
+        int[][] captionsOf = captionsOfImages(imageOfCaption, ni);
         int[] imageRanks = new int[ni];
-        Arrays.fill(imageRanks, Integer.MAX_VALUE);
         int[] captionRanks = new int[nc];
         for (int start = 0; start < ni; start += BLOCK) {
             int end = Math.min(ni, start + BLOCK);
-            float[][] scores = block(images, captions, start, end);
+            float[] scores = block(images, captions, start, end);
             for (int i = start; i < end; i++) {
-                float[] row = scores[i - start];
-                for (int c = 0; c < nc; c++) {
-                    if (imageOfCaption[c] == i) {
-                        imageRanks[i] = Math.min(imageRanks[i], rank(row, c));
+                int offset = (i - start) * nc;
+                // An image is found at the rank of its best caption; the pessimistic count makes any tie with it a miss.
+                int best = -1;
+                for (int c : captionsOf[i]) {
+                    if (best < 0 || scores[offset + c] > scores[offset + best]) {
+                        best = c;
                     }
                 }
+                imageRanks[i] = best < 0 ? Integer.MAX_VALUE : rank(scores, offset, nc, best);
             }
         }
         for (int start = 0; start < nc; start += BLOCK) {
             int end = Math.min(nc, start + BLOCK);
-            float[][] scores = block(captions, images, start, end);
+            float[] scores = block(captions, images, start, end);
             for (int c = start; c < end; c++) {
-                captionRanks[c] = rank(scores[c - start], imageOfCaption[c]);
+                captionRanks[c] = rank(scores, (c - start) * ni, ni, imageOfCaption[c]);
             }
         }
         return new Result(new Ranks(imageRanks), new Ranks(captionRanks));
     }
 
-    private static float[][] block(INDArray queries, INDArray keys, int start, int end) {
-        INDArray q = queries.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
-        return Nd4j.gemm(q, keys, false, true).castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).toFloatMatrix();
+    private static int[][] captionsOfImages(int[] imageOfCaption, int images) {
+        int[] counts = new int[images];
+        for (int i : imageOfCaption) {
+            counts[i]++;
+        }
+        int[][] out = new int[images][];
+        for (int i = 0; i < images; i++) {
+            out[i] = new int[counts[i]];
+        }
+        int[] filled = new int[images];
+        for (int c = 0; c < imageOfCaption.length; c++) {
+            out[imageOfCaption[c]][filled[imageOfCaption[c]]++] = c;
+        }
+        return out;
     }
 
-    /** 1 + the number of other entries scoring at least as high as {@code row[target]}. */
-    static int rank(float[] row, int target) {
-        float s = row[target];
+    /** Scores of queries [start, end) against every key, row-major in one array (one bulk copy out of ND4J). */
+    private static float[] block(INDArray queries, INDArray keys, int start, int end) {
+        INDArray q = queries.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
+        INDArray scores = Nd4j.gemm(q, keys, false, true).castTo(DataType.FLOAT);
+        float[] out = new float[(int) scores.length()];
+        scores.data().asNioFloat().get(out);
+        return out;
+    }
+
+    /** 1 + the number of other entries of the row at {@code offset} scoring at least as high as entry {@code target}. */
+    static int rank(float[] scores, int offset, int length, int target) {
+        float s = scores[offset + target];
         int rank = 1;
-        for (int j = 0; j < row.length; j++) {
-            if (j != target && row[j] >= s) {
+        for (int j = 0; j < length; j++) {
+            if (j != target && scores[offset + j] >= s) {
                 rank++;
             }
         }
