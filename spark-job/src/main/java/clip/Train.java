@@ -12,12 +12,6 @@ public final class Train {
     }
 
     public static void main(String[] args) {
-        String[] argv = new String[args.length + 1];
-        argv[0] = "train";
-        System.arraycopy(args, 0, argv, 1, args.length);
-        int code = new Cli().register(new TrainCommand()).run(argv, System.out, System.err);
-        if (code != 0) {
-            System.exit(code);
-        }
+        Cli.runAsMain(new TrainCommand(), args);
     }
 }

@@ -8,9 +8,16 @@ public final class Main {
     static Cli cli() {
         return new Cli()
                 .register(new TrainCommand())
+                .register(new EvalCommand())
+                .register(new GenerateCommand())
+                .register(new PrepCommand(), "strict")
+                .register(new BenchImagesCommand(), "no-pil")
+                .register(new BenchRetrievalCommand())
                 .register(new ForwardCommand(), "grads")
                 .register(new TokenizeCommand(System.in))
-                .register(new BenchCommand(), "no-torch", "ops");
+                .register(new BenchCommand(), "no-torch", "ops")
+                .register(new AttentionCommand())
+                .register(new PlotCommand());
     }
 
     public static void main(String[] args) {

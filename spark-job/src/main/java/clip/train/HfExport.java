@@ -40,5 +40,22 @@ public final class HfExport {
         ObjectNode tokenizer = json.createObjectNode().put("tokenizer_class", "BertTokenizer").put("do_lower_case", true)
                 .put("model_max_length", positions);
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizer);
+        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("preprocessor_config.json").toFile(), imageProcessor(config));
+    }
+
+    /**
+     * How training prepares images, for HF's CLIPImageProcessor and bin/clip eval: shorter side to
+     * the model's size (bicubic), a square from the centre (training crops at random), mean and std 0.5.
+     */
+    private static ObjectNode imageProcessor(ObjectNode config) {
+        int size = config.path("vision_config").path("image_size").asInt();
+        ObjectNode p = new ObjectMapper().createObjectNode().put("image_processor_type", "CLIPImageProcessor")
+                .put("do_resize", true).put("resample", 3).put("do_center_crop", true).put("do_rescale", true)
+                .put("rescale_factor", 1 / 255.0).put("do_normalize", true).put("do_convert_rgb", true);
+        p.putObject("size").put("shortest_edge", size);
+        p.putObject("crop_size").put("height", size).put("width", size);
+        p.putArray("image_mean").add(0.5).add(0.5).add(0.5);
+        p.putArray("image_std").add(0.5).add(0.5).add(0.5);
+        return p;
     }
 }

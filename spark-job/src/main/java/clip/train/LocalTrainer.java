@@ -2,14 +2,20 @@ package clip.train;
 
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
+import clip.data.prep.ShardSchema;
 import clip.dist.Collective;
 import clip.dist.DataParallelGradient;
 import clip.dist.InProcessGroup;
 import clip.dist.ShardedOptimizer;
+import clip.eval.EvalInputs;
+import clip.eval.EvalSet;
+import clip.eval.Evaluator;
+import clip.eval.ImagePipeline;
+import clip.eval.Templates;
+import clip.eval.TextEncoder;
 import clip.model.ContrastiveModel;
 import clip.model.Parameter;
 import clip.model.StepMemory;
-import clip.model.TextBatch;
 import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,8 +32,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * Trains on this machine with {@code clip.dist.workers} data-parallel workers (threads with
@@ -38,6 +43,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class LocalTrainer {
     private static final int MAX_BAD_STEPS = 3;
+    private static final int EVAL_BATCH = 256;
     private final TrainConfig config;
     private final PrintStream log;
 
@@ -49,13 +55,16 @@ public final class LocalTrainer {
     /** Runs the whole job; returns the evaluation metrics that were also written to metrics.json. */
     public ObjectNode run() throws IOException, InterruptedException {
         Files.createDirectories(config.outputDir());
+        // Shard rows are read once and shared: each worker only decodes its own rows of a step.
+        List<ShardSchema.Row> shardRows = config.dataSource().equals("shards")
+                ? ShardBatches.read(config.shards(), config.trainSplit(), new Configuration()) : null;
         InProcessGroup group = new InProcessGroup(config.workers(), config.timeoutMillis());
         ExecutorService pool = Executors.newFixedThreadPool(config.workers());
         try {
             List<Future<ObjectNode>> workers = new ArrayList<>();
             for (int rank = 0; rank < config.workers(); rank++) {
                 Collective member = group.member(rank);
-                workers.add(pool.submit(() -> worker(member)));
+                workers.add(pool.submit(() -> worker(member, shardRows)));
             }
             ObjectNode metrics = null;
             for (Future<ObjectNode> w : workers) {
@@ -83,7 +92,7 @@ public final class LocalTrainer {
         }
     }
 
-    private ObjectNode worker(Collective group) throws IOException {
+    private ObjectNode worker(Collective group, List<ShardSchema.Row> shardRows) throws IOException {
         boolean lead = group.rank() == 0;
         Path out = config.outputDir();
         ModelFactory.Built built = ModelFactory.build(config, out.resolve("work"));
@@ -91,16 +100,17 @@ public final class LocalTrainer {
         BertTokenizer tokenizer = BertTokenizer.fromVocab(built.vocab());
         int imageSize = built.hfConfig().path("vision_config").path("image_size").asInt(config.imageSize());
         ImagePreprocessor pre = new ImagePreprocessor(imageSize, ImagePreprocessor.HALF, ImagePreprocessor.HALF);
-        ShapeBatches train = new ShapeBatches(SyntheticShapes.scenes(config.trainImages(), config.dataSeed()), pre,
-                tokenizer, config.maxTextLength(), config.seed());
+        TrainingData train = shardRows != null
+                ? new ShardBatches(shardRows, pipeline(imageSize), TextEncoder.bert(tokenizer, config.maxTextLength()), config.seed())
+                : new ShapeBatches(SyntheticShapes.scenes(config.trainImages(), config.dataSeed()), pre, tokenizer,
+                        config.maxTextLength(), config.seed());
         if (config.mode().equals("frozen-towers")) {
             model.setTowersTrainable(false);
         }
         if (lead) {
-            log.printf("model: %,d parameters (%,d trainable); data: %d train / %d validation images (generated);"
-                            + " %d worker(s)%n", model.parameterCount(),
-                    model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
-                    train.size(), config.valImages(), group.size());
+            log.printf("model: %,d parameters (%,d trainable); data: %d training images (%s); %d worker(s)%n",
+                    model.parameterCount(), model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
+                    train.size(), shardRows != null ? "shards " + config.shards() : "generated", group.size());
         }
         ShardedOptimizer optimizer = new ShardedOptimizer(model.namedParameters(),
                 new ParameterGroups(config.lrImage(), config.lrText(), config.lrLogit(), config.weightDecayImage(),
@@ -114,14 +124,12 @@ public final class LocalTrainer {
         int badInARow = 0;
         try (Writer trainLog = lead ? Files.newBufferedWriter(out.resolve("train-log.jsonl"), StandardCharsets.UTF_8) : null) {
             for (int step = 0; step < config.steps(); step++) {
-                ShapeBatches.Batch batch = train.batch(step, config.batchSize());
-                long from = (long) group.rank() * local;
+                TrainBatch batch = train.batch(step, config.batchSize(), group.rank() * local, local);
                 double lossValue;
                 double norm;
                 try (var ws = StepMemory.open()) {
                     model.zeroGrad();
-                    lossValue = DataParallelGradient.accumulate(model, loss, rows(batch.pixels(), from, local),
-                            rows(batch.text(), from, local), group).loss();
+                    lossValue = DataParallelGradient.accumulate(model, loss, batch.pixels(), batch.text(), group).loss();
                     norm = Double.isFinite(lossValue) ? optimizer.step(schedule.factor(step)) : Double.NaN;
                     if (Double.isFinite(norm)) {
                         clampLogitScale(model);
@@ -158,38 +166,36 @@ public final class LocalTrainer {
     private ObjectNode finish(ContrastiveModel model, ModelFactory.Built built, BertTokenizer tokenizer,
                               ImagePreprocessor pre) throws IOException {
         Path out = config.outputDir();
-        ShapeBatches val = new ShapeBatches(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
-                tokenizer, config.maxTextLength(), config.seed());
-        ObjectNode metrics = Evaluation.evaluate(model, val, SyntheticShapes.categories());
+        TextEncoder text = TextEncoder.bert(tokenizer, config.maxTextLength());
+        EvalInputs val;
+        if (config.dataSource().equals("shards")) {
+            int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
+            val = EvalInputs.of(EvalSet.open(config.shards(), config.valSplit(), limit, new Configuration()), pipeline(pre.size()));
+        } else {
+            val = ShapeEvalInputs.inputs(new ShapeBatches(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
+                    tokenizer, config.maxTextLength(), config.seed()), SyntheticShapes.categories());
+        }
+        ObjectNode metrics = new Evaluator(model, text, EVAL_BATCH, null).evaluate(val, Templates.named(config.templates())).metrics();
         Path modelDir = out.resolve("model");
         HfExport.write(model, built.hfConfig(), built.vocab(), modelDir);
         Path tmp = out.resolve("metrics.json.tmp");
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), metrics);
         Files.move(tmp, out.resolve("metrics.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        int images = metrics.path("images").asInt();
+        int captions = metrics.path("captions").asInt();
         log.printf("validation (%d images, %d captions): image->text R@1 %.1f R@5 %.1f | text->image R@1 %.1f R@5 %.1f"
-                        + " | zero-shot top-1 %.1f%% over %d classes%n",
-                metrics.path("images").asInt(), metrics.path("captions").asInt(),
+                        + " | zero-shot top-1 %.1f%% over %d classes%n", images, captions,
                 metrics.path("image_to_text").path("R@1").asDouble(), metrics.path("image_to_text").path("R@5").asDouble(),
                 metrics.path("text_to_image").path("R@1").asDouble(), metrics.path("text_to_image").path("R@5").asDouble(),
                 metrics.path("zero_shot").path("top1").asDouble(), metrics.path("zero_shot").path("classes").asInt());
-        log.printf("chance: R@1 %.1f (image->text, 5 captions each) / %.1f (text->image); model in %s, metrics in %s%n",
-                100.0 * 5 / (5.0 * val.size()), 100.0 / val.size(), modelDir, out.resolve("metrics.json"));
+        log.printf("chance: R@1 %.1f (image->text, %.1f captions each) / %.1f (text->image); model in %s, metrics in %s%n",
+                100.0 / images, (double) captions / images, 100.0 / images, modelDir, out.resolve("metrics.json"));
         return metrics;
     }
 
-    private static INDArray rows(INDArray a, long from, long count) {
-        if (from == 0 && count == a.size(0)) {
-            return a;
-        }
-        INDArray view = a.rank() == 4
-                ? a.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
-                : a.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all());
-        return view.dup('c');
-    }
-
-    private static TextBatch rows(TextBatch t, long from, long count) {
-        return new TextBatch(rows(t.inputIds(), from, count), rows(t.attentionMask(), from, count),
-                t.tokenTypeIds() == null ? null : rows(t.tokenTypeIds(), from, count));
+    /** Shard images as training sees them and as the exported preprocessor_config.json describes: shorter side, then a square crop. */
+    private static ImagePipeline pipeline(int size) {
+        return new ImagePipeline(size, ImagePreprocessor.HALF, ImagePreprocessor.HALF, true);
     }
 
     /** OpenCLIP keeps exp(logit_scale) within [1, 100] after every step. */

@@ -12,6 +12,7 @@ public record TrainConfig(
         int heads, int mlpRatio, int projectionDim, double logitScaleInit, int maxTextLength, double initStd,
         String loss, double siglipScaleInit, double siglipBiasInit,
         int trainImages, int valImages, long dataSeed,
+        String dataSource, String shards, String trainSplit, String valSplit, int valLimit, String templates,
         int steps, int batchSize, long seed, String mode, double gradClip, String schedule, int warmupSteps,
         int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
@@ -33,6 +34,8 @@ public record TrainConfig(
                 c.getDouble("model.init-std"),
                 c.getString("loss.kind"), c.getDouble("loss.siglip-scale-init"), c.getDouble("loss.siglip-bias-init"),
                 c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"), c.getLong("data.synthetic.seed"),
+                c.getString("data.source"), c.getString("data.shards"), c.getString("data.train-split"),
+                c.getString("data.val-split"), c.getInt("data.val-limit"), c.getString("eval.templates"),
                 c.getInt("train.steps"), c.getInt("train.batch-size"), c.getLong("train.seed"), c.getString("train.mode"),
                 c.getDouble("train.grad-clip"), c.getString("train.schedule"), c.getInt("train.warmup-steps"),
                 c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
@@ -49,6 +52,10 @@ public record TrainConfig(
     private void validate() {
         oneOf("clip.model.init", init, "scratch", "hf");
         oneOf("clip.loss.kind", loss, "clip", "siglip");
+        oneOf("clip.data.source", dataSource, "synthetic", "shards");
+        if (dataSource.equals("shards") && shards.isBlank()) {
+            throw new BadInputException("config key 'clip.data.shards' must name a data-prep output when clip.data.source = shards");
+        }
         oneOf("clip.train.mode", mode, "full", "frozen-towers");
         oneOf("clip.train.schedule", schedule, "cosine", "restarts", "constant");
         if (init.equals("hf") && checkpoint.isBlank()) {

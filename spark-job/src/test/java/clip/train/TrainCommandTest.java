@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.cli.Cli;
+import clip.cli.GenerateCommand;
+import clip.cli.PrepCommand;
 import clip.cli.TrainCommand;
 import clip.model.ContrastiveModel;
 import clip.model.HfModels;
@@ -74,6 +76,27 @@ class TrainCommandTest {
         assertTrue(Files.isRegularFile(run.resolve("model/vocab.txt")));
         String header = new String(Files.readAllBytes(run.resolve("model/model.safetensors")), 8, 64, StandardCharsets.UTF_8);
         assertTrue(header.contains("\"format\":\"pt\""), header);
+    }
+
+    @Test
+    void trainsOnShardsWrittenByPrepAndEvaluatesOnTheirValidationSplit() throws Exception {
+        Path coco = tmp.resolve("coco");
+        Path shards = tmp.resolve("shards");
+        assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", coco.toString(),
+                "--train", "256", "--val", "64", "--long-side", "32"}, System.out, System.err));
+        assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
+                coco.toString(), "--out", shards.toString(), "--image-size", "16", "--master", "local[2]"}, System.out, System.err));
+        Path run = tmp.resolve("run");
+        assertEquals(0, train("tiny", "data.source=shards", "data.shards=" + shards, "output.dir=" + run), stderr);
+        assertTrue(stdout.contains("data: 256 training images (shards " + shards + ")"), stdout);
+        JsonNode metrics = new ObjectMapper().readTree(run.resolve("metrics.json").toFile());
+        assertEquals(64, metrics.path("images").asInt());
+        assertEquals(320, metrics.path("captions").asInt());
+        double chanceR5 = 100.0 * 5 / 64;
+        assertTrue(metrics.path("text_to_image").path("R@5").asDouble() > 2 * chanceR5, metrics.toString());
+        assertTrue(metrics.path("zero_shot").path("top1").asDouble() > 25 + 5, "zero-shot over four shapes: " + metrics);
+        JsonNode processor = new ObjectMapper().readTree(run.resolve("model/preprocessor_config.json").toFile());
+        assertEquals(16, processor.path("crop_size").path("height").asInt());
     }
 
     @Test

@@ -1,0 +1,155 @@
+package clip.eval;
+
+import clip.model.ContrastiveModel;
+import clip.model.StepMemory;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Retrieval both ways over every caption of every image, and zero-shot classification with a
+ * prompt-template ensemble (text embeddings averaged per class, then renormalised, as in the
+ * CLIP paper). Produces the metrics.json of training and of {@code bin/clip eval}.
+ */
+public final class Evaluator {
+    /** Model-ready pixels for images {@code [from, to)} of an evaluation set. */
+    public interface PixelSource {
+        int count();
+
+        INDArray pixels(int from, int to) throws IOException;
+    }
+
+    /** The metrics, and the time the retrieval ranking took. */
+    public record Report(ObjectNode metrics, double retrievalSeconds) {
+    }
+
+    private final ContrastiveModel model;
+    private final TextEncoder text;
+    private final int batch;
+    private final PrintStream progress;
+
+    /** @param progress where to print embedding progress on long runs, or null */
+    public Evaluator(ContrastiveModel model, TextEncoder text, int batch, PrintStream progress) {
+        this.model = model;
+        this.text = text;
+        this.batch = batch;
+        this.progress = progress;
+    }
+
+    /**
+     * @param in        images, captions, and zero-shot labels (-1: none; no classes: zero-shot reported as null)
+     * @param templates prompts with {} for the class name
+     */
+    public Report evaluate(EvalInputs in, List<String> templates) throws IOException {
+        PixelSource images = in.pixels();
+        List<List<String>> captions = in.captions();
+        List<String> flat = new ArrayList<>();
+        List<Integer> owner = new ArrayList<>();
+        for (int i = 0; i < captions.size(); i++) {
+            for (String c : captions.get(i)) {
+                flat.add(c);
+                owner.add(i);
+            }
+        }
+        INDArray imageEmb = embedImages(images);
+        INDArray textEmb = embedTexts(flat, "captions");
+        long start = System.nanoTime();
+        Retrieval.Result r = Retrieval.evaluate(imageEmb, textEmb, owner.stream().mapToInt(Integer::intValue).toArray());
+        double retrievalSeconds = (System.nanoTime() - start) / 1e9;
+
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode out = json.createObjectNode();
+        out.set("image_to_text", ranks(json, r.imageToText()));
+        out.set("text_to_image", ranks(json, r.textToImage()));
+        out.set("zero_shot", zeroShot(json, imageEmb, in.labels(), in.classes(), templates));
+        out.put("images", images.count()).put("captions", flat.size());
+        return new Report(out, retrievalSeconds);
+    }
+
+    private ObjectNode zeroShot(ObjectMapper json, INDArray imageEmb, int[] labels, List<String> classes, List<String> templates) {
+        List<Integer> labelled = new ArrayList<>();
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] >= 0) {
+                labelled.add(i);
+            }
+        }
+        if (classes.isEmpty() || labelled.isEmpty()) {
+            return null;
+        }
+        List<String> prompts = new ArrayList<>();
+        for (String cls : classes) {
+            for (String t : templates) {
+                prompts.add(t.replace("{}", cls));
+            }
+        }
+        INDArray promptEmb = embedTexts(prompts, "prompts");
+        INDArray classEmb = Nd4j.create(imageEmb.dataType(), classes.size(), imageEmb.size(1));
+        for (int k = 0; k < classes.size(); k++) {
+            INDArray mean = promptEmb.get(NDArrayIndex.interval(k * templates.size(), (k + 1) * templates.size()), NDArrayIndex.all()).mean(0);
+            classEmb.getRow(k).assign(mean.div(mean.norm2Number()));
+        }
+        int[] rows = labelled.stream().mapToInt(Integer::intValue).toArray();
+        float[][] scores = Nd4j.gemm(imageEmb.getRows(rows), classEmb, false, true).toFloatMatrix();
+        int[] ranks = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            int truth = labels[rows[i]];
+            ranks[i] = 1;
+            for (int k = 0; k < scores[i].length; k++) {
+                // Pessimistic on ties, like the retrieval ranks: a tie is not a hit.
+                if (k != truth && scores[i][k] >= scores[i][truth]) {
+                    ranks[i]++;
+                }
+            }
+        }
+        Ranks zs = new Ranks(ranks);
+        return json.createObjectNode().put("top1", zs.recallAt(1)).put("top5", zs.recallAt(5)).put("classes", classes.size());
+    }
+
+    private static ObjectNode ranks(ObjectMapper json, Ranks r) {
+        return json.createObjectNode().put("R@1", r.recallAt(1)).put("R@5", r.recallAt(5)).put("R@10", r.recallAt(10))
+                .put("median_rank", r.medianRank());
+    }
+
+    private INDArray embedImages(PixelSource images) throws IOException {
+        List<INDArray> parts = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int from = 0; from < images.count(); from += batch) {
+            int to = Math.min(images.count(), from + batch);
+            INDArray pixels = images.pixels(from, to);
+            try (var ws = StepMemory.open()) {
+                INDArray e = model.encodeImages(pixels);
+                parts.add(StepMemory.outside(e::detach));
+            }
+            report("images", to, images.count(), start);
+        }
+        return Nd4j.vstack(parts.toArray(new INDArray[0]));
+    }
+
+    private INDArray embedTexts(List<String> texts, String what) {
+        List<INDArray> parts = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int from = 0; from < texts.size(); from += batch) {
+            int to = Math.min(texts.size(), from + batch);
+            try (var ws = StepMemory.open()) {
+                INDArray e = model.encodeTexts(text.encode(texts.subList(from, to)));
+                parts.add(StepMemory.outside(e::detach));
+            }
+            report(what, to, texts.size(), start);
+        }
+        return Nd4j.vstack(parts.toArray(new INDArray[0]));
+    }
+
+    private void report(String what, int done, int total, long start) {
+        if (progress == null) {
+            return;
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        progress.printf("eval: embedded %d/%d %s (%.1f/s)%n", done, total, what, done / Math.max(seconds, 1e-9));
+    }
+}

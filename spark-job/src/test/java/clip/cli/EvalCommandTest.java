@@ -1,0 +1,120 @@
+package clip.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** bin/clip eval on the golden dual encoder (random weights: the test is about the plumbing and the metrics file). */
+class EvalCommandTest {
+    @TempDir
+    static Path tmp;
+    private static Path model;
+    private static Path coco;
+    private static Path shards;
+    private String stdout;
+    private String stderr;
+
+    @BeforeAll
+    static void modelAndData() throws IOException {
+        Path golden = GoldenFolders.model("dual");
+        model = Files.createDirectories(tmp.resolve("model"));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.copy(golden.resolve(f), model.resolve(f));
+        }
+        // The golden folder has no tokenizer files: any WordPiece vocabulary of the model's 1,000 entries will do.
+        List<String> vocab = new ArrayList<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
+        vocab.addAll(clip.data.SyntheticShapes.words());
+        for (int i = vocab.size(); i < 1000; i++) {
+            vocab.add("unused" + i);
+        }
+        Files.write(model.resolve("vocab.txt"), vocab);
+        coco = tmp.resolve("coco");
+        shards = tmp.resolve("shards");
+        assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", coco.toString(),
+                "--train", "2", "--val", "12", "--long-side", "48"}, System.out, System.err));
+        assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
+                coco.toString(), "--out", shards.toString(), "--image-size", "32", "--master", "local[1]"}, System.out, System.err));
+    }
+
+    private int eval(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String[] argv = new String[args.length + 1];
+        argv[0] = "eval";
+        System.arraycopy(args, 0, argv, 1, args.length);
+        int code = new Cli().register(new EvalCommand()).run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        stdout = out.toString(StandardCharsets.UTF_8);
+        stderr = err.toString(StandardCharsets.UTF_8);
+        return code;
+    }
+
+    private static Set<String> keys(JsonNode node) {
+        Set<String> names = new HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
+    void writesTheMetricsOfEveryCaptionOfTheSplitFromShardsOrACocoRoot() throws Exception {
+        for (Path data : List.of(shards, coco)) {
+            Path out = tmp.resolve("eval-" + data.getFileName());
+            assertEquals(0, eval("--model", model.toString(), "--data", data.toString(), "--out", out.toString()), stderr);
+            JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+            assertEquals(Set.of("image_to_text", "text_to_image", "zero_shot", "images", "captions"), keys(m));
+            assertEquals(Set.of("R@1", "R@5", "R@10", "median_rank"), keys(m.get("image_to_text")));
+            assertEquals(Set.of("top1", "top5", "classes"), keys(m.get("zero_shot")));
+            assertEquals(12, m.get("images").asInt());
+            assertEquals(60, m.get("captions").asInt());
+            assertEquals(4, m.at("/zero_shot/classes").asInt());
+            assertEquals(100.0, m.at("/zero_shot/top5").asDouble(), "four classes: the right one is always in the top five");
+            for (String d : List.of("/image_to_text/", "/text_to_image/")) {
+                double r1 = m.at(d + "R@1").asDouble();
+                double r5 = m.at(d + "R@5").asDouble();
+                double r10 = m.at(d + "R@10").asDouble();
+                assertTrue(0 <= r1 && r1 <= r5 && r5 <= r10 && r10 <= 100, m.toString());
+            }
+            assertTrue(Files.readString(out.resolve("summary.txt")).contains("image to text"), stdout);
+        }
+    }
+
+    @Test
+    void limitAndTemplatesAreHonoured() throws Exception {
+        Path templates = Files.writeString(tmp.resolve("t.txt"), "# mine\na drawing of a {}\n");
+        Path out = tmp.resolve("limited");
+        assertEquals(0, eval("--model", model.toString(), "--data", shards.toString(), "--out", out.toString(), "--limit", "5",
+                "--templates", templates.toString()), stderr);
+        assertTrue(stdout.contains("embedded 4/4 prompts"), stdout);
+        assertEquals(5, new ObjectMapper().readTree(out.resolve("metrics.json").toFile()).get("images").asInt());
+    }
+
+    @Test
+    void refusesWhatItCannotEvaluateWithOneLine() throws Exception {
+        Path bert = GoldenFolders.model("bert");
+        assertEquals(2, eval("--model", bert.toString(), "--data", shards.toString(), "--out", tmp.resolve("x").toString()));
+        assertTrue(stderr.contains("eval needs a CLIPModel or VisionTextDualEncoderModel"), stderr);
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertEquals(2, eval("--model", model.toString(), "--data", empty.toString(), "--out", tmp.resolve("x").toString()));
+        assertTrue(stderr.contains(empty + ": neither data-prep shards"), stderr);
+        Path bad = Files.writeString(tmp.resolve("bad.txt"), "a photo\n");
+        assertEquals(2, eval("--model", model.toString(), "--data", shards.toString(), "--out", tmp.resolve("x").toString(),
+                "--templates", bad.toString()));
+        assertTrue(stderr.contains("has no {}"), stderr);
+        assertEquals(1, stderr.strip().lines().count(), stderr);
+    }
+}
