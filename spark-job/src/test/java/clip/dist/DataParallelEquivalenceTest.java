@@ -19,6 +19,7 @@ import clip.train.ParameterGroups;
 import clip.train.SigLipLoss;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -88,13 +89,33 @@ class DataParallelEquivalenceTest {
         return m.namedParameters();
     }
 
-    private static List<Map<String, Parameter>> workers(int n, boolean siglip) throws Exception {
+    private static List<Collective> inProcess(int n) {
         InProcessGroup group = new InProcessGroup(n, 30_000);
+        List<Collective> members = new ArrayList<>();
+        for (int rank = 0; rank < n; rank++) {
+            members.add(group.member(rank));
+        }
+        return members;
+    }
+
+    private static List<Collective> overTcp(int n) {
+        JobSecret secret = JobSecret.generate();
+        List<NettyGroup> members = new ArrayList<>();
+        for (int rank = 0; rank < n; rank++) {
+            // frames far smaller than the parameter shards, so arrays cross in many chunks
+            members.add(NettyGroup.listen(rank, n, secret, new InetSocketAddress("127.0.0.1", 0), 30_000, 64));
+        }
+        List<InetSocketAddress> addresses = members.stream().map(NettyGroup::address).toList();
+        members.forEach(m -> m.connect(addresses));
+        return List.copyOf(members);
+    }
+
+    private static List<Map<String, Parameter>> workers(List<Collective> members, boolean siglip) throws Exception {
+        int n = members.size();
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<Map<String, Parameter>>> futures = new ArrayList<>();
-            for (int rank = 0; rank < n; rank++) {
-                Collective c = group.member(rank);
+            for (Collective c : members) {
                 futures.add(pool.submit(() -> {
                     ContrastiveModel m = model(siglip);
                     ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
@@ -121,6 +142,11 @@ class DataParallelEquivalenceTest {
             return out;
         } finally {
             pool.shutdownNow();
+            for (Collective c : members) {
+                if (c instanceof AutoCloseable closeable) {
+                    closeable.close();
+                }
+            }
         }
     }
 
@@ -131,8 +157,17 @@ class DataParallelEquivalenceTest {
     @ParameterizedTest(name = "{0} workers, siglip={1}")
     @CsvSource({"1,false", "2,false", "4,false", "1,true", "2,true", "4,true"})
     void workersEndWhereOneProcessEnds(int n, boolean siglip) throws Exception {
+        assertMatchesOneProcess(workers(inProcess(n), siglip), n, siglip);
+    }
+
+    @ParameterizedTest(name = "{0} workers over TCP, siglip={1}")
+    @CsvSource({"2,false", "4,true"})
+    void workersOverTcpEndWhereOneProcessEnds(int n, boolean siglip) throws Exception {
+        assertMatchesOneProcess(workers(overTcp(n), siglip), n, siglip);
+    }
+
+    private static void assertMatchesOneProcess(List<Map<String, Parameter>> results, int n, boolean siglip) {
         Map<String, Parameter> reference = singleProcess(siglip);
-        List<Map<String, Parameter>> results = workers(n, siglip);
         for (Map<String, Parameter> worker : results) {
             for (Map.Entry<String, Parameter> e : reference.entrySet()) {
                 INDArray mine = worker.get(e.getKey()).value();
