@@ -12,10 +12,15 @@ public final class SparkSessions {
     private SparkSessions() {
     }
 
+    /** Whether this JVM was started by spark-submit (which hands the master over as a system property). */
+    public static boolean submitted() {
+        return new SparkConf(true).contains("spark.master");
+    }
+
     /** @param master a master URL that overrides everything else, or null */
     public static SparkSession getOrCreate(String appName, String master) {
         SparkSession.Builder b = SparkSession.builder().appName(appName);
-        boolean submitted = new SparkConf(true).contains("spark.master");
+        boolean submitted = submitted();
         if (master != null) {
             b.master(master);
         } else if (!submitted) {

@@ -1,11 +1,16 @@
 package clip.cli;
 
 import clip.config.ConfigLoader;
+import clip.spark.SparkSessions;
 import clip.train.LocalTrainer;
+import clip.train.SparkTrainer;
 import clip.train.TrainConfig;
+import com.typesafe.config.Config;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.SparkSession;
 
 /** {@code bin/clip train [recipe|file.conf] [key=value ...]}: the training job, on the embedded default unless told otherwise. */
 public final class TrainCommand implements Command {
@@ -41,8 +46,22 @@ public final class TrainCommand implements Command {
                 recipe = a;
             }
         }
-        TrainConfig config = TrainConfig.from(new ConfigLoader().load(recipe, overrides, System.getenv()));
-        new LocalTrainer(config, out).run();
+        Config loaded = new ConfigLoader().load(recipe, overrides, System.getenv());
+        TrainConfig config = TrainConfig.from(loaded);
+        boolean spark = config.engine().equals("spark") || (config.engine().equals("auto") && SparkSessions.submitted());
+        if (!spark) {
+            new LocalTrainer(config, out).run();
+            return 0;
+        }
+        Files.createDirectories(config.outputDir());
+        // Under spark-submit the master is the submitter's; bin/clip gets one local slot per worker.
+        String master = SparkSessions.submitted() ? null : "local[" + config.workers() + "]";
+        SparkSession session = SparkSessions.getOrCreate("clip train", master);
+        try {
+            new SparkTrainer(loaded, config, session).run();
+        } finally {
+            session.stop();
+        }
         return 0;
     }
 }

@@ -1,31 +1,12 @@
 package clip.train;
 
-import clip.data.ImagePreprocessor;
-import clip.data.SyntheticShapes;
 import clip.data.prep.ShardSchema;
 import clip.dist.Collective;
-import clip.dist.DataParallelGradient;
 import clip.dist.InProcessGroup;
-import clip.dist.ShardedOptimizer;
-import clip.eval.EvalInputs;
-import clip.eval.EvalSet;
-import clip.eval.Evaluator;
-import clip.eval.ImagePipeline;
-import clip.eval.Templates;
-import clip.eval.TextEncoder;
-import clip.model.ContrastiveModel;
-import clip.model.Parameter;
-import clip.model.StepMemory;
-import clip.tokenize.BertTokenizer;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -38,12 +19,9 @@ import org.apache.hadoop.conf.Configuration;
  * Trains on this machine with {@code clip.dist.workers} data-parallel workers (threads with
  * their own model replicas, exchanging through {@link InProcessGroup}): config -> data -> model
  * -> global-batch loss -> sharded AdamW -> model folder and metrics. Rank 0 prints loss,
- * learning rate, throughput and ETA, evaluates, and exports. A step whose loss or gradient is
- * not finite is skipped (every worker sees the same global values); three in a row stop the job.
+ * learning rate, throughput and ETA, evaluates, and exports.
  */
 public final class LocalTrainer {
-    private static final int MAX_BAD_STEPS = 3;
-    private static final int EVAL_BATCH = 256;
     private final TrainConfig config;
     private final PrintStream log;
 
@@ -64,7 +42,7 @@ public final class LocalTrainer {
             List<Future<ObjectNode>> workers = new ArrayList<>();
             for (int rank = 0; rank < config.workers(); rank++) {
                 Collective member = group.member(rank);
-                workers.add(pool.submit(() -> worker(member, shardRows)));
+                workers.add(pool.submit(() -> new TrainWorker(config, log).run(member, shardRows)));
             }
             ObjectNode metrics = null;
             for (Future<ObjectNode> w : workers) {
@@ -90,124 +68,5 @@ public final class LocalTrainer {
             }
             throw new IllegalStateException(cause);
         }
-    }
-
-    private ObjectNode worker(Collective group, List<ShardSchema.Row> shardRows) throws IOException {
-        boolean lead = group.rank() == 0;
-        Path out = config.outputDir();
-        ModelFactory.Built built = ModelFactory.build(config, out.resolve("work"));
-        ContrastiveModel model = built.model();
-        BertTokenizer tokenizer = BertTokenizer.fromVocab(built.vocab());
-        int imageSize = built.hfConfig().path("vision_config").path("image_size").asInt(config.imageSize());
-        ImagePreprocessor pre = new ImagePreprocessor(imageSize, ImagePreprocessor.HALF, ImagePreprocessor.HALF);
-        TrainingData train = shardRows != null
-                ? new ShardBatches(shardRows, pipeline(imageSize), TextEncoder.bert(tokenizer, config.maxTextLength()), config.seed())
-                : new ShapeBatches(SyntheticShapes.scenes(config.trainImages(), config.dataSeed()), pre, tokenizer,
-                        config.maxTextLength(), config.seed());
-        if (config.mode().equals("frozen-towers")) {
-            model.setTowersTrainable(false);
-        }
-        if (lead) {
-            log.printf("model: %,d parameters (%,d trainable); data: %d training images (%s); %d worker(s)%n",
-                    model.parameterCount(), model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
-                    train.size(), shardRows != null ? "shards " + config.shards() : "generated", group.size());
-        }
-        ShardedOptimizer optimizer = new ShardedOptimizer(model.namedParameters(),
-                new ParameterGroups(config.lrImage(), config.lrText(), config.lrLogit(), config.weightDecayImage(),
-                        config.weightDecayText()),
-                new AdamW(config.beta1(), config.beta2(), config.eps()), group, config.gradClip());
-        LrSchedule schedule = config.lrSchedule();
-        ContrastiveLoss loss = config.contrastiveLoss();
-        ObjectMapper json = new ObjectMapper();
-        int local = config.batchSize() / group.size();
-        long started = System.nanoTime();
-        int badInARow = 0;
-        try (Writer trainLog = lead ? Files.newBufferedWriter(out.resolve("train-log.jsonl"), StandardCharsets.UTF_8) : null) {
-            for (int step = 0; step < config.steps(); step++) {
-                TrainBatch batch = train.batch(step, config.batchSize(), group.rank() * local, local);
-                double lossValue;
-                double norm;
-                try (var ws = StepMemory.open()) {
-                    model.zeroGrad();
-                    lossValue = DataParallelGradient.accumulate(model, loss, batch.pixels(), batch.text(), group).loss();
-                    norm = Double.isFinite(lossValue) ? optimizer.step(schedule.factor(step)) : Double.NaN;
-                    if (Double.isFinite(norm)) {
-                        clampLogitScale(model);
-                    }
-                }
-                if (!Double.isFinite(lossValue) || !Double.isFinite(norm)) {
-                    badInARow++;
-                    if (lead) {
-                        log.printf("step %d: non-finite loss %s or gradient norm %s; step skipped%n", step + 1, lossValue, norm);
-                    }
-                    if (badInARow >= MAX_BAD_STEPS) {
-                        throw new IllegalStateException(MAX_BAD_STEPS + " non-finite steps in a row at step " + (step + 1)
-                                + ": lower the learning rates or enable clip.train.grad-clip");
-                    }
-                    continue;
-                }
-                badInARow = 0;
-                if (lead) {
-                    double lr = config.lrImage() * schedule.factor(step);
-                    trainLog.write(json.writeValueAsString(json.createObjectNode().put("step", step + 1).put("loss", lossValue)
-                            .put("lr_image", lr).put("grad_norm", norm)
-                            .put("logit_scale", model.logitScale().value().getDouble(0))) + "\n");
-                    if ((step + 1) % config.logEvery() == 0 || step + 1 == config.steps()) {
-                        double perStep = (System.nanoTime() - started) / 1e9 / (step + 1);
-                        log.printf("step %d/%d  loss %.4f  lr %.2e  %.1f samples/s  ETA %s%n", step + 1, config.steps(),
-                                lossValue, lr, config.batchSize() / perStep, duration(perStep * (config.steps() - step - 1)));
-                    }
-                }
-            }
-        }
-        return lead ? finish(model, built, tokenizer, pre) : null;
-    }
-
-    private ObjectNode finish(ContrastiveModel model, ModelFactory.Built built, BertTokenizer tokenizer,
-                              ImagePreprocessor pre) throws IOException {
-        Path out = config.outputDir();
-        TextEncoder text = TextEncoder.bert(tokenizer, config.maxTextLength());
-        EvalInputs val;
-        if (config.dataSource().equals("shards")) {
-            int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
-            val = EvalInputs.of(EvalSet.open(config.shards(), config.valSplit(), limit, new Configuration()), pipeline(pre.size()));
-        } else {
-            val = ShapeEvalInputs.inputs(new ShapeBatches(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
-                    tokenizer, config.maxTextLength(), config.seed()), SyntheticShapes.categories());
-        }
-        ObjectNode metrics = new Evaluator(model, text, EVAL_BATCH, null).evaluate(val, Templates.named(config.templates())).metrics();
-        Path modelDir = out.resolve("model");
-        HfExport.write(model, built.hfConfig(), built.vocab(), modelDir);
-        Path tmp = out.resolve("metrics.json.tmp");
-        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), metrics);
-        Files.move(tmp, out.resolve("metrics.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        int images = metrics.path("images").asInt();
-        int captions = metrics.path("captions").asInt();
-        log.printf("validation (%d images, %d captions): image->text R@1 %.1f R@5 %.1f | text->image R@1 %.1f R@5 %.1f"
-                        + " | zero-shot top-1 %.1f%% over %d classes%n", images, captions,
-                metrics.path("image_to_text").path("R@1").asDouble(), metrics.path("image_to_text").path("R@5").asDouble(),
-                metrics.path("text_to_image").path("R@1").asDouble(), metrics.path("text_to_image").path("R@5").asDouble(),
-                metrics.path("zero_shot").path("top1").asDouble(), metrics.path("zero_shot").path("classes").asInt());
-        log.printf("chance: R@1 %.1f (image->text, %.1f captions each) / %.1f (text->image); model in %s, metrics in %s%n",
-                100.0 / images, (double) captions / images, 100.0 / images, modelDir, out.resolve("metrics.json"));
-        return metrics;
-    }
-
-    /** Shard images as training sees them and as the exported preprocessor_config.json describes: shorter side, then a square crop. */
-    private static ImagePipeline pipeline(int size) {
-        return new ImagePipeline(size, ImagePreprocessor.HALF, ImagePreprocessor.HALF, true);
-    }
-
-    /** OpenCLIP keeps exp(logit_scale) within [1, 100] after every step. */
-    private static void clampLogitScale(ContrastiveModel model) {
-        double v = model.logitScale().value().getDouble(0);
-        if (v < 0 || v > ClipLoss.MAX_LOGIT_SCALE) {
-            model.logitScale().value().assign(Math.max(0, Math.min(ClipLoss.MAX_LOGIT_SCALE, v)));
-        }
-    }
-
-    private static String duration(double seconds) {
-        long s = Math.round(seconds);
-        return s >= 60 ? (s / 60) + "m" + String.format("%02d", s % 60) + "s" : s + "s";
     }
 }

@@ -17,7 +17,7 @@ public record TrainConfig(
         int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
         double beta1, double beta2, double eps,
-        int workers, long timeoutMillis,
+        int workers, long timeoutMillis, String engine, String listenHost, int listenPort,
         Path outputDir) {
 
     public static TrainConfig from(Config root) {
@@ -43,7 +43,8 @@ public record TrainConfig(
                 c.getDouble("optim.lr-image"), c.getDouble("optim.lr-text"), c.getDouble("optim.lr-logit"),
                 c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
                 betas.get(0), betas.get(1), c.getDouble("optim.eps"),
-                c.getInt("dist.workers"), c.getLong("dist.timeout-ms"),
+                c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getString("dist.engine"),
+                c.getString("dist.listen-host"), c.getInt("dist.port"),
                 Paths.get(c.getString("output.dir")));
         t.validate();
         return t;
@@ -55,6 +56,10 @@ public record TrainConfig(
         oneOf("clip.data.source", dataSource, "synthetic", "shards");
         if (dataSource.equals("shards") && shards.isBlank()) {
             throw new BadInputException("config key 'clip.data.shards' must name a data-prep output when clip.data.source = shards");
+        }
+        oneOf("clip.dist.engine", engine, "auto", "threads", "spark");
+        if (listenPort < 0 || listenPort > 65535) {
+            throw new BadInputException("config key 'clip.dist.port' must be a TCP port (0 = any free one), got " + listenPort);
         }
         oneOf("clip.train.mode", mode, "full", "frozen-towers");
         oneOf("clip.train.schedule", schedule, "cosine", "restarts", "constant");

@@ -99,26 +99,42 @@ class TrainCommandTest {
         assertEquals(16, processor.path("crop_size").path("height").asInt());
     }
 
+    /**
+     * One worker, two worker threads, and two tasks of a Spark barrier stage talking over TCP
+     * train on the same global batches: the loss curves must agree.
+     */
     @Test
-    void twoWorkersFollowTheSameLossCurveAsOne() throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        double[][] curves = new double[2][];
-        for (int workers = 1; workers <= 2; workers++) {
-            Path run = tmp.resolve("w" + workers);
-            assertEquals(0, train("tiny", "train.steps=12", "dist.workers=" + workers, "output.dir=" + run), stderr);
-            assertTrue(stdout.contains(workers + " worker(s)"), stdout);
-            curves[workers - 1] = Files.readAllLines(run.resolve("train-log.jsonl")).stream().mapToDouble(l -> {
-                try {
-                    return json.readTree(l).path("loss").asDouble();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }).toArray();
+    void twoWorkersFollowTheSameLossCurveAsOneInThreadsAndInASparkBarrierStage() throws Exception {
+        List<String> runs = List.of("dist.workers=1", "dist.workers=2", "dist.workers=2 dist.engine=spark");
+        double[][] curves = new double[runs.size()][];
+        for (int i = 0; i < runs.size(); i++) {
+            Path run = tmp.resolve("run" + i);
+            List<String> argv = new java.util.ArrayList<>(List.of("tiny", "train.steps=12", "output.dir=" + run));
+            argv.addAll(List.of(runs.get(i).split(" ")));
+            assertEquals(0, train(argv.toArray(new String[0])), stderr);
+            curves[i] = losses(run.resolve("train-log.jsonl"));
+            assertTrue(Files.isRegularFile(run.resolve("metrics.json")) && Files.isDirectory(run.resolve("model")), runs.get(i));
         }
-        assertEquals(12, curves[1].length);
+        for (int r = 1; r < runs.size(); r++) {
+            assertEquals(12, curves[r].length, runs.get(r));
+            for (int i = 0; i < 12; i++) {
+                assertEquals(curves[0][i], curves[r][i], 1e-4, runs.get(r) + ", step " + (i + 1));
+            }
+        }
         for (int i = 0; i < 12; i++) {
-            assertEquals(curves[0][i], curves[1][i], 1e-4, "step " + (i + 1));
+            // the same arithmetic in the same order, whether the exchange is shared memory or TCP
+            assertEquals(curves[1][i], curves[2][i], 1e-6, "threads vs Spark tasks, step " + (i + 1));
         }
+    }
+
+    private static double[] losses(Path trainLog) throws java.io.IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = Files.readAllLines(trainLog);
+        double[] out = new double[lines.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = json.readTree(lines.get(i)).path("loss").asDouble();
+        }
+        return out;
     }
 
     @Test

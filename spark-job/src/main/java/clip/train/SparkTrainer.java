@@ -1,0 +1,125 @@
+package clip.train;
+
+import clip.data.prep.ShardSchema;
+import clip.dist.JobSecret;
+import clip.dist.NettyGroup;
+import clip.io.BadInputException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.Function1;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag$;
+
+/**
+ * Training as one Spark barrier stage: one task per worker, gang-scheduled, so all workers run
+ * at once or not at all. Barrier {@code allGather} is used once, for the rendezvous (each task
+ * publishes where it listens); every step's exchanges then go straight between the workers over
+ * {@link NettyGroup}, authenticated with a secret the driver makes for this job. Each task reads
+ * the config and the training shards itself, so the driver ships only text.
+ */
+public final class SparkTrainer {
+    /** Floats per frame on the wire: 4 MB keeps frames well under the decoder's limit. */
+    private static final int CHUNK_FLOATS = 1 << 20;
+    private final Config config;
+    private final TrainConfig train;
+    private final SparkSession spark;
+
+    /** @param config the resolved configuration, whose {@code clip} block the tasks re-read */
+    public SparkTrainer(Config config, TrainConfig train, SparkSession spark) {
+        this.config = config;
+        this.train = train;
+        this.spark = spark;
+    }
+
+    /** Runs the job; returns rank 0's evaluation metrics (also in metrics.json under output.dir). */
+    public ObjectNode run() throws IOException {
+        int n = train.workers();
+        SparkContext sc = spark.sparkContext();
+        Task task = new Task(config.withOnlyPath("clip").root().render(ConfigRenderOptions.concise()), JobSecret.generate(),
+                new SerializableConfiguration(sc.hadoopConfiguration()));
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
+        jsc.setJobDescription("clip train: " + n + " workers, " + train.steps() + " steps");
+        JavaRDD<Integer> ranks = jsc.parallelize(IntStream.range(0, n).boxed().toList(), n);
+        Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> body =
+                (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> & Serializable) task::apply;
+        List<String> results;
+        try {
+            results = JavaRDD.fromRDD(ranks.rdd().barrier().mapPartitions(body, false, ClassTag$.MODULE$.apply(String.class)),
+                    ClassTag$.MODULE$.apply(String.class)).collect();
+        } catch (Exception e) {
+            // Scala throws SparkException (checked) without declaring it.
+            throw unwrap(e, n);
+        }
+        for (String r : results) {
+            if (!r.isEmpty()) {
+                return (ObjectNode) new ObjectMapper().readTree(r);
+            }
+        }
+        throw new IllegalStateException("no worker returned the evaluation metrics");
+    }
+
+    /** A task failure reaches the driver wrapped in Spark's job failure; a user error should read as itself. */
+    private static RuntimeException unwrap(Exception e, int workers) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BadInputException bad) {
+                return bad;
+            }
+        }
+        String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+        if (first.contains("more slots than the total number of slots")) {
+            return new BadInputException("clip.dist.workers = " + workers + " needs that many free task slots at once"
+                    + " (barrier stage); the cluster has fewer: lower the workers or add executors");
+        }
+        return new IllegalStateException("training failed: " + first, e);
+    }
+
+    /** What each barrier task runs; serializable and free of the driver's objects. */
+    private record Task(String configText, JobSecret secret, SerializableConfiguration hadoop)
+            implements Serializable {
+        scala.collection.Iterator<String> apply(scala.collection.Iterator<Integer> ignored) {
+            BarrierTaskContext ctx = BarrierTaskContext.get();
+            TrainConfig config = TrainConfig.from(ConfigFactory.parseString(configText));
+            int rank = ctx.partitionId();
+            String host = config.listenHost().isBlank() ? executorHost(ctx, rank) : config.listenHost();
+            String result;
+            try (NettyGroup group = NettyGroup.listen(rank, config.workers(), secret,
+                    new InetSocketAddress(host, config.listenPort()), config.timeoutMillis(), CHUNK_FLOATS)) {
+                String[] published = ctx.allGather(host + ":" + group.address().getPort());
+                List<InetSocketAddress> peers = new ArrayList<>();
+                for (String p : published) {
+                    int colon = p.lastIndexOf(':');
+                    peers.add(new InetSocketAddress(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
+                }
+                group.connect(peers);
+                List<ShardSchema.Row> rows = config.dataSource().equals("shards")
+                        ? ShardBatches.read(config.shards(), config.trainSplit(), hadoop.value()) : null;
+                ObjectNode metrics = new TrainWorker(config, System.out).run(group, rows);
+                result = metrics == null ? "" : metrics.toString();
+            } catch (IOException e) {
+                throw new IllegalStateException("worker " + rank + ": " + e.getMessage(), e);
+            }
+            return JavaConverters.asScalaIterator(List.of(result).iterator());
+        }
+
+        private static String executorHost(BarrierTaskContext ctx, int rank) {
+            String address = ctx.getTaskInfos()[rank].address();
+            int colon = address.lastIndexOf(':');
+            return colon > 0 ? address.substring(0, colon) : address;
+        }
+    }
+}
