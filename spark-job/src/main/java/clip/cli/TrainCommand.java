@@ -58,7 +58,7 @@ public final class TrainCommand implements Command {
         String master = SparkSessions.submitted() ? null : "local[" + config.workers() + "]";
         SparkSession session = SparkSessions.getOrCreate("clip train", master);
         try {
-            new SparkTrainer(loaded, config, session).run();
+            new SparkTrainer(loaded, config, session, out).run();
         } finally {
             session.stop();
         }

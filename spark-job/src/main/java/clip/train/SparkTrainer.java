@@ -10,8 +10,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.Serializable;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -35,15 +40,19 @@ import scala.reflect.ClassTag$;
 public final class SparkTrainer {
     /** Floats per frame on the wire: 4 MB keeps frames well under the decoder's limit. */
     private static final int CHUNK_FLOATS = 1 << 20;
+    /** Rank 0's console, in the output folder. */
+    private static final String LOG_FILE = "train.log";
     private final Config config;
     private final TrainConfig train;
     private final SparkSession spark;
+    private final PrintStream log;
 
     /** @param config the resolved configuration, whose {@code clip} block the tasks re-read */
-    public SparkTrainer(Config config, TrainConfig train, SparkSession spark) {
+    public SparkTrainer(Config config, TrainConfig train, SparkSession spark, PrintStream log) {
         this.config = config;
         this.train = train;
         this.spark = spark;
+        this.log = log;
     }
 
     /** Runs the job; returns rank 0's evaluation metrics (also in metrics.json under output.dir). */
@@ -52,13 +61,16 @@ public final class SparkTrainer {
         SparkContext sc = spark.sparkContext();
         Task task = new Task(config.withOnlyPath("clip").root().render(ConfigRenderOptions.concise()), JobSecret.generate(),
                 new SerializableConfiguration(sc.hadoopConfiguration()));
+        awaitSlots(sc, n);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
         jsc.setJobDescription("clip train: " + n + " workers, " + train.steps() + " steps");
         JavaRDD<Integer> ranks = jsc.parallelize(IntStream.range(0, n).boxed().toList(), n);
         Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> body =
                 (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> & Serializable) task::apply;
         List<String> results;
-        try {
+        Path logFile = train.outputDir().resolve(LOG_FILE);
+        Files.deleteIfExists(logFile);
+        try (LogFollower follower = new LogFollower(logFile, log)) {
             results = JavaRDD.fromRDD(ranks.rdd().barrier().mapPartitions(body, false, ClassTag$.MODULE$.apply(String.class)),
                     ClassTag$.MODULE$.apply(String.class)).collect();
         } catch (Exception e) {
@@ -71,6 +83,33 @@ public final class SparkTrainer {
             }
         }
         throw new IllegalStateException("no worker returned the evaluation metrics");
+    }
+
+    /**
+     * A barrier stage submitted before enough executors registered is refused and retried only
+     * after Spark's 15 s back-off; a cluster that was just started (SLURM, standalone scripts)
+     * registers its executors a few seconds after the application starts, so wait for them here.
+     * Spark's count of concurrent task slots is package-private in Scala (public in bytecode);
+     * if a Spark version lacks it, Spark's own retries take over.
+     */
+    private void awaitSlots(SparkContext sc, int workers) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(train.timeoutMillis());
+        long lastReport = System.nanoTime();
+        try {
+            var profile = sc.resourceProfileManager().defaultResourceProfile();
+            for (int slots = sc.maxNumConcurrentTasks(profile); slots < workers && System.nanoTime() < deadline;
+                    slots = sc.maxNumConcurrentTasks(profile)) {
+                if (System.nanoTime() - lastReport > 5_000_000_000L) {
+                    log.printf("train: waiting for executors: %d of %d task slots registered%n", slots, workers);
+                    lastReport = System.nanoTime();
+                }
+                Thread.sleep(100);
+            }
+        } catch (LinkageError e) {
+            // another Spark version: submit and let the scheduler retry
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A task failure reaches the driver wrapped in Spark's job failure; a user error should read as itself. */
@@ -108,8 +147,17 @@ public final class SparkTrainer {
                 group.connect(peers);
                 List<ShardSchema.Row> rows = config.dataSource().equals("shards")
                         ? ShardBatches.read(config.shards(), config.trainSplit(), hadoop.value()) : null;
-                ObjectNode metrics = new TrainWorker(config, System.out).run(group, rows);
-                result = metrics == null ? "" : metrics.toString();
+                // Rank 0's progress goes to a file in the output folder, which the driver echoes.
+                PrintStream log = rank == 0 ? new PrintStream(Files.newOutputStream(config.outputDir().resolve(LOG_FILE),
+                        StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8) : System.out;
+                try {
+                    ObjectNode metrics = new TrainWorker(config, log).run(group, rows);
+                    result = metrics == null ? "" : metrics.toString();
+                } finally {
+                    if (log != System.out) {
+                        log.close();
+                    }
+                }
             } catch (IOException e) {
                 throw new IllegalStateException("worker " + rank + ": " + e.getMessage(), e);
             }

@@ -1,0 +1,33 @@
+# Sourced by the scripts in cluster/: a Spark home made of the project's own Maven jars, so a
+# cluster needs no Spark installation. On several nodes, the checkout (or at least
+# spark-job/target/) must be on a filesystem every node sees at the same path.
+CLIP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CLIP_APP_JAR="$CLIP_ROOT/spark-job/target/clip-spark-job.jar"
+CLIP_CP_FILE="$CLIP_ROOT/spark-job/target/classpath.txt"
+
+if [[ ! -f "$CLIP_CP_FILE" || ! -f "$CLIP_APP_JAR" ]]; then
+  echo "cluster: project not built yet; building it once (mvn -DskipTests package)..." >&2
+  (cd "$CLIP_ROOT" && mvn -q -B -ntp -DskipTests package) >&2
+fi
+
+# Spark's launcher builds executor command lines from $SPARK_HOME/jars; it must also be told the
+# Scala version, which a Spark distribution would have recorded in its own layout.
+export SPARK_HOME="${CLIP_SPARK_HOME:-$CLIP_ROOT/spark-job/target/spark-home}"
+export SPARK_SCALA_VERSION=2.12
+if [[ ! -d "$SPARK_HOME/jars" || "$CLIP_CP_FILE" -nt "$SPARK_HOME/jars" || "$CLIP_APP_JAR" -nt "$SPARK_HOME/jars" ]]; then
+  rm -rf "$SPARK_HOME/jars" && mkdir -p "$SPARK_HOME/jars"
+  tr ':' '\n' < "$CLIP_CP_FILE" | while read -r jar; do
+    [[ -n "$jar" ]] && ln -sf "$jar" "$SPARK_HOME/jars/"
+  done
+  ln -sf "$CLIP_APP_JAR" "$SPARK_HOME/jars/"
+fi
+
+# Spark on Java 17 needs these opens in every JVM it starts itself (executors get them from Spark).
+CLIP_JAVA_OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false)

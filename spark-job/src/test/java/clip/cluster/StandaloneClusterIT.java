@@ -1,0 +1,99 @@
+package clip.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged project on a real Spark standalone cluster (a master and two workers, each in its
+ * own JVM, executors in theirs), started by cluster/standalone.sh from the project's jars alone:
+ * spark-submit of clip.Train trains across the two executors and the driver shows rank 0's
+ * progress; stopping the cluster leaves no daemon or executor behind.
+ */
+class StandaloneClusterIT {
+    private static final Path ROOT = Paths.get("").toAbsolutePath().getParent();
+
+    @TempDir
+    Path tmp;
+
+    private record Result(int code, String output) {
+    }
+
+    private static Result run(List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+        }
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Processes whose working folder lies under {@code dir}: the daemons run there, their executors in its work folders. */
+    private static List<Long> processesUnder(Path dir) throws IOException {
+        List<Long> pids = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Paths.get("/proc"))) {
+            for (Path p : procs.filter(x -> x.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    if (Files.readSymbolicLink(p.resolve("cwd")).startsWith(dir)) {
+                        pids.add(Long.parseLong(p.getFileName().toString()));
+                    }
+                } catch (IOException | SecurityException e) {
+                    // a process that ended meanwhile, or not ours to inspect
+                }
+            }
+        }
+        return pids;
+    }
+
+    @Test
+    void trainsAcrossTwoExecutorsOfAStandaloneClusterAndStopsCleanly() throws Exception {
+        Path dir = tmp.resolve("cluster");
+        String port = String.valueOf(freePort());
+        Result started = run(List.of("cluster/standalone.sh", "start", "--workers", "2", "--cores", "1", "--memory", "2g",
+                "--port", port, "--dir", dir.toString()));
+        assertEquals(0, started.code(), started.output());
+        String master = "spark://127.0.0.1:" + port;
+        assertTrue(started.output().strip().endsWith(master), started.output());
+        Path out = tmp.resolve("run");
+        Result trained;
+        try {
+            assertEquals(3, processesUnder(dir).size(), "a master and two workers run in the cluster's folder");
+            trained = run(List.of("cluster/spark-submit", "--master", master, "--conf", "spark.executor.memory=1g",
+                    "--class", "clip.Train", "spark-job/target/clip-spark-job.jar", "tiny", "train.steps=10", "dist.workers=2",
+                    "output.dir=" + out));
+        } finally {
+            Result stopped = run(List.of("cluster/standalone.sh", "stop", "--dir", dir.toString()));
+            assertEquals(0, stopped.code(), stopped.output());
+        }
+        assertEquals(0, trained.code(), trained.output());
+        assertTrue(trained.output().contains("2 worker(s)") && trained.output().contains("step 10/10"),
+                "the driver echoes rank 0's progress: " + trained.output());
+        assertEquals(10, Files.readAllLines(out.resolve("train-log.jsonl")).size());
+        assertTrue(Files.isRegularFile(out.resolve("metrics.json")) && Files.isRegularFile(out.resolve("model/model.safetensors")));
+        assertTrue(Files.readString(dir.resolve("logs/master.log")).contains("Registering app clip train"),
+                "the job ran on the standalone master, not in local mode");
+        assertEquals(List.of(), processesUnder(dir), "processes left running in the cluster's folders");
+        try (Stream<Path> pids = Files.list(dir.resolve("pids"))) {
+            assertEquals(0, pids.count(), "pid files left behind");
+        }
+    }
+}
