@@ -34,7 +34,7 @@ public final class ShardedOptimizer {
     private long step;
 
     /** Where one parameter sits in the flat vector, with its optimizer group. */
-    private record Segment(Parameter param, int offset, int length, double lr, double weightDecay) {
+    private record Segment(String name, Parameter param, int offset, int length, double lr, double weightDecay) {
     }
 
     public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
@@ -53,14 +53,17 @@ public final class ShardedOptimizer {
                         + " is " + p.value().dataType());
             }
             ParameterGroups.Group g = groups.groupOf(e.getKey());
-            segments.add(new Segment(p, offset, (int) p.size(), g.lr(), g.weightDecay()));
+            segments.add(new Segment(e.getKey(), p, offset, (int) p.size(), g.lr(), g.weightDecay()));
             offset += (int) p.size();
         }
         this.total = offset;
+        if (total < group.size()) {
+            throw new IllegalArgumentException(total + " trainable values cannot be shared among " + group.size() + " workers");
+        }
         this.shardStart = shardStart(group.rank());
         this.shardEnd = shardStart(group.rank() + 1);
-        this.expAvg = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, Math.max(1, shardEnd - shardStart)));
-        this.expAvgSq = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, Math.max(1, shardEnd - shardStart)));
+        this.expAvg = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
+        this.expAvgSq = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
     }
 
     private int shardStart(int rank) {
@@ -104,6 +107,75 @@ public final class ShardedOptimizer {
                     seg.offset() + seg.length())).reshape(seg.param().value().shape()));
         }
         return norm;
+    }
+
+    /**
+     * This worker's part of a checkpoint: its slice of the flat parameters and of the AdamW moments.
+     * Every worker holds all parameters after a step, but writing only a slice each spreads the
+     * writing over the workers, and the slices of all workers rebuild the whole for any N.
+     */
+    public Map<String, INDArray> stateShard() {
+        float[] params = flatten(false);
+        Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+        out.put("params", Nd4j.createFromArray(java.util.Arrays.copyOfRange(params, shardStart, shardEnd)));
+        out.put("exp_avg", expAvg.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, shardEnd - shardStart)).dup());
+        out.put("exp_avg_sq", expAvgSq.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, shardEnd - shardStart)).dup());
+        return out;
+    }
+
+    /** Steps taken, which AdamW's bias correction needs back after a resume. */
+    public long steps() {
+        return step;
+    }
+
+    /** The names and sizes of the trainable parameters in flat order: a checkpoint fits only the same layout. */
+    public String layout() {
+        StringBuilder sb = new StringBuilder();
+        for (Segment seg : segments) {
+            sb.append(seg.name()).append(':').append(seg.length()).append(';');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Restores parameters and this worker's moments from the state shards of a checkpoint, in
+     * shard order; they may come from a run with a different number of workers.
+     */
+    public void restore(List<Map<String, INDArray>> shards, long steps) {
+        float[] params = concat(shards, "params");
+        float[] m = concat(shards, "exp_avg");
+        float[] v = concat(shards, "exp_avg_sq");
+        for (Segment seg : segments) {
+            seg.param().value().assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(params, seg.offset(),
+                    seg.offset() + seg.length())).reshape(seg.param().value().shape()));
+        }
+        if (shardEnd > shardStart) {
+            expAvg.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(m, shardStart, shardEnd)));
+            expAvgSq.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(v, shardStart, shardEnd)));
+        }
+        this.step = steps;
+    }
+
+    private float[] concat(List<Map<String, INDArray>> shards, String key) {
+        float[] out = new float[total];
+        int at = 0;
+        for (Map<String, INDArray> shard : shards) {
+            INDArray part = shard.get(key);
+            if (part == null) {
+                throw new IllegalArgumentException("checkpoint shard without '" + key + "'");
+            }
+            float[] f = part.data().dataType() == DataType.FLOAT ? part.dup().data().asFloat() : part.castTo(DataType.FLOAT).data().asFloat();
+            int n = (int) part.length();
+            if (at + n > total) {
+                throw new IllegalArgumentException("checkpoint holds more than the " + total + " trainable values of this model");
+            }
+            System.arraycopy(f, 0, out, at, n);
+            at += n;
+        }
+        if (at != total) {
+            throw new IllegalArgumentException("checkpoint holds " + at + " values, the model has " + total + " trainable");
+        }
+        return out;
     }
 
     private void update(float[] shard, float[] grad, double scale, double lrFactor) {

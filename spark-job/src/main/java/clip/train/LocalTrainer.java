@@ -34,15 +34,16 @@ public final class LocalTrainer {
     public ObjectNode run() throws IOException, InterruptedException {
         Files.createDirectories(config.outputDir());
         // Shard rows are read once and shared: each worker only decodes its own rows of a step.
+        Configuration hadoop = new Configuration();
         List<ShardSchema.Row> shardRows = config.dataSource().equals("shards")
-                ? ShardBatches.read(config.shards(), config.trainSplit(), new Configuration()) : null;
+                ? ShardBatches.read(config.shards(), config.trainSplit(), hadoop) : null;
         InProcessGroup group = new InProcessGroup(config.workers(), config.timeoutMillis());
         ExecutorService pool = Executors.newFixedThreadPool(config.workers());
         try {
             List<Future<ObjectNode>> workers = new ArrayList<>();
             for (int rank = 0; rank < config.workers(); rank++) {
                 Collective member = group.member(rank);
-                workers.add(pool.submit(() -> new TrainWorker(config, log).run(member, shardRows)));
+                workers.add(pool.submit(() -> new TrainWorker(config, log, hadoop).run(member, shardRows)));
             }
             ObjectNode metrics = null;
             for (Future<ObjectNode> w : workers) {

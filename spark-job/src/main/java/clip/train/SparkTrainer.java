@@ -151,7 +151,7 @@ public final class SparkTrainer {
                 PrintStream log = rank == 0 ? new PrintStream(Files.newOutputStream(config.outputDir().resolve(LOG_FILE),
                         StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8) : System.out;
                 try {
-                    ObjectNode metrics = new TrainWorker(config, log).run(group, rows);
+                    ObjectNode metrics = new TrainWorker(config, log, hadoop.value()).run(group, rows);
                     result = metrics == null ? "" : metrics.toString();
                 } finally {
                     if (log != System.out) {

@@ -15,6 +15,7 @@ public record TrainConfig(
         String dataSource, String shards, String trainSplit, String valSplit, int valLimit, String templates,
         int steps, int batchSize, long seed, String mode, double gradClip, String schedule, int warmupSteps,
         int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
+        int checkpointEvery, int keepCheckpoints, String checkpointDir, String resume, int evalEvery, String evalMetric,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
         double beta1, double beta2, double eps,
         int workers, long timeoutMillis, String engine, String listenHost, int listenPort,
@@ -40,6 +41,8 @@ public record TrainConfig(
                 c.getDouble("train.grad-clip"), c.getString("train.schedule"), c.getInt("train.warmup-steps"),
                 c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
                 c.getInt("train.log-every"),
+                c.getInt("train.checkpoint-every"), c.getInt("train.keep-checkpoints"), c.getString("train.checkpoint-dir"),
+                c.getString("train.resume"), c.getInt("eval.every"), c.getString("eval.metric"),
                 c.getDouble("optim.lr-image"), c.getDouble("optim.lr-text"), c.getDouble("optim.lr-logit"),
                 c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
                 betas.get(0), betas.get(1), c.getDouble("optim.eps"),
@@ -57,6 +60,13 @@ public record TrainConfig(
         if (dataSource.equals("shards") && shards.isBlank()) {
             throw new BadInputException("config key 'clip.data.shards' must name a data-prep output when clip.data.source = shards");
         }
+        oneOf("clip.train.resume", resume, "auto", "never");
+        oneOf("clip.eval.metric", evalMetric, "mean_recall", "image_to_text.R@1", "image_to_text.R@5", "image_to_text.R@10",
+                "text_to_image.R@1", "text_to_image.R@5", "text_to_image.R@10", "zero_shot.top1", "zero_shot.top5");
+        if (checkpointEvery < 0 || evalEvery < 0) {
+            throw new BadInputException("config keys 'clip.train.checkpoint-every' and 'clip.eval.every' must be >= 0 (0 = off)");
+        }
+        positive("clip.train.keep-checkpoints", keepCheckpoints);
         oneOf("clip.dist.engine", engine, "auto", "threads", "spark");
         if (listenPort < 0 || listenPort > 65535) {
             throw new BadInputException("config key 'clip.dist.port' must be a TCP port (0 = any free one), got " + listenPort);
@@ -101,6 +111,15 @@ public record TrainConfig(
         if (value <= 0) {
             throw new BadInputException("config key '" + key + "' must be positive, got " + value);
         }
+    }
+
+    /** Where checkpoints go: checkpoint-dir (a path or Hadoop URI), or output.dir/checkpoints. */
+    public java.net.URI checkpointUri() {
+        if (checkpointDir.isBlank()) {
+            return outputDir.resolve("checkpoints").toAbsolutePath().toUri();
+        }
+        java.net.URI u = java.net.URI.create(checkpointDir);
+        return u.getScheme() == null ? Paths.get(checkpointDir).toAbsolutePath().toUri() : u;
     }
 
     public LrSchedule lrSchedule() {

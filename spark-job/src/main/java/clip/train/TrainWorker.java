@@ -6,11 +6,7 @@ import clip.data.prep.ShardSchema;
 import clip.dist.Collective;
 import clip.dist.DataParallelGradient;
 import clip.dist.ShardedOptimizer;
-import clip.eval.EvalInputs;
-import clip.eval.EvalSet;
-import clip.eval.Evaluator;
 import clip.eval.ImagePipeline;
-import clip.eval.Templates;
 import clip.eval.TextEncoder;
 import clip.model.ContrastiveModel;
 import clip.model.Parameter;
@@ -25,6 +21,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
@@ -38,13 +37,16 @@ import org.apache.hadoop.conf.Configuration;
  */
 public final class TrainWorker {
     private static final int MAX_BAD_STEPS = 3;
-    private static final int EVAL_BATCH = 256;
+    private static final String TRAIN_LOG = "train-log.jsonl";
     private final TrainConfig config;
     private final PrintStream log;
+    private final Configuration hadoop;
 
-    public TrainWorker(TrainConfig config, PrintStream log) {
+    /** @param hadoop where checkpoint and shard URIs are resolved */
+    public TrainWorker(TrainConfig config, PrintStream log, Configuration hadoop) {
         this.config = config;
         this.log = log;
+        this.hadoop = hadoop;
     }
 
     /**
@@ -75,14 +77,34 @@ public final class TrainWorker {
                 new ParameterGroups(config.lrImage(), config.lrText(), config.lrLogit(), config.weightDecayImage(),
                         config.weightDecayText()),
                 new AdamW(config.beta1(), config.beta2(), config.eps()), group, config.gradClip());
+        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config.checkpointUri(), config.keepCheckpoints(), group, hadoop);
+        long first = 0;
+        if (config.resume().equals("auto")) {
+            Optional<JsonNode> state = checkpoints.restoreLatest(optimizer);
+            if (state.isPresent()) {
+                first = state.get().path("step").asLong();
+                if (lead) {
+                    log.printf("resuming at step %d from the checkpoint in %s%n", first, config.checkpointUri());
+                }
+            }
+        }
+        if (lead) {
+            RunLogs.keepThrough(out.resolve(TRAIN_LOG), first);
+            RunLogs.keepThrough(out.resolve(Validation.EVAL_LOG), first);
+            if (first == 0) {
+                Validation.deleteTree(out.resolve(Validation.BEST)); // an earlier run's best is not this run's
+            }
+        }
+        Validation validation = lead ? new Validation(config, model, built, tokenizer, pre, hadoop) : null;
         LrSchedule schedule = config.lrSchedule();
         ContrastiveLoss loss = config.contrastiveLoss();
         ObjectMapper json = new ObjectMapper();
         int local = config.batchSize() / group.size();
         long started = System.nanoTime();
         int badInARow = 0;
-        try (Writer trainLog = lead ? Files.newBufferedWriter(out.resolve("train-log.jsonl"), StandardCharsets.UTF_8) : null) {
-            for (int step = 0; step < config.steps(); step++) {
+        try (Writer trainLog = lead ? Files.newBufferedWriter(out.resolve(TRAIN_LOG), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND) : null) {
+            for (long step = first; step < config.steps(); step++) {
                 TrainBatch batch = train.batch(step, config.batchSize(), group.rank() * local, local);
                 double lossValue;
                 double norm;
@@ -94,47 +116,48 @@ public final class TrainWorker {
                         clampLogitScale(model);
                     }
                 }
+                long done = step + 1;
                 if (!Double.isFinite(lossValue) || !Double.isFinite(norm)) {
                     badInARow++;
                     if (lead) {
-                        log.printf("step %d: non-finite loss %s or gradient norm %s; step skipped%n", step + 1, lossValue, norm);
+                        log.printf("step %d: non-finite loss %s or gradient norm %s; step skipped%n", done, lossValue, norm);
                     }
                     if (badInARow >= MAX_BAD_STEPS) {
-                        throw new IllegalStateException(MAX_BAD_STEPS + " non-finite steps in a row at step " + (step + 1)
+                        throw new IllegalStateException(MAX_BAD_STEPS + " non-finite steps in a row at step " + done
                                 + ": lower the learning rates or enable clip.train.grad-clip");
                     }
-                    continue;
-                }
-                badInARow = 0;
-                if (lead) {
-                    double lr = config.lrImage() * schedule.factor(step);
-                    trainLog.write(json.writeValueAsString(json.createObjectNode().put("step", step + 1).put("loss", lossValue)
-                            .put("lr_image", lr).put("grad_norm", norm)
-                            .put("logit_scale", model.logitScale().value().getDouble(0))) + "\n");
-                    if ((step + 1) % config.logEvery() == 0 || step + 1 == config.steps()) {
-                        double perStep = (System.nanoTime() - started) / 1e9 / (step + 1);
-                        log.printf("step %d/%d  loss %.4f  lr %.2e  %.1f samples/s  ETA %s%n", step + 1, config.steps(),
-                                lossValue, lr, config.batchSize() / perStep, duration(perStep * (config.steps() - step - 1)));
+                } else {
+                    badInARow = 0;
+                    if (lead) {
+                        double lr = config.lrImage() * schedule.factor(step);
+                        trainLog.write(json.writeValueAsString(json.createObjectNode().put("step", done).put("loss", lossValue)
+                                .put("lr_image", lr).put("grad_norm", norm)
+                                .put("logit_scale", model.logitScale().value().getDouble(0))) + "\n");
+                        if (done % config.logEvery() == 0 || done == config.steps()) {
+                            double perStep = (System.nanoTime() - started) / 1e9 / (done - first);
+                            log.printf("step %d/%d  loss %.4f  lr %.2e  %.1f samples/s  ETA %s%n", done, config.steps(),
+                                    lossValue, lr, config.batchSize() / perStep, duration(perStep * (config.steps() - done)));
+                        }
                     }
+                }
+                if (lead && config.evalEvery() > 0 && done % config.evalEvery() == 0 && done < config.steps()) {
+                    ObjectNode m = validation.evaluate(done);
+                    log.printf("eval at step %d: %s %.2f%n", done, config.evalMetric(), Validation.metric(m, config.evalMetric()));
+                }
+                if (config.checkpointEvery() > 0 && (done % config.checkpointEvery() == 0 || done == config.steps())) {
+                    if (lead) {
+                        trainLog.flush(); // the log must reach at least as far as the checkpoint a resume starts from
+                    }
+                    checkpoints.save(done, optimizer, TrainingCheckpoints.state(done));
                 }
             }
         }
-        return lead ? finish(model, built, tokenizer, pre) : null;
+        return lead ? finish(model, built, validation) : null;
     }
 
-    private ObjectNode finish(ContrastiveModel model, ModelFactory.Built built, BertTokenizer tokenizer,
-                              ImagePreprocessor pre) throws IOException {
+    private ObjectNode finish(ContrastiveModel model, ModelFactory.Built built, Validation validation) throws IOException {
         Path out = config.outputDir();
-        TextEncoder text = TextEncoder.bert(tokenizer, config.maxTextLength());
-        EvalInputs val;
-        if (config.dataSource().equals("shards")) {
-            int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
-            val = EvalInputs.of(EvalSet.open(config.shards(), config.valSplit(), limit, new Configuration()), pipeline(pre.size()));
-        } else {
-            val = ShapeEvalInputs.inputs(new ShapeBatches(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
-                    tokenizer, config.maxTextLength(), config.seed()), SyntheticShapes.categories());
-        }
-        ObjectNode metrics = new Evaluator(model, text, EVAL_BATCH, null).evaluate(val, Templates.named(config.templates())).metrics();
+        ObjectNode metrics = validation.evaluate(config.steps());
         Path modelDir = out.resolve("model");
         HfExport.write(model, built.hfConfig(), built.vocab(), modelDir);
         Path tmp = out.resolve("metrics.json.tmp");
@@ -153,7 +176,7 @@ public final class TrainWorker {
     }
 
     /** Shard images as training sees them and as the exported preprocessor_config.json describes: shorter side, then a square crop. */
-    private static ImagePipeline pipeline(int size) {
+    static ImagePipeline pipeline(int size) {
         return new ImagePipeline(size, ImagePreprocessor.HALF, ImagePreprocessor.HALF, true);
     }
 

@@ -127,6 +127,74 @@ class TrainCommandTest {
         }
     }
 
+    /**
+     * A run interrupted after its checkpoint at step 8 (step 12's checkpoint and outputs lost,
+     * its log already past step 8) and rerun carries on from step 8 and ends exactly where an
+     * uninterrupted run ends; resuming with two workers instead of one re-slices the state.
+     */
+    @Test
+    void aRerunResumesFromTheLastCheckpointAndEndsWhereAnUninterruptedRunEnds() throws Exception {
+        Path whole = tmp.resolve("whole");
+        assertEquals(0, train("tiny", "train.steps=12", "train.checkpoint-every=4", "output.dir=" + whole), stderr);
+        double[] reference = losses(whole.resolve("train-log.jsonl"));
+        assertEquals(List.of("step-000000008", "step-000000012"), children(whole.resolve("checkpoints")), "keep-checkpoints = 2");
+
+        for (String workers : List.of("1", "2")) {
+            Path run = tmp.resolve("interrupted-" + workers);
+            assertEquals(0, train("tiny", "train.steps=12", "train.checkpoint-every=4", "output.dir=" + run), stderr);
+            Validation.deleteTree(run.resolve("checkpoints/step-000000012"));
+            Validation.deleteTree(run.resolve("model"));
+            Files.delete(run.resolve("metrics.json"));
+            assertEquals(0, train("tiny", "train.steps=12", "train.checkpoint-every=4", "dist.workers=" + workers,
+                    "output.dir=" + run), stderr);
+            assertTrue(stdout.contains("resuming at step 8"), stdout);
+            double[] resumed = losses(run.resolve("train-log.jsonl"));
+            assertEquals(12, resumed.length, "steps logged once each");
+            for (int i = 0; i < 12; i++) {
+                assertEquals(reference[i], resumed[i], workers.equals("1") ? 1e-6 : 1e-4, workers + " worker(s), step " + (i + 1));
+            }
+            assertTrue(Files.isRegularFile(run.resolve("metrics.json")) && Files.isDirectory(run.resolve("model")));
+        }
+    }
+
+    @Test
+    void aCheckpointOfAnotherModelIsRefusedByName() throws Exception {
+        Path run = tmp.resolve("run");
+        assertEquals(0, train("tiny", "train.steps=2", "train.checkpoint-every=2", "output.dir=" + run), stderr);
+        assertEquals(2, train("tiny", "train.steps=4", "model.projection-dim=16", "output.dir=" + run));
+        assertTrue(stderr.contains("step-000000002") && stderr.contains("clip.train.resume = never"), stderr);
+        assertEquals(0, train("tiny", "train.steps=2", "model.projection-dim=16", "train.resume=never", "output.dir=" + run), stderr);
+    }
+
+    @Test
+    void evaluatesEveryKStepsAndKeepsTheBestModel() throws Exception {
+        Path run = tmp.resolve("run");
+        assertEquals(0, train("tiny", "train.steps=30", "eval.every=10", "output.dir=" + run), stderr);
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> evals = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("eval-log.jsonl"))) {
+            evals.add(json.readTree(line));
+        }
+        assertEquals(List.of(10L, 20L, 30L), evals.stream().map(e -> e.path("step").asLong()).toList());
+        JsonNode bestSeen = evals.stream().max(java.util.Comparator.comparingDouble(e -> e.path("mean_recall").asDouble())).orElseThrow();
+        JsonNode kept = json.readTree(run.resolve("best/metrics.json").toFile());
+        assertEquals(bestSeen.path("step").asLong(), kept.path("step").asLong());
+        assertEquals(bestSeen.path("mean_recall").asDouble(), kept.path("value").asDouble(), 1e-9);
+        assertEquals("mean_recall", kept.path("metric").asText());
+        ContrastiveModel best = HfModels.load(run.resolve("best"), DataType.FLOAT).asContrastive();
+        assertTrue(best.parameterCount() > 0);
+        assertTrue(stdout.contains("eval at step 10: mean_recall") && stdout.contains("eval at step 20: mean_recall"), stdout);
+        JsonNode last = json.readTree(run.resolve("metrics.json").toFile());
+        assertEquals(last.path("text_to_image").path("R@5").asDouble(), evals.get(2).path("text_to_image").path("R@5").asDouble(), 1e-9,
+                "the final evaluation is the eval log's last line");
+    }
+
+    private static List<String> children(Path dir) throws java.io.IOException {
+        try (var s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
     private static double[] losses(Path trainLog) throws java.io.IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> lines = Files.readAllLines(trainLog);

@@ -1,0 +1,162 @@
+package clip.train;
+
+import clip.data.ImagePreprocessor;
+import clip.data.SyntheticShapes;
+import clip.eval.EvalInputs;
+import clip.eval.EvalSet;
+import clip.eval.Evaluator;
+import clip.eval.ImagePipeline;
+import clip.eval.Templates;
+import clip.eval.TextEncoder;
+import clip.model.ContrastiveModel;
+import clip.tokenize.BertTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * Rank 0's evaluations on the held-out split, during training and at the end: each is appended
+ * to eval-log.jsonl, and the model of the best one so far by {@code clip.eval.metric} is kept
+ * as an HF folder in {@code best/} (with its metrics and step), replaced only whole.
+ */
+final class Validation {
+    static final String EVAL_LOG = "eval-log.jsonl";
+    static final String BEST = "best";
+    private static final int EVAL_BATCH = 256;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final TrainConfig config;
+    private final ContrastiveModel model;
+    private final ModelFactory.Built built;
+    private final BertTokenizer tokenizer;
+    private final ImagePreprocessor pre;
+    private final Configuration hadoop;
+    private EvalInputs inputs;
+    private double best;
+
+    Validation(TrainConfig config, ContrastiveModel model, ModelFactory.Built built, BertTokenizer tokenizer,
+               ImagePreprocessor pre, Configuration hadoop) throws IOException {
+        this.config = config;
+        this.model = model;
+        this.built = built;
+        this.tokenizer = tokenizer;
+        this.pre = pre;
+        this.hadoop = hadoop;
+        this.best = bestSoFar();
+    }
+
+    /** Evaluates the model as it is after {@code step}; logs it and keeps it if it is the best. */
+    ObjectNode evaluate(long step) throws IOException {
+        ObjectNode metrics = new Evaluator(model, TextEncoder.bert(tokenizer, config.maxTextLength()), EVAL_BATCH, null)
+                .evaluate(inputs(), Templates.named(config.templates())).metrics();
+        ObjectNode line = logLine(step, metrics);
+        try (Writer w = Files.newBufferedWriter(config.outputDir().resolve(EVAL_LOG), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            w.write(JSON.writeValueAsString(line) + "\n");
+        }
+        double value = metric(metrics, config.evalMetric());
+        if (value > best) {
+            best = value;
+            keep(step, line);
+        }
+        return metrics;
+    }
+
+    /** Percentages only, so they share a chart's axis: recalls, zero-shot accuracy and their mean. */
+    private static ObjectNode logLine(long step, ObjectNode metrics) {
+        ObjectNode line = JSON.createObjectNode().put("step", step);
+        for (String direction : List.of("image_to_text", "text_to_image")) {
+            ObjectNode d = line.putObject(direction);
+            for (String k : List.of("R@1", "R@5", "R@10")) {
+                d.put(k, metrics.path(direction).path(k).asDouble());
+            }
+        }
+        if (metrics.path("zero_shot").isObject()) {
+            line.putObject("zero_shot").put("top1", metrics.path("zero_shot").path("top1").asDouble())
+                    .put("top5", metrics.path("zero_shot").path("top5").asDouble());
+        }
+        return line.put("mean_recall", meanRecall(metrics));
+    }
+
+    /** The configured metric of a metrics.json; zero-shot absent (no categories) counts as 0. */
+    static double metric(JsonNode metrics, String name) {
+        if (name.equals("mean_recall")) {
+            return meanRecall(metrics);
+        }
+        String[] parts = name.split("\\.", 2);
+        return metrics.path(parts[0]).path(parts[1]).asDouble(0);
+    }
+
+    private static double meanRecall(JsonNode m) {
+        double sum = 0;
+        for (String direction : List.of("image_to_text", "text_to_image")) {
+            for (String k : List.of("R@1", "R@5", "R@10")) {
+                sum += m.path(direction).path(k).asDouble();
+            }
+        }
+        return sum / 6;
+    }
+
+    /** Writes the model beside best/, then swaps it in: a crash leaves the old best or the new one. */
+    private void keep(long step, ObjectNode line) throws IOException {
+        Path out = config.outputDir();
+        Path fresh = out.resolve(BEST + ".tmp");
+        Path old = out.resolve(BEST + ".old");
+        deleteTree(fresh);
+        HfExport.write(model, built.hfConfig(), built.vocab(), fresh);
+        JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
+                line.deepCopy().put("metric", config.evalMetric()).put("value", best));
+        deleteTree(old);
+        if (Files.exists(out.resolve(BEST))) {
+            Files.move(out.resolve(BEST), old);
+        }
+        Files.move(fresh, out.resolve(BEST));
+        deleteTree(old);
+    }
+
+    /** The best value kept by an earlier part of this run (a resumed run goes on comparing against it). */
+    private double bestSoFar() throws IOException {
+        Path out = config.outputDir();
+        if (!Files.exists(out.resolve(BEST)) && Files.exists(out.resolve(BEST + ".old"))) {
+            Files.move(out.resolve(BEST + ".old"), out.resolve(BEST)); // a crash between the two renames
+        }
+        Path kept = out.resolve(BEST).resolve("metrics.json");
+        if (!Files.isRegularFile(kept)) {
+            return Double.NEGATIVE_INFINITY;
+        }
+        JsonNode m = JSON.readTree(kept.toFile());
+        return m.path("metric").asText().equals(config.evalMetric()) ? m.path("value").asDouble() : Double.NEGATIVE_INFINITY;
+    }
+
+    private EvalInputs inputs() throws IOException {
+        if (inputs == null) {
+            if (config.dataSource().equals("shards")) {
+                int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
+                inputs = EvalInputs.of(EvalSet.open(config.shards(), config.valSplit(), limit, hadoop), TrainWorker.pipeline(pre.size()));
+            } else {
+                inputs = ShapeEvalInputs.inputs(new ShapeBatches(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
+                        tokenizer, config.maxTextLength(), config.seed()), SyntheticShapes.categories());
+            }
+        }
+        return inputs;
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var walk = Files.walk(p)) {
+            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+    }
+}
