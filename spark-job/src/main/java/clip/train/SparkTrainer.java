@@ -61,22 +61,38 @@ public final class SparkTrainer {
         SparkContext sc = spark.sparkContext();
         Task task = new Task(config.withOnlyPath("clip").root().render(ConfigRenderOptions.concise()), JobSecret.generate(),
                 new SerializableConfiguration(sc.hadoopConfiguration()));
-        awaitSlots(sc, n);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
-        jsc.setJobDescription("clip train: " + n + " workers, " + train.steps() + " steps");
         JavaRDD<Integer> ranks = jsc.parallelize(IntStream.range(0, n).boxed().toList(), n);
         Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> body =
                 (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> & Serializable) task::apply;
-        List<String> results;
         Path logFile = train.outputDir().resolve(LOG_FILE);
         Files.deleteIfExists(logFile);
         try (LogFollower follower = new LogFollower(logFile, log)) {
-            results = JavaRDD.fromRDD(ranks.rdd().barrier().mapPartitions(body, false, ClassTag$.MODULE$.apply(String.class)),
-                    ClassTag$.MODULE$.apply(String.class)).collect();
-        } catch (Exception e) {
-            // Scala throws SparkException (checked) without declaring it.
-            throw unwrap(e, n);
+            for (int attempt = 0; ; attempt++) {
+                awaitSlots(sc, n);
+                jsc.setJobDescription("clip train: " + n + " workers, " + train.steps() + " steps"
+                        + (attempt > 0 ? " (restart " + attempt + ")" : ""));
+                try {
+                    List<String> results = JavaRDD.fromRDD(ranks.rdd().barrier().mapPartitions(body, false,
+                            ClassTag$.MODULE$.apply(String.class)), ClassTag$.MODULE$.apply(String.class)).collect();
+                    return metricsOf(results);
+                } catch (Exception e) {
+                    // Scala throws SparkException (checked) without declaring it.
+                    RuntimeException failure = unwrap(e, n);
+                    if (failure instanceof BadInputException || attempt >= train.maxRestarts()) {
+                        throw failure;
+                    }
+                    // Spark never reruns a failed barrier result stage itself; a lost executor or peer is worth a restart.
+                    log.printf("train: the workers failed (%s); restarting them %s (restart %d of %d)%n",
+                            failure.getMessage().replaceFirst("^training failed: ", ""),
+                            train.checkpointEvery() > 0 && train.resume().equals("auto") ? "from the last checkpoint"
+                                    : "from step 0 (no checkpoints: set clip.train.checkpoint-every)", attempt + 1, train.maxRestarts());
+                }
+            }
         }
+    }
+
+    private static ObjectNode metricsOf(List<String> results) throws IOException {
         for (String r : results) {
             if (!r.isEmpty()) {
                 return (ObjectNode) new ObjectMapper().readTree(r);

@@ -18,7 +18,7 @@ public record TrainConfig(
         int checkpointEvery, int keepCheckpoints, String checkpointDir, String resume, int evalEvery, String evalMetric,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
         double beta1, double beta2, double eps,
-        int workers, long timeoutMillis, String engine, String listenHost, int listenPort,
+        int workers, long timeoutMillis, int maxRestarts, String engine, String listenHost, int listenPort,
         Path outputDir) {
 
     public static TrainConfig from(Config root) {
@@ -46,7 +46,7 @@ public record TrainConfig(
                 c.getDouble("optim.lr-image"), c.getDouble("optim.lr-text"), c.getDouble("optim.lr-logit"),
                 c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
                 betas.get(0), betas.get(1), c.getDouble("optim.eps"),
-                c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getString("dist.engine"),
+                c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getInt("dist.max-restarts"), c.getString("dist.engine"),
                 c.getString("dist.listen-host"), c.getInt("dist.port"),
                 Paths.get(c.getString("output.dir")));
         t.validate();
@@ -67,6 +67,9 @@ public record TrainConfig(
             throw new BadInputException("config keys 'clip.train.checkpoint-every' and 'clip.eval.every' must be >= 0 (0 = off)");
         }
         positive("clip.train.keep-checkpoints", keepCheckpoints);
+        if (maxRestarts < 0) {
+            throw new BadInputException("config key 'clip.dist.max-restarts' must be >= 0, got " + maxRestarts);
+        }
         oneOf("clip.dist.engine", engine, "auto", "threads", "spark");
         if (listenPort < 0 || listenPort > 65535) {
             throw new BadInputException("config key 'clip.dist.port' must be a TCP port (0 = any free one), got " + listenPort);

@@ -96,4 +96,50 @@ class StandaloneClusterIT {
             assertEquals(0, pids.count(), "pid files left behind");
         }
     }
+
+    /**
+     * An executor killed mid-training (SIGKILL, as a lost node): the other worker fails its
+     * exchange at once, Spark reruns the barrier stage on a replacement executor, and the rerun
+     * resumes from the last checkpoint, so the job still ends with every step taken once.
+     */
+    @Test
+    void aKilledExecutorCostsOnlyTheStepsSinceTheLastCheckpoint() throws Exception {
+        Path dir = tmp.resolve("cluster");
+        String port = String.valueOf(freePort());
+        Result started = run(List.of("cluster/standalone.sh", "start", "--workers", "2", "--cores", "1", "--memory", "2g",
+                "--port", port, "--dir", dir.toString()));
+        assertEquals(0, started.code(), started.output());
+        Path out = tmp.resolve("run");
+        Path console = tmp.resolve("console.txt");
+        int steps = 80;
+        try {
+            Process job = new ProcessBuilder("cluster/spark-submit", "--master", "spark://127.0.0.1:" + port,
+                    "--conf", "spark.executor.memory=1g", "--class", "clip.Train", "spark-job/target/clip-spark-job.jar", "tiny",
+                    "train.steps=" + steps, "train.checkpoint-every=10", "dist.workers=2", "dist.timeout-ms=60000",
+                    "output.dir=" + out).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(console.toFile()).start();
+            Path trainLog = out.resolve("train-log.jsonl");
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while ((!Files.exists(trainLog) || Files.readAllLines(trainLog).size() < 15) && job.isAlive()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            List<Long> executors = processesUnder(dir.resolve("work"));
+            assertEquals(2, executors.size(), "two executors: " + Files.readString(console));
+            ProcessHandle.of(executors.get(1)).ifPresent(ProcessHandle::destroyForcibly);
+            assertTrue(job.waitFor(8, TimeUnit.MINUTES), "the job did not end");
+            String output = Files.readString(console);
+            assertEquals(0, job.exitValue(), output);
+            assertTrue(output.contains("resuming at step "), output);
+            List<String> lines = Files.readAllLines(trainLog);
+            assertEquals(steps, lines.size(), "every step logged exactly once");
+            for (int i = 0; i < steps; i++) {
+                assertTrue(lines.get(i).startsWith("{\"step\":" + (i + 1) + ","), lines.get(i));
+            }
+            assertTrue(Files.isRegularFile(out.resolve("metrics.json")));
+        } finally {
+            Result stopped = run(List.of("cluster/standalone.sh", "stop", "--dir", dir.toString()));
+            assertEquals(0, stopped.code(), stopped.output());
+        }
+        assertEquals(List.of(), processesUnder(dir), "processes left running in the cluster's folders");
+    }
 }
