@@ -4,8 +4,8 @@ import clip.cli.Cli;
 import clip.cli.TrainCommand;
 
 /**
- * {@code spark-submit --class clip.Train <jar> [recipe] [key=value ...]}. Training currently
- * runs as a single worker in the driver process; see the README's status section.
+ * {@code spark-submit --class clip.Train <jar> [recipe] [key=value ...]}: the training job as a
+ * Spark barrier stage with {@code clip.dist.workers} tasks (see {@link clip.train.SparkTrainer}).
  */
 public final class Train {
     private Train() {
