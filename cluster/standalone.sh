@@ -35,11 +35,9 @@ PIDS="$DIR/pids"; LOGS="$DIR/logs"
 
 alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-start_daemon() { # name class args...
+start_daemon() { # name master|worker options...
   local name="$1"; shift
-  SPARK_LOCAL_DIRS="$DIR/local" setsid nohup java -Xmx1g "${CLIP_JAVA_OPENS[@]}" \
-    -Dlog4j2.configurationFile="$CLIP_ROOT/cluster/log4j2.properties" -cp "$SPARK_HOME/jars/*" "$@" \
-    > "$LOGS/$name.log" 2>&1 < /dev/null &
+  SPARK_LOCAL_DIRS="$DIR/local" setsid nohup "$CLIP_ROOT/cluster/spark-daemon.sh" "$@" > "$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$PIDS/$name.pid"
 }
 
@@ -69,7 +67,7 @@ case "$ACTION" in
     for pidfile in "$PIDS"/*.pid; do
       if alive "$pidfile"; then echo "standalone.sh: a cluster is already running from $DIR (stop it first)" >&2; exit 1; fi
     done
-    start_daemon master org.apache.spark.deploy.master.Master --host "$HOST" --port "$PORT" --webui-port 0
+    start_daemon master master --host "$HOST" --port "$PORT" --webui-port 0
     # Workers that find no master back off for many seconds before retrying: start them once it listens.
     for _ in $(seq 1 300); do
       (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null && break
@@ -77,7 +75,7 @@ case "$ACTION" in
       sleep 0.2
     done
     for i in $(seq 1 "$WORKERS"); do
-      start_daemon "worker-$i" org.apache.spark.deploy.worker.Worker --host "$HOST" --cores "$CORES" --memory "$MEMORY" \
+      start_daemon "worker-$i" worker --host "$HOST" --cores "$CORES" --memory "$MEMORY" \
         --work-dir "$DIR/work/worker-$i" --webui-port 0 "spark://$HOST:$PORT"
     done
     for _ in $(seq 1 600); do

@@ -1,0 +1,97 @@
+package clip.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code sbatch cluster/multi_node.sh} on a real one-node SLURM cluster (slurm/start.sh: munged,
+ * slurmctld, slurmd), with the tiny recipe: the job starts a Spark standalone cluster inside its
+ * allocation, trains, writes a model and metrics, and leaves no Spark daemon behind. Needs the
+ * Debian packages slurmctld, slurmd, slurm-client and munge, and root (.ci/run installs them).
+ */
+class SlurmIT {
+    private static final Path ROOT = Paths.get("").toAbsolutePath().getParent();
+    private static final Pattern STATE = Pattern.compile("JobState=(\\w+)");
+
+    @TempDir
+    Path tmp;
+
+    private static String run(Map<String, String> env, String... command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), String.join(" ", command) + " hung");
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + out);
+        return out;
+    }
+
+    /** Command lines of running processes that contain {@code text}. */
+    private static List<String> processesMentioning(String text) throws IOException {
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Paths.get("/proc"))) {
+            for (Path p : procs.filter(x -> x.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+                    if (cmd.contains(text) && !cmd.contains("/proc")) {
+                        found.add(cmd);
+                    }
+                } catch (IOException e) {
+                    // ended meanwhile
+                }
+            }
+        }
+        return found;
+    }
+
+    @Test
+    void sbatchOfMultiNodeTrainsOnASparkClusterInsideTheAllocationAndCleansUp() throws Exception {
+        Path slurm = tmp.resolve("slurm");
+        String started = run(Map.of(), "slurm/start.sh", slurm.toString());
+        assertTrue(started.contains("export SLURM_CONF="), started);
+        Map<String, String> env = Map.of("SLURM_CONF", slurm.resolve("slurm.conf").toString(),
+                "CLIP_JOB_DIR", tmp.resolve("job").toString(), "CLIP_SCRATCH", tmp.resolve("scratch").toString());
+        Path out = tmp.resolve("run");
+        String job;
+        String state = "";
+        try {
+            job = run(env, "sbatch", "--parsable", "--nodes=1", "--cpus-per-task=" + Runtime.getRuntime().availableProcessors(),
+                    "--output=" + tmp.resolve("job-%j.out"), "cluster/multi_node.sh", "tiny", "train.steps=10",
+                    "output.dir=" + out).strip();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (System.nanoTime() < deadline) {
+                Matcher m = STATE.matcher(run(env, "scontrol", "show", "job", job));
+                state = m.find() ? m.group(1) : "";
+                if (List.of("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY").contains(state)) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
+        } finally {
+            run(Map.of(), "slurm/stop.sh", slurm.toString());
+        }
+        String log = Files.readString(tmp.resolve("job-" + job + ".out"));
+        assertEquals("COMPLETED", state, log);
+        assertTrue(log.contains("step 10/10") && log.contains("cluster stopped (exit 0)"), log);
+        assertTrue(Files.isRegularFile(out.resolve("metrics.json")) && Files.isRegularFile(out.resolve("model/model.safetensors")));
+        assertTrue(Files.readString(tmp.resolve("job/logs/master.log")).contains("Registering app clip train"));
+        assertTrue(!Files.exists(tmp.resolve("job/spark.properties")), "the job's Spark secret is deleted at the end");
+        assertEquals(List.of(), processesMentioning(tmp.toString()), "processes of the job or of SLURM left running");
+        assertEquals(List.of(), processesMentioning("--port " + (20000 + Integer.parseInt(job) % 20000)), "the job's Spark master");
+    }
+}
