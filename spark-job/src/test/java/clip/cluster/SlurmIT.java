@@ -68,20 +68,22 @@ class SlurmIT {
                 "CLIP_JOB_DIR", tmp.resolve("job").toString(), "CLIP_SCRATCH", tmp.resolve("scratch").toString());
         Path out = tmp.resolve("run");
         String job;
-        String state = "";
+        String state;
+        String cancelled;
+        String cancelledState;
         try {
-            job = run(env, "sbatch", "--parsable", "--nodes=1", "--cpus-per-task=" + Runtime.getRuntime().availableProcessors(),
-                    "--output=" + tmp.resolve("job-%j.out"), "cluster/multi_node.sh", "tiny", "train.steps=10",
-                    "output.dir=" + out).strip();
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-            while (System.nanoTime() < deadline) {
-                Matcher m = STATE.matcher(run(env, "scontrol", "show", "job", job));
-                state = m.find() ? m.group(1) : "";
-                if (List.of("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY").contains(state)) {
-                    break;
-                }
-                Thread.sleep(500);
+            job = submit(env, "train.steps=10", "output.dir=" + out);
+            state = awaitEnd(env, job);
+            // A job cancelled while it trains must take its Spark cluster down with it.
+            cancelled = submit(env, "train.steps=100000", "output.dir=" + tmp.resolve("cancelled"));
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            Path cancelledLog = tmp.resolve("cancelled/train-log.jsonl");
+            while (!Files.exists(cancelledLog) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
             }
+            assertTrue(Files.exists(cancelledLog), "the second job never started training");
+            run(env, "scancel", cancelled);
+            cancelledState = awaitEnd(env, cancelled);
         } finally {
             run(Map.of(), "slurm/stop.sh", slurm.toString());
         }
@@ -93,5 +95,33 @@ class SlurmIT {
         assertTrue(!Files.exists(tmp.resolve("job/spark.properties")), "the job's Spark secret is deleted at the end");
         assertEquals(List.of(), processesMentioning(tmp.toString()), "processes of the job or of SLURM left running");
         assertEquals(List.of(), processesMentioning("--port " + (20000 + Integer.parseInt(job) % 20000)), "the job's Spark master");
+        assertEquals("CANCELLED", cancelledState);
+        assertEquals(List.of(), processesMentioning("--port " + (20000 + Integer.parseInt(cancelled) % 20000)),
+                "the cancelled job's Spark master");
+        assertTrue(Files.readString(tmp.resolve("job-" + cancelled + ".out")).contains("cluster stopped"),
+                "the cancelled job ran its teardown");
+    }
+
+    private String submit(Map<String, String> env, String... overrides) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("sbatch", "--parsable", "--nodes=1",
+                "--cpus-per-task=" + Runtime.getRuntime().availableProcessors(), "--output=" + tmp.resolve("job-%j.out"),
+                "cluster/multi_node.sh", "tiny"));
+        cmd.addAll(List.of(overrides));
+        return run(env, cmd.toArray(new String[0])).strip();
+    }
+
+    /** Waits for the job to reach a final state, and returns it. */
+    private static String awaitEnd(Map<String, String> env, String job) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        String state = "";
+        while (System.nanoTime() < deadline) {
+            Matcher m = STATE.matcher(run(env, "scontrol", "show", "job", job));
+            state = m.find() ? m.group(1) : "";
+            if (List.of("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY").contains(state)) {
+                return state;
+            }
+            Thread.sleep(500);
+        }
+        return state;
     }
 }
