@@ -1,6 +1,7 @@
 package clip.cli;
 
 import clip.eval.EvalInputs;
+import clip.eval.EvalPictures;
 import clip.eval.EvalSet;
 import clip.eval.Evaluator;
 import clip.eval.ImagePipeline;
@@ -45,6 +46,8 @@ public final class EvalCommand implements Command {
                 "  --limit N            evaluate only the first N images (default: all)",
                 "  --batch N            images or captions per forward pass (default 64)",
                 "  --max-text-length N  BERT captions are cut at N tokens (default 64; CLIP models use their 77)",
+                "  --pictures N         PNGs of N images spread over the split (text-to-image grid, top captions,",
+                "                       zero-shot bars) in OUT/pictures (default 4; 0 = none)",
                 "zero-shot labels: each image's largest-area category in COCO's annotations/instances_<split>2017.json");
     }
 
@@ -58,6 +61,7 @@ public final class EvalCommand implements Command {
         int limit = args.integer("limit", Integer.MAX_VALUE);
         int batch = args.integer("batch", 64);
         int maxText = args.integer("max-text-length", 64);
+        int pictures = args.integer("pictures", 4);
         args.rejectUnknown();
         List<String> templates = Templates.named(templatesFile == null ? Templates.CLIP_80 : templatesFile);
 
@@ -79,6 +83,11 @@ public final class EvalCommand implements Command {
         String summary = summary(report, set);
         Files.writeString(outDir.resolve("summary.txt"), summary, StandardCharsets.UTF_8);
         out.print(summary);
+        if (pictures > 0) {
+            List<Path> drawn = new EvalPictures(set, report, Math.exp(model.logitScale().value().getDouble(0)))
+                    .write(outDir.resolve("pictures"), pictures);
+            out.printf("pictures: %d PNG files in %s%n", drawn.size(), outDir.resolve("pictures"));
+        }
         return 0;
     }
 

@@ -25,8 +25,13 @@ public final class Evaluator {
         INDArray pixels(int from, int to) throws IOException;
     }
 
-    /** The metrics, and the time the retrieval ranking took. */
-    public record Report(ObjectNode metrics, double retrievalSeconds) {
+    /**
+     * The metrics, the time the retrieval ranking took, and the embeddings they came from (rows
+     * L2-normalised): images, every caption (image of each in {@code captionOwner}), and one
+     * averaged prompt embedding per zero-shot class (null without classes).
+     */
+    public record Report(ObjectNode metrics, double retrievalSeconds, INDArray images, INDArray captions, int[] captionOwner,
+                         INDArray classes) {
     }
 
     private final ContrastiveModel model;
@@ -67,21 +72,14 @@ public final class Evaluator {
         ObjectNode out = json.createObjectNode();
         out.set("image_to_text", ranks(json, r.imageToText()));
         out.set("text_to_image", ranks(json, r.textToImage()));
-        out.set("zero_shot", zeroShot(json, imageEmb, in.labels(), in.classes(), templates));
+        boolean labelled = java.util.Arrays.stream(in.labels()).anyMatch(l -> l >= 0);
+        INDArray classEmb = in.classes().isEmpty() || !labelled ? null : classEmbeddings(in.classes(), templates, imageEmb);
+        out.set("zero_shot", classEmb == null ? null : zeroShot(json, imageEmb, in.labels(), in.classes(), classEmb));
         out.put("images", images.count()).put("captions", flat.size());
-        return new Report(out, retrievalSeconds);
+        return new Report(out, retrievalSeconds, imageEmb, textEmb, owner.stream().mapToInt(Integer::intValue).toArray(), classEmb);
     }
 
-    private ObjectNode zeroShot(ObjectMapper json, INDArray imageEmb, int[] labels, List<String> classes, List<String> templates) {
-        List<Integer> labelled = new ArrayList<>();
-        for (int i = 0; i < labels.length; i++) {
-            if (labels[i] >= 0) {
-                labelled.add(i);
-            }
-        }
-        if (classes.isEmpty() || labelled.isEmpty()) {
-            return null;
-        }
+    private INDArray classEmbeddings(List<String> classes, List<String> templates, INDArray imageEmb) {
         List<String> prompts = new ArrayList<>();
         for (String cls : classes) {
             for (String t : templates) {
@@ -93,6 +91,16 @@ public final class Evaluator {
         for (int k = 0; k < classes.size(); k++) {
             INDArray mean = promptEmb.get(NDArrayIndex.interval(k * templates.size(), (k + 1) * templates.size()), NDArrayIndex.all()).mean(0);
             classEmb.getRow(k).assign(mean.div(mean.norm2Number()));
+        }
+        return classEmb;
+    }
+
+    private ObjectNode zeroShot(ObjectMapper json, INDArray imageEmb, int[] labels, List<String> classes, INDArray classEmb) {
+        List<Integer> labelled = new ArrayList<>();
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] >= 0) {
+                labelled.add(i);
+            }
         }
         int[] rows = labelled.stream().mapToInt(Integer::intValue).toArray();
         float[][] scores = Nd4j.gemm(imageEmb.getRows(rows), classEmb, false, true).toFloatMatrix();

@@ -90,6 +90,18 @@ class EvalCommandTest {
                 assertTrue(0 <= r1 && r1 <= r5 && r5 <= r10 && r10 <= 100, m.toString());
             }
             assertTrue(Files.readString(out.resolve("summary.txt")).contains("image to text"), stdout);
+            List<String> pictures;
+            try (var files = Files.list(out.resolve("pictures"))) {
+                pictures = files.map(f -> f.getFileName().toString()).sorted().toList();
+            }
+            assertEquals(12, pictures.size(), "three pictures for each of four images: " + pictures);
+            for (String kind : List.of("text-to-image", "image-to-text", "zero-shot")) {
+                assertEquals(4, pictures.stream().filter(f -> f.endsWith("-" + kind + ".png")).count(), kind);
+            }
+            for (String f : pictures) {
+                java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve("pictures").resolve(f).toFile());
+                assertTrue(png != null && png.getWidth() > 200 && png.getHeight() > 100, f);
+            }
         }
     }
 
@@ -98,7 +110,8 @@ class EvalCommandTest {
         Path templates = Files.writeString(tmp.resolve("t.txt"), "# mine\na drawing of a {}\n");
         Path out = tmp.resolve("limited");
         assertEquals(0, eval("--model", model.toString(), "--data", shards.toString(), "--out", out.toString(), "--limit", "5",
-                "--templates", templates.toString()), stderr);
+                "--templates", templates.toString(), "--pictures", "0"), stderr);
+        assertTrue(!Files.exists(out.resolve("pictures")), "--pictures 0 draws nothing");
         assertTrue(stdout.contains("embedded 4/4 prompts"), stdout);
         assertEquals(5, new ObjectMapper().readTree(out.resolve("metrics.json").toFile()).get("images").asInt());
     }
