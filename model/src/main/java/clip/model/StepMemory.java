@@ -26,6 +26,7 @@ public final class StepMemory {
             .policySpill(SpillPolicy.REALLOCATE)
             .build();
     private static final String ID = "clip-step";
+    private static final String MICRO_ID = "clip-micro-batch";
 
     private StepMemory() {
     }
@@ -33,6 +34,14 @@ public final class StepMemory {
     /** Opens the step's workspace on this thread; close it when the step ends. */
     public static MemoryWorkspace open() {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, ID);
+    }
+
+    /**
+     * A workspace nested in the step's for one micro-batch's activations: closing it lets the
+     * next micro-batch reuse the memory, which is what micro-batching is for.
+     */
+    public static MemoryWorkspace openMicroBatch() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, MICRO_ID);
     }
 
     public static INDArray outside(Supplier<INDArray> allocation) {

@@ -2,6 +2,7 @@ package clip.dist;
 
 import clip.model.ContrastiveModel;
 import clip.model.Parameter;
+import clip.model.StepMemory;
 import clip.model.TextBatch;
 import clip.train.ContrastiveLoss;
 import clip.train.LossResult;
@@ -17,6 +18,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * them through its towers. Summed over workers this is exactly the single-machine gradient of
  * the global batch (no missing cross terms, no 1/N factor). The logit scale and bias gradients
  * are global already, so only rank 0 contributes them to the sum.
+ *
+ * <p>With micro-batches the loss is still the whole global batch's: the local pairs are encoded a
+ * micro-batch at a time without keeping activations, the loss gradient is taken over all the
+ * gathered embeddings, then each micro-batch is encoded again and backpropagated with its rows of
+ * that gradient (the GradCache scheme, OpenCLIP's accum_freq). Activation memory is one
+ * micro-batch's, for one more forward pass.
  */
 public final class DataParallelGradient {
     private DataParallelGradient() {
@@ -24,14 +31,52 @@ public final class DataParallelGradient {
 
     public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, INDArray pixels, TextBatch text,
                                         Collective group) {
-        INDArray images = gather(model.encodeImages(pixels), group);
-        INDArray texts = gather(model.encodeTexts(text), group);
+        return accumulate(model, loss, pixels, text, group, 1);
+    }
+
+    /** @param microBatches pieces the local pairs are encoded in; must divide their number */
+    public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, INDArray pixels, TextBatch text,
+                                        Collective group, int microBatches) {
+        long local = pixels.size(0);
+        if (microBatches < 1 || local % microBatches != 0) {
+            throw new IllegalArgumentException(local + " local pairs cannot be cut into " + microBatches + " micro-batches");
+        }
+        long m = local / microBatches;
+        INDArray images;
+        INDArray texts;
+        if (microBatches == 1) {
+            images = gather(model.encodeImages(pixels), group);
+            texts = gather(model.encodeTexts(text), group);
+        } else {
+            INDArray[] imageParts = new INDArray[microBatches];
+            INDArray[] textParts = new INDArray[microBatches];
+            for (int k = 0; k < microBatches; k++) {
+                try (var ws = StepMemory.openMicroBatch()) {
+                    INDArray img = model.encodeImages(micro(pixels, k * m, m));
+                    INDArray txt = model.encodeTexts(micro(text, k * m, m));
+                    imageParts[k] = StepMemory.outside(img::dup);
+                    textParts[k] = StepMemory.outside(txt::dup);
+                }
+            }
+            images = gather(Nd4j.vstack(imageParts), group);
+            texts = gather(Nd4j.vstack(textParts), group);
+        }
         double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
         LossResult r = loss.compute(images, texts, model.logitScale().value().getDouble(0), bias);
-        long local = pixels.size(0);
         long from = group.rank() * local;
-        model.backwardImages(rows(r.dImageEmbeds(), from, local));
-        model.backwardTexts(rows(r.dTextEmbeds(), from, local));
+        if (microBatches == 1) {
+            model.backwardImages(rows(r.dImageEmbeds(), from, local));
+            model.backwardTexts(rows(r.dTextEmbeds(), from, local));
+        } else {
+            for (int k = 0; k < microBatches; k++) {
+                try (var ws = StepMemory.openMicroBatch()) {
+                    model.encodeImages(micro(pixels, k * m, m));
+                    model.backwardImages(rows(r.dImageEmbeds(), from + k * m, m));
+                    model.encodeTexts(micro(text, k * m, m));
+                    model.backwardTexts(rows(r.dTextEmbeds(), from + k * m, m));
+                }
+            }
+        }
         if (group.rank() == 0) {
             add(model.logitScale(), r.dLogitScale());
             if (model.logitBias() != null) {
@@ -53,6 +98,16 @@ public final class DataParallelGradient {
             System.arraycopy(parts[r], 0, all, r * parts[0].length, parts[r].length);
         }
         return Nd4j.createFromArray(all).reshape(all.length / cols, cols).castTo(local.dataType());
+    }
+
+    private static INDArray micro(INDArray pixels, long from, long count) {
+        return pixels.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
+                .dup('c');
+    }
+
+    private static TextBatch micro(TextBatch t, long from, long count) {
+        return new TextBatch(rows(t.inputIds(), from, count), rows(t.attentionMask(), from, count),
+                t.tokenTypeIds() == null ? null : rows(t.tokenTypeIds(), from, count));
     }
 
     private static INDArray rows(INDArray m, long from, long count) {

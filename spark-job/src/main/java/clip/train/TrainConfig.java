@@ -13,7 +13,7 @@ public record TrainConfig(
         String loss, double siglipScaleInit, double siglipBiasInit,
         int trainImages, int valImages, long dataSeed,
         String dataSource, String shards, String trainSplit, String valSplit, int valLimit, String templates,
-        int steps, int batchSize, long seed, String mode, double gradClip, String schedule, int warmupSteps,
+        int steps, int batchSize, int microBatches, long seed, String mode, double gradClip, String schedule, int warmupSteps,
         int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
         int checkpointEvery, int keepCheckpoints, String checkpointDir, String resume, int evalEvery, String evalMetric,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
@@ -37,7 +37,7 @@ public record TrainConfig(
                 c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"), c.getLong("data.synthetic.seed"),
                 c.getString("data.source"), c.getString("data.shards"), c.getString("data.train-split"),
                 c.getString("data.val-split"), c.getInt("data.val-limit"), c.getString("eval.templates"),
-                c.getInt("train.steps"), c.getInt("train.batch-size"), c.getLong("train.seed"), c.getString("train.mode"),
+                c.getInt("train.steps"), c.getInt("train.batch-size"), c.getInt("train.micro-batches"), c.getLong("train.seed"), c.getString("train.mode"),
                 c.getDouble("train.grad-clip"), c.getString("train.schedule"), c.getInt("train.warmup-steps"),
                 c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
                 c.getInt("train.log-every"),
@@ -93,6 +93,11 @@ public record TrainConfig(
         if (batchSize % workers != 0) {
             throw new BadInputException("config key 'clip.train.batch-size' (" + batchSize
                     + ") must be a multiple of clip.dist.workers (" + workers + ")");
+        }
+        positive("clip.train.micro-batches", microBatches);
+        if ((batchSize / workers) % microBatches != 0) {
+            throw new BadInputException("config key 'clip.train.micro-batches' (" + microBatches + ") must divide each worker's"
+                    + " share of the batch (" + batchSize / workers + " = clip.train.batch-size / clip.dist.workers)");
         }
         if (imageSize % patchSize != 0) {
             throw new BadInputException("config key 'clip.model.image-size' (" + imageSize

@@ -110,7 +110,8 @@ public final class TrainWorker {
                 double norm;
                 try (var ws = StepMemory.open()) {
                     model.zeroGrad();
-                    lossValue = DataParallelGradient.accumulate(model, loss, batch.pixels(), batch.text(), group).loss();
+                    lossValue = DataParallelGradient.accumulate(model, loss, batch.pixels(), batch.text(), group,
+                            config.microBatches()).loss();
                     norm = Double.isFinite(lossValue) ? optimizer.step(schedule.factor(step)) : Double.NaN;
                     if (Double.isFinite(norm)) {
                         clampLogitScale(model);

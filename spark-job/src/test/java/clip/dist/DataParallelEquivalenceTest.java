@@ -181,11 +181,12 @@ class DataParallelEquivalenceTest {
 
     /**
      * Adam is nearly invariant to the scale of a gradient, so parameters alone would not catch a
-     * 1/N or N-fold error: the summed gradients themselves must equal the global-batch gradient.
+     * 1/N or N-fold error: the summed gradients themselves must equal the global-batch gradient,
+     * also when each worker encodes its pairs in micro-batches.
      */
-    @ParameterizedTest(name = "{0} workers, siglip={1}")
-    @CsvSource({"2,false", "4,false", "4,true"})
-    void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip) throws Exception {
+    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each")
+    @CsvSource({"2,false,1", "4,false,1", "4,true,1", "1,false,4", "2,true,2"})
+    void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip, int microBatches) throws Exception {
         ContrastiveModel ref = model(siglip);
         ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
         BatchGradient.accumulate(ref, loss, pixels(0), text(0));
@@ -203,7 +204,8 @@ class DataParallelEquivalenceTest {
                             NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
                     TextBatch t = text(0);
                     DataParallelGradient.accumulate(m, loss, px,
-                            new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null), c);
+                            new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null), c,
+                            microBatches);
                     return m.namedParameters();
                 }));
             }

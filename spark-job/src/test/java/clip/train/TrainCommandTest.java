@@ -100,12 +100,14 @@ class TrainCommandTest {
     }
 
     /**
-     * One worker, two worker threads, and two tasks of a Spark barrier stage talking over TCP
-     * train on the same global batches: the loss curves must agree.
+     * One worker, two worker threads, two tasks of a Spark barrier stage talking over TCP, and two
+     * workers encoding their pairs in micro-batches train on the same global batches: the loss
+     * curves must agree.
      */
     @Test
-    void twoWorkersFollowTheSameLossCurveAsOneInThreadsAndInASparkBarrierStage() throws Exception {
-        List<String> runs = List.of("dist.workers=1", "dist.workers=2", "dist.workers=2 dist.engine=spark");
+    void oneWorkerTwoThreadsTwoSparkTasksAndMicroBatchesFollowTheSameLossCurve() throws Exception {
+        List<String> runs = List.of("dist.workers=1", "dist.workers=2", "dist.workers=2 dist.engine=spark",
+                "dist.workers=2 train.micro-batches=4");
         double[][] curves = new double[runs.size()][];
         for (int i = 0; i < runs.size(); i++) {
             Path run = tmp.resolve("run" + i);
