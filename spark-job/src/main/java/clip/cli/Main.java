@@ -9,6 +9,7 @@ public final class Main {
         return new Cli()
                 .register(new TrainCommand())
                 .register(new EvalCommand())
+                .register(new ExportCommand())
                 .register(new GenerateCommand())
                 .register(new PrepCommand(), "strict")
                 .register(new BenchImagesCommand(), "no-pil")

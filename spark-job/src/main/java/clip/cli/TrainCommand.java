@@ -2,12 +2,12 @@ package clip.cli;
 
 import clip.config.ConfigLoader;
 import clip.spark.SparkSessions;
+import clip.train.CheckpointExport;
 import clip.train.LocalTrainer;
 import clip.train.SparkTrainer;
 import clip.train.TrainConfig;
 import com.typesafe.config.Config;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -31,7 +31,8 @@ public final class TrainCommand implements Command {
                 "  RECIPE       a recipe from conf/ (default, tiny) or a HOCON file; default: conf/default.conf",
                 "  key=value    overrides, e.g. train.steps=500 optim.lr-image=5e-4 output.dir=runs/x",
                 "               (every key is listed, with its meaning, in spark-job/src/main/resources/reference.conf)",
-                "writes OUTPUT/model (HF VisionTextDualEncoderModel folder), OUTPUT/metrics.json, OUTPUT/train-log.jsonl");
+                "writes OUTPUT/model (HF VisionTextDualEncoderModel folder), OUTPUT/metrics.json, OUTPUT/train-log.jsonl,",
+                "OUTPUT/config.conf (the resolved configuration), and, when enabled, checkpoints/, eval-log.jsonl, best/");
     }
 
     @Override
@@ -48,12 +49,12 @@ public final class TrainCommand implements Command {
         }
         Config loaded = new ConfigLoader().load(recipe, overrides, System.getenv());
         TrainConfig config = TrainConfig.from(loaded);
+        CheckpointExport.recordConfig(loaded, config.outputDir());
         boolean spark = config.engine().equals("spark") || (config.engine().equals("auto") && SparkSessions.submitted());
         if (!spark) {
             new LocalTrainer(config, out).run();
             return 0;
         }
-        Files.createDirectories(config.outputDir());
         // Under spark-submit the master is the submitter's; bin/clip gets one local slot per worker.
         String master = SparkSessions.submitted() ? null : "local[" + config.workers() + "]";
         SparkSession session = SparkSessions.getOrCreate("clip train", master);

@@ -79,12 +79,15 @@ public final class ModelFactory {
     }
 
     /** The special tokens, then every word of the generated captions, as a WordPiece vocab.txt. */
+    /** Every worker of a run writes the same file: each writes its own copy and renames it into place, so none reads half of one. */
     static Path writeSyntheticVocab(Path dir) throws IOException {
         List<String> lines = new ArrayList<>(SPECIAL);
         lines.addAll(SyntheticShapes.words());
         Files.createDirectories(dir);
         Path vocab = dir.resolve("vocab.txt");
-        Files.write(vocab, lines);
+        Path mine = Files.createTempFile(dir, "vocab", ".tmp");
+        Files.write(mine, lines);
+        Files.move(mine, vocab, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return vocab;
     }
 }

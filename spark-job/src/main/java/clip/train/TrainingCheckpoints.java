@@ -61,10 +61,16 @@ final class TrainingCheckpoints {
     /** Restores the newest committed checkpoint, if any; returns its training state. */
     Optional<JsonNode> restoreLatest(ShardedOptimizer optimizer) throws IOException {
         Optional<Long> latest = store.latest();
-        if (latest.isEmpty()) {
-            return Optional.empty();
-        }
-        long step = latest.get();
+        return latest.isEmpty() ? Optional.empty() : Optional.of(restore(optimizer, latest.get()));
+    }
+
+    /** Committed steps, oldest first. */
+    List<Long> steps() throws IOException {
+        return store.committedSteps();
+    }
+
+    /** Restores committed step {@code step}; returns its training state. */
+    JsonNode restore(ShardedOptimizer optimizer, long step) throws IOException {
         JsonNode manifest = store.manifest(step);
         JsonNode state = manifest.path("state");
         if (!state.path("layout").asText().equals(optimizer.layout())) {
@@ -77,7 +83,7 @@ final class TrainingCheckpoints {
             parts.add(store.readShard(step, s, shards));
         }
         optimizer.restore(parts, state.path("optimizer_steps").asLong());
-        return Optional.of(state);
+        return state;
     }
 
     static ObjectNode state(long step) {

@@ -160,6 +160,32 @@ class TrainCommandTest {
     }
 
     @Test
+    void binClipExportWritesACheckpointAsTheHfFolderTrainingWouldHaveWritten() throws Exception {
+        Path run = tmp.resolve("run");
+        assertEquals(0, train("tiny", "train.steps=4", "train.checkpoint-every=2", "output.dir=" + run), stderr);
+        Cli cli = new Cli().register(new clip.cli.ExportCommand());
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(0, cli.run(new String[] {"export", "--run", run.toString(), "--out", tmp.resolve("last").toString()},
+                System.out, errStream), err.toString(StandardCharsets.UTF_8));
+        assertEquals(0, cli.run(new String[] {"export", "--run", run.toString(), "--step", "2", "--out", tmp.resolve("two").toString()},
+                System.out, errStream), err.toString(StandardCharsets.UTF_8));
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> trained = clip.io.SafeTensors.read(run.resolve("model/model.safetensors"));
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> last = clip.io.SafeTensors.read(tmp.resolve("last/model.safetensors"));
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> two = clip.io.SafeTensors.read(tmp.resolve("two/model.safetensors"));
+        assertEquals(trained.keySet(), last.keySet());
+        for (String k : trained.keySet()) {
+            assertEquals(trained.get(k), last.get(k), k);
+        }
+        assertTrue(!trained.get("logit_scale").equals(two.get("logit_scale"))
+                || !trained.get("text_projection.weight").equals(two.get("text_projection.weight")), "step 2 is not step 4");
+        assertEquals(2, cli.run(new String[] {"export", "--run", run.toString(), "--step", "3", "--out", tmp.resolve("x").toString()},
+                System.out, errStream));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("no committed checkpoint of step 3; there are [2, 4]"),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void aCheckpointOfAnotherModelIsRefusedByName() throws Exception {
         Path run = tmp.resolve("run");
         assertEquals(0, train("tiny", "train.steps=2", "train.checkpoint-every=2", "output.dir=" + run), stderr);
