@@ -14,6 +14,7 @@ public final class Main {
                 .register(new PrepCommand(), "strict")
                 .register(new BenchImagesCommand(), "no-pil")
                 .register(new BenchRetrievalCommand())
+                .register(new BenchCommCommand())
                 .register(new ForwardCommand(), "grads")
                 .register(new TokenizeCommand(System.in))
                 .register(new BenchCommand(), "no-torch", "ops")

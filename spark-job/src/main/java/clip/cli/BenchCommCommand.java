@@ -1,0 +1,87 @@
+package clip.cli;
+
+import clip.dist.JobSecret;
+import clip.dist.NettyGroup;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code bin/clip bench-comm}: the parameter server's traffic per step over the real transport,
+ * between workers of this machine (loopback TCP): a reduce-scatter of P floats then an
+ * all-gather of the updated shards, as {@link clip.dist.ShardedOptimizer} does.
+ */
+public final class BenchCommCommand implements Command {
+    @Override
+    public String name() {
+        return "bench-comm";
+    }
+
+    @Override
+    public String summary() {
+        return "time the parameter server's exchange of one step over TCP between local workers";
+    }
+
+    @Override
+    public String usage() {
+        return String.join("\n",
+                "usage: bin/clip bench-comm [--workers N] [--params P] [--rounds R]",
+                "  --workers N   workers, each in its own thread with its own Netty group (default 2)",
+                "  --params P    trainable parameters (floats) exchanged per step (default 196000000: ViT-B/16 + BERT-base)",
+                "  --rounds R    timed steps after one warm-up step (default 3)");
+    }
+
+    @Override
+    public int run(Args args, PrintStream out) throws Exception {
+        int n = args.integer("workers", 2);
+        long params = Long.parseLong(args.string("params", "196000000"));
+        int rounds = args.integer("rounds", 3);
+        args.rejectUnknown();
+        JobSecret secret = JobSecret.generate();
+        List<NettyGroup> members = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            members.add(NettyGroup.listen(r, n, secret, new InetSocketAddress("127.0.0.1", 0), 600_000, 1 << 20));
+        }
+        List<InetSocketAddress> addresses = members.stream().map(NettyGroup::address).toList();
+        members.forEach(m -> m.connect(addresses));
+        int shard = (int) (params / n);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            double[] seconds = new double[rounds + 1];
+            for (int round = 0; round <= rounds; round++) {
+                long start = System.nanoTime();
+                List<Future<?>> done = new ArrayList<>();
+                for (NettyGroup m : members) {
+                    done.add(pool.submit(() -> {
+                        float[][] send = new float[n][];
+                        for (int s = 0; s < n; s++) {
+                            send[s] = new float[shard];
+                        }
+                        m.allToAll(send);                       // gradient shards to their owners
+                        m.allGather(new float[shard]);          // updated shards back to everyone
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get();
+                }
+                seconds[round] = (System.nanoTime() - start) / 1e9;
+            }
+            double best = Double.MAX_VALUE;
+            for (int r = 1; r <= rounds; r++) {
+                best = Math.min(best, seconds[r]);
+            }
+            double bytesPerWorker = 2.0 * shard * (n - 1) * Float.BYTES;
+            out.printf("bench-comm: %d workers, %,d parameters: best step %.3f s; each worker sent and received %.1f MB"
+                    + " (%.2f GB/s per worker each way)%n", n, params, best, bytesPerWorker / 1e6, bytesPerWorker / best / 1e9);
+        } finally {
+            pool.shutdownNow();
+            members.forEach(NettyGroup::close);
+        }
+        return 0;
+    }
+}
