@@ -17,8 +17,8 @@ class BenchCommCommandTest {
                 "--rounds", "1"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String printed = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
-        // 2 * (P / N) * (N - 1) floats of 4 bytes = 0.8 MB
-        assertTrue(printed.contains("3 workers, 300,000 parameters") && printed.contains("each worker sent and received 0.8 MB"),
+        // 2 * (P / N) * (N - 1) floats of 4 bytes = 1.6 MB
+        assertTrue(printed.contains("3 workers, 300,000 parameters") && printed.contains("each worker sent and received 1.6 MB"),
                 printed);
     }
 }
