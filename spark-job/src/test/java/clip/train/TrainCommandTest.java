@@ -233,6 +233,19 @@ class TrainCommandTest {
         return out;
     }
 
+    /** Every recipe in conf/ names only known keys with valid values (paths pointed at stand-ins). */
+    @Test
+    void everyRecipeInConfLoads() throws Exception {
+        Path dual = Files.createDirectories(tmp.resolve("dual"));
+        try (var recipes = Files.list(Path.of("..", "conf"))) {
+            for (Path recipe : recipes.filter(p -> p.toString().endsWith(".conf")).toList()) {
+                TrainConfig c = TrainConfig.from(new clip.config.ConfigLoader().load(recipe.toString(),
+                        List.of("model.checkpoint=" + dual), java.util.Map.of()));
+                assertTrue(c.steps() > 0, recipe.toString());
+            }
+        }
+    }
+
     @Test
     void configMistakesStopBeforeTrainingWithOneLine() {
         assertEquals(2, train("tiny", "train.stpes=5", "output.dir=" + tmp));
