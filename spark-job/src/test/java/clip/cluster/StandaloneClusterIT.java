@@ -75,15 +75,21 @@ class StandaloneClusterIT {
                 .map(cmd -> cmd.contains("CoarseGrainedExecutorBackend")).orElse(false);
     }
 
-    @Test
-    void trainsAcrossTwoExecutorsOfAStandaloneClusterAndStopsCleanly() throws Exception {
-        Path dir = tmp.resolve("cluster");
+    /** Starts a master and two one-core workers in {@code dir}; returns the master URL it printed. */
+    private static String startCluster(Path dir) throws IOException, InterruptedException {
         String port = String.valueOf(freePort());
         Result started = run(List.of("cluster/standalone.sh", "start", "--workers", "2", "--cores", "1", "--memory", "2g",
                 "--port", port, "--dir", dir.toString()));
         assertEquals(0, started.code(), started.output());
         String master = "spark://127.0.0.1:" + port;
         assertTrue(started.output().strip().endsWith(master), started.output());
+        return master;
+    }
+
+    @Test
+    void trainsAcrossTwoExecutorsOfAStandaloneClusterAndStopsCleanly() throws Exception {
+        Path dir = tmp.resolve("cluster");
+        String master = startCluster(dir);
         Path out = tmp.resolve("run");
         Result trained;
         try {
@@ -117,15 +123,12 @@ class StandaloneClusterIT {
     @Test
     void aKilledExecutorCostsOnlyTheStepsSinceTheLastCheckpoint() throws Exception {
         Path dir = tmp.resolve("cluster");
-        String port = String.valueOf(freePort());
-        Result started = run(List.of("cluster/standalone.sh", "start", "--workers", "2", "--cores", "1", "--memory", "2g",
-                "--port", port, "--dir", dir.toString()));
-        assertEquals(0, started.code(), started.output());
+        String master = startCluster(dir);
         Path out = tmp.resolve("run");
         Path console = tmp.resolve("console.txt");
         int steps = 80;
         try {
-            Process job = new ProcessBuilder("cluster/spark-submit", "--master", "spark://127.0.0.1:" + port,
+            Process job = new ProcessBuilder("cluster/spark-submit", "--master", master,
                     "--conf", "spark.executor.memory=1g", "--class", "clip.Train", "spark-job/target/clip-spark-job.jar", "tiny",
                     "train.steps=" + steps, "train.checkpoint-every=10", "dist.workers=2", "dist.timeout-ms=60000",
                     "output.dir=" + out).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(console.toFile()).start();
