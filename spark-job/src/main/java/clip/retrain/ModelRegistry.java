@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,17 +51,19 @@ public final class ModelRegistry implements Closeable {
 
     /** @param location a local path, or any Hadoop URI (hdfs://, s3a://, ...) */
     public ModelRegistry(String location, Configuration conf) {
-        URI uri = URI.create(location);
-        URI resolved = uri.getScheme() == null ? java.nio.file.Path.of(location).toAbsolutePath().toUri() : uri;
+        Path given = new Path(location);
+        // A path without a scheme is on this machine, as for every other path of the configuration.
+        Path resolved = given.toUri().getScheme() != null ? given
+                : new Path("file", null, java.nio.file.Path.of(location).toAbsolutePath().normalize().toString());
         try {
             // A private instance: checksum side files are turned off for it alone, so a registry on
             // a local disk holds exactly the files above (what a Python reader expects to find).
-            this.fs = FileSystem.newInstance(resolved, conf);
+            this.fs = FileSystem.newInstance(resolved.toUri(), conf);
         } catch (IOException e) {
             throw new BadInputException("registry " + location + ": " + e.getMessage(), e);
         }
         fs.setWriteChecksum(false);
-        this.root = fs.makeQualified(new Path(resolved.toString()));
+        this.root = fs.makeQualified(resolved);
         this.conf = conf;
     }
 

@@ -42,7 +42,7 @@ class ModelRegistryTest {
 
     @Test
     void promotionsSwitchProductionAndPruningKeepsTheNewestAndProduction() throws Exception {
-        Path root = tmp.resolve("registry");
+        Path root = tmp.resolve("model registry");
         try (ModelRegistry registry = new ModelRegistry(root.toString(), new Configuration())) {
             assertEquals(Optional.empty(), registry.production());
             assertEquals("v000001", registry.nextVersion());
