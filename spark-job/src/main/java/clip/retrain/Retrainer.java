@@ -16,13 +16,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileUtil;
 
@@ -73,7 +72,8 @@ public final class Retrainer {
                     + " has no object categories to measure it on");
         }
         List<String> templates = Templates.named(recipe.templates());
-        String run = RUN_TIME.format(Instant.now()) + "-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
+        // Names sort by start time, so the newest run's report is the last one listed.
+        String run = RUN_TIME.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         Path scratch = (retrain.scratch().isBlank() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(retrain.scratch()))
                 .resolve("clip-retrain-" + run);
         try (ModelRegistry registry = new ModelRegistry(registryLocation, hadoop);

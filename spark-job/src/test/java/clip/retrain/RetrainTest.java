@@ -10,6 +10,8 @@ import clip.cli.PrepCommand;
 import clip.cli.RetrainCommand;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -49,16 +51,29 @@ class RetrainTest {
     static void shards() throws IOException {
         coco = data.resolve("coco");
         shards = data.resolve("shards");
-        generateAndPrep(coco, 64, shards);
+        // 96 training images in three shards of 32, 32 validation images in one
+        assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", coco.toString(),
+                "--train", "96", "--val", "32", "--long-side", "32"}, System.out, System.err));
+        assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
+                coco.toString(), "--out", shards.toString(), "--image-size", "16", "--images-per-shard", "32", "--master", "local[2]"},
+                System.out, System.err));
     }
 
-    /** A generated COCO-layout dataset of {@code train} images (the first ones are the same for any count), prepped 32 to a shard. */
-    private static void generateAndPrep(Path root, int train, Path out) {
-        assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", root.toString(),
-                "--train", String.valueOf(train), "--val", "32", "--long-side", "32"}, System.out, System.err));
-        assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
-                root.toString(), "--out", out.toString(), "--image-size", "16", "--images-per-shard", "32", "--master", "local[2]"},
-                System.out, System.err));
+    /** The prep output as it was before its last training shard was added: that shard's file and manifest entry removed. */
+    private static Path withoutLastTrainShard(Path out) throws IOException {
+        copyTree(shards, out);
+        Files.delete(out.resolve("train/part-00002.parquet"));
+        Files.deleteIfExists(out.resolve(".manifest.json.crc")); // Hadoop's checksum of the manifest before the edit
+        ObjectNode manifest = (ObjectNode) JSON.readTree(out.resolve("manifest.json").toFile());
+        ArrayNode kept = JSON.createArrayNode();
+        manifest.withArray("shards").forEach(s -> {
+            if (!s.path("path").asText().equals("train/part-00002.parquet")) {
+                kept.add(s);
+            }
+        });
+        manifest.set("shards", kept);
+        JSON.writeValue(out.resolve("manifest.json").toFile(), manifest);
+        return out;
     }
 
     private int retrain(String registry, String... overrides) {
@@ -83,11 +98,9 @@ class RetrainTest {
     @Test
     void theFirstRunIsPromotedAndAWorseCandidateOnMoreShardsLeavesProductionAsItWas() throws Exception {
         Path registry = tmp.resolve("registry");
-        Path grown = tmp.resolve("shards");
-        copyTree(shards, grown);
-        // The validation split stays the fixture's while the training shards grow.
-        String[] data = {"data.shards=" + grown, "retrain.val-data=" + shards};
-        assertEquals(0, retrain(registry.toString(), data), stderr);
+        Path earlier = withoutLastTrainShard(tmp.resolve("earlier"));
+        // Validation on the full prep output's split, which the second run's data.shards has by default.
+        assertEquals(0, retrain(registry.toString(), "data.shards=" + earlier, "retrain.val-data=" + shards), stderr);
         assertTrue(stdout.contains("training from the recipe (the registry has no production model)"), stdout);
         assertEquals("v000001", production(registry));
         Path v1 = registry.resolve("versions/v000001");
@@ -103,8 +116,8 @@ class RetrainTest {
         assertEquals(first, JSON.readTree(v1.resolve("report.json").toFile()));
         Map<String, String> v1Files = withoutRuns(digests(registry));
 
-        generateAndPrep(tmp.resolve("coco"), 96, grown); // prep again with more images: one more train shard
-        assertEquals(0, retrain(registry.toString(), data[0], data[1], "retrain.margin=1000"), stderr);
+        // prep has added a shard since: the second run trains on all three
+        assertEquals(0, retrain(registry.toString(), "retrain.margin=1000"), stderr);
         assertTrue(stdout.contains("training from production v000001") && stdout.contains("data: 96 training images"), stdout);
         JsonNode second = reports(registry, 2).get(1);
         assertEquals("rejected", second.path("decision").asText(), second.toString());
@@ -112,6 +125,7 @@ class RetrainTest {
         assertEquals("v000001", second.path("warm_start").asText());
         assertTrue(firstLoss(registry, second) < firstLoss(registry, first), "the second run started from the first one's model");
         // Production is evaluated on the split the first run evaluated its candidate on: the same numbers.
+        assertEquals(first.path("validation"), second.path("validation"));
         assertEquals(first.at("/candidate/metrics"), second.at("/production/metrics"));
         assertEquals(first.path("run").asText(), second.at("/data/previous_run").asText());
         assertEquals(3, second.at("/data/shards").size());
@@ -124,7 +138,7 @@ class RetrainTest {
             assertEquals(0, left.count(), "scratch folders are deleted");
         }
 
-        assertEquals(0, retrain(registry.toString(), data[0], data[1], "retrain.require-new-data=true"), stderr);
+        assertEquals(0, retrain(registry.toString(), "retrain.require-new-data=true"), stderr);
         JsonNode third = reports(registry, 3).get(2);
         assertEquals("skipped", third.path("decision").asText(), third.toString());
         assertFalse(stdout.contains("step 6/6"), "a skipped run trains nothing: " + stdout);
