@@ -8,6 +8,7 @@ public final class Main {
     static Cli cli() {
         return new Cli()
                 .register(new TrainCommand())
+                .register(new RetrainCommand())
                 .register(new EvalCommand())
                 .register(new ExportCommand())
                 .register(new GenerateCommand())

@@ -1,6 +1,5 @@
 package clip.cli;
 
-import clip.config.ConfigLoader;
 import clip.spark.SparkSessions;
 import clip.train.CheckpointExport;
 import clip.train.LocalTrainer;
@@ -8,8 +7,6 @@ import clip.train.SparkTrainer;
 import clip.train.TrainConfig;
 import com.typesafe.config.Config;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /** {@code bin/clip train [recipe|file.conf] [key=value ...]}: the training job, on the embedded default unless told otherwise. */
@@ -38,16 +35,7 @@ public final class TrainCommand implements Command {
     @Override
     public int run(Args args, PrintStream out) throws Exception {
         args.rejectUnknown();
-        String recipe = "default";
-        List<String> overrides = new ArrayList<>();
-        for (String a : args.positional()) {
-            if (a.contains("=")) {
-                overrides.add(a);
-            } else {
-                recipe = a;
-            }
-        }
-        Config loaded = new ConfigLoader().load(recipe, overrides, System.getenv());
+        Config loaded = RecipeArgs.of(args.positional()).load();
         TrainConfig config = TrainConfig.from(loaded);
         CheckpointExport.recordConfig(loaded, config.outputDir());
         boolean spark = config.engine().equals("spark") || (config.engine().equals("auto") && SparkSessions.submitted());

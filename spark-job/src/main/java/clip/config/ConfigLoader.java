@@ -43,7 +43,7 @@ public final class ConfigLoader {
     public Config load(String recipe, List<String> overrides, Map<String, String> env) {
         Config user = ConfigFactory.empty();
         for (String kv : overrides) {
-            user = user.withFallback(parseOverride(kv));
+            user = parseOverride(kv).withFallback(user); // the later of two overrides of a key wins
         }
         Config sys = ConfigFactory.systemProperties();
         if (sys.hasPath(ROOT)) {

@@ -61,8 +61,7 @@ public record TrainConfig(
             throw new BadInputException("config key 'clip.data.shards' must name a data-prep output when clip.data.source = shards");
         }
         oneOf("clip.train.resume", resume, "auto", "never");
-        oneOf("clip.eval.metric", evalMetric, "mean_recall", "image_to_text.R@1", "image_to_text.R@5", "image_to_text.R@10",
-                "text_to_image.R@1", "text_to_image.R@5", "text_to_image.R@10", "zero_shot.top1", "zero_shot.top5");
+        oneOf("clip.eval.metric", evalMetric, Validation.METRICS.toArray(String[]::new));
         if (checkpointEvery < 0 || evalEvery < 0) {
             throw new BadInputException("config keys 'clip.train.checkpoint-every' and 'clip.eval.every' must be >= 0 (0 = off)");
         }

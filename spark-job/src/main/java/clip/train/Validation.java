@@ -27,7 +27,11 @@ import org.apache.hadoop.conf.Configuration;
  * to eval-log.jsonl, and the model of the best one so far by {@code clip.eval.metric} is kept
  * as an HF folder in {@code best/} (with its metrics and step), replaced only whole.
  */
-final class Validation {
+public final class Validation {
+    /** The names {@link #metric} understands: clip.eval.metric's and clip.retrain.metric's choices. */
+    public static final List<String> METRICS = List.of("mean_recall", "image_to_text.R@1", "image_to_text.R@5",
+            "image_to_text.R@10", "text_to_image.R@1", "text_to_image.R@5", "text_to_image.R@10", "zero_shot.top1",
+            "zero_shot.top5");
     static final String EVAL_LOG = "eval-log.jsonl";
     static final String BEST = "best";
     private static final int EVAL_BATCH = 256;
@@ -87,7 +91,7 @@ final class Validation {
     }
 
     /** The configured metric of a metrics.json; zero-shot absent (no categories) counts as 0. */
-    static double metric(JsonNode metrics, String name) {
+    public static double metric(JsonNode metrics, String name) {
         if (name.equals("mean_recall")) {
             return meanRecall(metrics);
         }

@@ -36,6 +36,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theLaterOfTwoOverridesOfAKeyWins() {
+        Config c = loader.load(null, List.of("train.lr=1", "train.lr=2"), Map.of());
+        assertEquals(2.0, c.getDouble("clip.train.lr"));
+    }
+
+    @Test
     void environmentOverridesUseTypesafeNaming() {
         Config c = loader.load(null, List.of(), Map.of("CONFIG_FORCE_clip_train_batch__per__worker", "16"));
         assertEquals(16, c.getInt("clip.train.batch-per-worker"));
