@@ -1,15 +1,10 @@
 package clip.cli;
 
+import clip.eval.EncoderModel;
 import clip.eval.EvalInputs;
 import clip.eval.EvalSet;
 import clip.eval.Evaluator;
-import clip.eval.ImagePipeline;
 import clip.eval.Templates;
-import clip.eval.TextEncoder;
-import clip.io.BadInputException;
-import clip.model.ContrastiveModel;
-import clip.model.HfModel;
-import clip.model.HfModels;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /** {@code bin/clip eval}: retrieval and zero-shot metrics of an HF-format model on a dataset split. */
 public final class EvalCommand implements Command {
@@ -61,18 +55,13 @@ public final class EvalCommand implements Command {
         args.rejectUnknown();
         List<String> templates = Templates.named(templatesFile == null ? Templates.CLIP_80 : templatesFile);
 
-        HfModel hf = HfModels.load(modelDir, DataType.FLOAT);
-        if (!hf.modelType().equals("clip") && !hf.modelType().equals("vision-text-dual-encoder")) {
-            throw new BadInputException(modelDir + ": eval needs a CLIPModel or VisionTextDualEncoderModel, not model_type " + hf.modelType());
-        }
-        ContrastiveModel model = hf.asContrastive();
-        TextEncoder text = TextEncoder.forModel(modelDir, hf, maxText);
-        ImagePipeline images = ImagePipeline.forModel(modelDir, hf);
+        EncoderModel model = EncoderModel.load(modelDir, maxText, "eval");
         EvalSet set = EvalSet.open(data, split, limit, new Configuration());
         out.printf("eval: %s: %d images, %d captions, %d zero-shot classes%n", set.description(), set.items().size(),
                 set.captionCount(), set.classes().size());
 
-        Evaluator.Report report = new Evaluator(model, text, batch, out).evaluate(EvalInputs.of(set, images), templates);
+        Evaluator.Report report = new Evaluator(model.model(), model.text(), batch, out)
+                .evaluate(EvalInputs.of(set, model.images()), templates);
         Files.createDirectories(outDir);
         ObjectMapper json = new ObjectMapper();
         json.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("metrics.json").toFile(), report.metrics());
