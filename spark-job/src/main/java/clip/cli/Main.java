@@ -9,6 +9,8 @@ public final class Main {
         return new Cli()
                 .register(new TrainCommand())
                 .register(new EvalCommand())
+                .register(new EmbedCommand())
+                .register(new SearchCommand(), "json")
                 .register(new GenerateCommand())
                 .register(new PrepCommand(), "strict")
                 .register(new BenchImagesCommand(), "no-pil")
