@@ -11,7 +11,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Images and texts to a model's L2-normalised embeddings, a batch at a time; each batch's
- * temporaries live in the reused step workspace and only the embeddings are kept.
+ * temporaries live in the reused step workspace and only the embeddings are kept. Texts are
+ * padded to their batch's longest, not to the tokenizer's fixed length (same embeddings, a
+ * fraction of the work for short captions).
  */
 public final class Embedder {
     /** Model-ready pixels for images {@code [from, to)} of a list of images. */
@@ -66,7 +68,7 @@ public final class Embedder {
         for (int from = 0; from < texts.size(); from += batch) {
             int to = Math.min(texts.size(), from + batch);
             try (var ws = StepMemory.open()) {
-                INDArray e = model.encodeTexts(text.encode(texts.subList(from, to)));
+                INDArray e = model.encodeTexts(text.encodeToLongest(texts.subList(from, to)));
                 parts.add(StepMemory.outside(e::detach));
             }
             report(what, to, texts.size(), start);
