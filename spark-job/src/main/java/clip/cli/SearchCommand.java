@@ -67,8 +67,7 @@ public final class SearchCommand implements Command {
         EmbeddingIndex index = EmbeddingIndex.open(indexDir, conf);
         if (!index.has(side)) {
             throw new BadInputException(indexDir + " has no " + side.key() + " embeddings (embedded with --what "
-                    + (side == Side.IMAGES ? "text" : "image") + "); a" + (image == null ? " text" : "n image") + " query searches "
-                    + (side == Side.IMAGES ? "images" : "captions"));
+                    + (side == Side.IMAGES ? "text); a text query searches images" : "image); an image query searches captions"));
         }
         ModelFolder folder = ModelFolder.read(modelDir, conf);
         index.checkModel(folder);
@@ -79,11 +78,11 @@ public final class SearchCommand implements Command {
             out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson(hits, indexDir, text, image, side)));
             return 0;
         }
-        out.printf("search: %s of %s (%s, %d) nearest to %s%n", side == Side.IMAGES ? "images" : "captions", indexDir, index.split(),
-                index.count(side), image == null ? "\"" + text + "\"" : "image " + image);
+        out.printf("search: nearest to %s among the %d %s of %s (split %s)%n", image == null ? "\"" + text + "\"" : "image " + image,
+                index.count(side), side == Side.IMAGES ? "images" : "captions", indexDir, index.split());
         for (EmbeddingIndex.Hit h : hits) {
-            out.printf(side == Side.IMAGES ? "%3d  %.4f  image %d  %s%n" : "%3d  %.4f  image %d  caption %d  %s%n", h.rank(), h.score(),
-                    h.imageId(), side == Side.IMAGES ? h.file() : h.captionIndex(), h.caption());
+            String what = side == Side.IMAGES ? h.file() : "caption " + h.captionIndex() + "  " + h.caption();
+            out.printf("%3d %7.4f  image %d  %s%n", h.rank(), h.score(), h.imageId(), what);
         }
         return 0;
     }

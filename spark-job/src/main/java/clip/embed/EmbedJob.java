@@ -63,9 +63,9 @@ public final class EmbedJob {
                 config.split(), config.data(), model.location(), parts.stream().mapToLong(IndexPart::rows).sum(),
                 parts.stream().mapToLong(IndexPart::captions).sum(), parts.size(), parts.size() - todo.size());
         SerializableConfiguration taskConf = new SerializableConfiguration(conf);
-        ItemTasks.run(spark, new ItemTasks.Labels("embed", "parts", "embeddings"),
-                "clip embed: " + todo.size() + " parts to " + config.out(), todo, todo.stream().mapToLong(p -> embeddings(config, p)).toArray(),
-                log, part -> new PartWriter(config, model, taskConf.value()).write(part));
+        long[] work = todo.stream().mapToLong(p -> embeddings(config, p)).toArray();
+        ItemTasks.run(spark, new ItemTasks.Labels("embed", "parts", "embeddings"), "clip embed: " + todo.size() + " parts to "
+                + config.out(), todo, work, log, part -> new PartWriter(config, model, taskConf.value()).write(part));
 
         List<PartSummary> summaries = new ArrayList<>();
         for (IndexPart p : parts) {

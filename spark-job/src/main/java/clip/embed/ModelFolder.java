@@ -59,7 +59,8 @@ public record ModelFolder(String location, String modelType, SortedMap<String, S
         }
         for (String needed : List.of("config.json", "model.safetensors")) {
             if (!hashes.containsKey(needed)) {
-                throw new BadInputException(new Path(dir, needed) + ": no such file (a model folder needs config.json and model.safetensors)");
+                throw new BadInputException(new Path(dir, needed)
+                        + ": no such file (a model folder needs config.json and model.safetensors)");
             }
         }
         Path configFile = new Path(dir, "config.json");

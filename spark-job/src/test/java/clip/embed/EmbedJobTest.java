@@ -152,7 +152,8 @@ class EmbedJobTest {
         assertEquals(List.of(5, 5, 2), partRows);
         assertEquals(12, imageRows);
         assertEquals(60, textRows);
-        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(model.resolve("model.safetensors")))),
+        byte[] weights = Files.readAllBytes(model.resolve("model.safetensors"));
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(weights)),
                 m.at("/model/files/model.safetensors").asText(), "the weights' hash is sha256sum's");
 
         Dataset<Row> images = spark.read().parquet(index.resolve("images").toString());
@@ -237,9 +238,9 @@ class EmbedJobTest {
         }
 
         assertEquals(0, search("--model", model.toString(), "--index", index.toString(), query), stderr);
-        assertTrue(stdout.startsWith("search: images of " + index + " (val, 12) nearest to \"" + query + "\""), stdout);
+        assertTrue(stdout.startsWith("search: nearest to \"" + query + "\" among the 12 images of " + index + " (split val)"), stdout);
         assertEquals(6, stdout.lines().count(), "a header and the default five results: " + stdout);
-        assertTrue(stdout.lines().skip(1).findFirst().orElseThrow().matches(" {2}1 {2}-?0\\.\\d{4} {2}image " + results.get(0)
+        assertTrue(stdout.lines().skip(1).findFirst().orElseThrow().matches(" {2}1 [ -]0\\.\\d{4} {2}image " + results.get(0)
                 .get("image_id").asLong() + " {2}\\S+\\.jpg"), stdout);
     }
 
