@@ -3,6 +3,7 @@ package clip.embed;
 import clip.data.prep.AtomicFiles;
 import clip.data.prep.ShardLayout;
 import clip.data.prep.ShardReader;
+import clip.io.BadInputException;
 import clip.spark.ItemTasks;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -20,8 +22,9 @@ import org.apache.spark.util.SerializableConfiguration;
 /**
  * A data-prep split embedded into an index, as a Spark job: the driver hashes the model and plans
  * the parts; one task per part loads the model, embeds the part's images and captions and commits
- * its files; the driver writes the manifest once every part is committed. Parts committed by an
- * earlier run with the same model, data and settings are kept; files of any other plan are removed.
+ * its files; the driver writes the manifest once every part is committed (and removes an earlier
+ * one first, so an index is never searched while its parts change). Parts committed by an earlier
+ * run with the same model, data and settings are kept; files of any other plan are removed.
  */
 public final class EmbedJob {
     private final EmbedConfig given;
@@ -48,10 +51,13 @@ public final class EmbedJob {
         List<IndexPart> parts = IndexPart.plan(prep, dataRoot, config.split(), config.rowsPerPart(), conf);
         ShardLayout layout = new ShardLayout(new Path(config.out()));
         FileSystem fs = layout.out().getFileSystem(conf);
+        refuseAnythingButAnIndex(fs, layout);
         Set<String> planned = new HashSet<>();
         for (IndexPart p : parts) {
             config.sides().forEach(side -> planned.add(p.file(side)));
         }
+        // The manifest is what makes an index searchable: none while parts may be changing.
+        fs.delete(layout.manifest(), false);
         layout.removeUnplanned(fs, planned, rel -> log.println("embed: removing " + rel + " (not part of this run's plan)"));
         List<IndexPart> todo = new ArrayList<>();
         for (IndexPart p : parts) {
@@ -83,6 +89,28 @@ public final class EmbedJob {
         todo.forEach(p -> redone.add(p.name()));
         List<PartSummary> written = summaries.stream().filter(s -> redone.contains(s.name())).toList();
         return new Result(manifest, written, (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * A rerun removes what is not in its plan, so {@code --out} must be an index or a new folder:
+     * never the data, a prep output or any other folder with files of its own.
+     */
+    private static void refuseAnythingButAnIndex(FileSystem fs, ShardLayout layout) throws IOException {
+        if (!fs.exists(layout.out())) {
+            return;
+        }
+        Set<String> ours = Set.of(Side.IMAGES.key(), Side.TEXTS.key(), "_progress", "_tmp", "manifest.json");
+        for (FileStatus f : fs.listStatus(layout.out())) {
+            String name = f.getPath().getName();
+            if (!ours.contains(name) && !name.startsWith(".")) {
+                throw new BadInputException(layout.out() + " is not an embedding index (it has " + name
+                        + "): give --out a new folder or an index");
+            }
+        }
+        JsonNode old = AtomicFiles.readJsonOrNull(fs, layout.manifest(), JsonNode.class);
+        if (fs.exists(layout.manifest()) && (old == null || !old.has("index_version"))) {
+            throw new BadInputException(layout.manifest() + " is not an embedding index's manifest: give --out a new folder or an index");
+        }
     }
 
     private static long embeddings(EmbedConfig config, IndexPart part) {

@@ -314,7 +314,7 @@ class EmbedJobTest {
     }
 
     @Test
-    void embedRefusesAMissingModelOrSplitBeforeAnyWork() {
+    void embedRefusesAMissingModelOrSplitOrAForeignOutputFolderBeforeAnyWork() {
         EmbedConfig noModel = new EmbedConfig(tmp.resolve("nothing").toString(), shards.toString(), tmp.resolve("x").toString(), "val",
                 Side.parse("both"), 4, 5, 64);
         BadInputException e = assertThrows(BadInputException.class, () -> new EmbedJob(noModel, spark, System.out).run());
@@ -323,6 +323,11 @@ class EmbedJobTest {
                 Side.parse("both"), 4, 5, 64);
         e = assertThrows(BadInputException.class, () -> new EmbedJob(noSplit, spark, System.out).run());
         assertTrue(e.getMessage().contains("lists no shard of split 'test'"), e.getMessage());
+        EmbedConfig intoTheData = new EmbedConfig(model.toString(), shards.toString(), shards.toString(), "val", Side.parse("both"), 4,
+                5, 64);
+        e = assertThrows(BadInputException.class, () -> new EmbedJob(intoTheData, spark, System.out).run());
+        assertTrue(e.getMessage().contains("is not an embedding index (it has "), e.getMessage());
+        assertTrue(Files.exists(shards.resolve("manifest.json")), "nothing of the data was touched");
         assertNotEquals(null, assertThrows(BadInputException.class, () -> Side.parse("images")).getMessage());
     }
 }
