@@ -1,6 +1,6 @@
 package clip.cli;
 
-import clip.eval.EvalModel;
+import clip.eval.EncoderModel;
 import clip.eval.EvalPictures;
 import clip.eval.EvalSet;
 import clip.eval.Evaluator;
@@ -58,7 +58,7 @@ public final class EvalCommand implements Command {
         args.rejectUnknown();
         List<String> templates = Templates.named(templatesFile == null ? Templates.CLIP_80 : templatesFile);
 
-        EvalModel model = EvalModel.load(modelDir, maxText);
+        EncoderModel model = EncoderModel.load(modelDir, maxText, "eval");
         EvalSet set = EvalSet.open(data, split, limit, new Configuration());
         out.printf("eval: %s: %d images, %d captions, %d zero-shot classes%n", set.description(), set.items().size(),
                 set.captionCount(), set.classes().size());

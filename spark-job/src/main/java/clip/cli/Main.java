@@ -11,6 +11,8 @@ public final class Main {
                 .register(new RetrainCommand())
                 .register(new EvalCommand())
                 .register(new ExportCommand())
+                .register(new EmbedCommand())
+                .register(new SearchCommand(), "json")
                 .register(new GenerateCommand())
                 .register(new PrepCommand(), "strict")
                 .register(new BenchImagesCommand(), "no-pil")

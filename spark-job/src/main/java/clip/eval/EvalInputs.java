@@ -8,11 +8,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** What {@link Evaluator} ranks: the images' pixels, every caption of each image, and zero-shot labels. */
-public record EvalInputs(Evaluator.PixelSource pixels, List<List<String>> captions, int[] labels, List<String> classes) {
+public record EvalInputs(Embedder.PixelSource pixels, List<List<String>> captions, int[] labels, List<String> classes) {
     /** An evaluation set's images prepared for a model as its image processor would. */
     public static EvalInputs of(EvalSet set, ImagePipeline pipeline) {
         int floats = 3 * pipeline.size() * pipeline.size();
-        Evaluator.PixelSource pixels = new Evaluator.PixelSource() {
+        Embedder.PixelSource pixels = new Embedder.PixelSource() {
             @Override
             public int count() {
                 return set.items().size();

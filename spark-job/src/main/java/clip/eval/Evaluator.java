@@ -1,7 +1,6 @@
 package clip.eval;
 
 import clip.model.ContrastiveModel;
-import clip.model.StepMemory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -18,13 +17,6 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * CLIP paper). Produces the metrics.json of training and of {@code bin/clip eval}.
  */
 public final class Evaluator {
-    /** Model-ready pixels for images {@code [from, to)} of an evaluation set. */
-    public interface PixelSource {
-        int count();
-
-        INDArray pixels(int from, int to) throws IOException;
-    }
-
     /**
      * The metrics, the time the retrieval ranking took, and the embeddings they came from (rows
      * L2-normalised): images, every caption (image of each in {@code captionOwner}), and one
@@ -34,17 +26,11 @@ public final class Evaluator {
                          INDArray classes) {
     }
 
-    private final ContrastiveModel model;
-    private final TextEncoder text;
-    private final int batch;
-    private final PrintStream progress;
+    private final Embedder embedder;
 
     /** @param progress where to print embedding progress on long runs, or null */
     public Evaluator(ContrastiveModel model, TextEncoder text, int batch, PrintStream progress) {
-        this.model = model;
-        this.text = text;
-        this.batch = batch;
-        this.progress = progress;
+        this.embedder = new Embedder(model, text, batch, "eval", progress);
     }
 
     /**
@@ -52,7 +38,7 @@ public final class Evaluator {
      * @param templates prompts with {} for the class name
      */
     public Report evaluate(EvalInputs in, List<String> templates) throws IOException {
-        PixelSource images = in.pixels();
+        Embedder.PixelSource images = in.pixels();
         List<List<String>> captions = in.captions();
         List<String> flat = new ArrayList<>();
         List<Integer> owner = new ArrayList<>();
@@ -62,8 +48,8 @@ public final class Evaluator {
                 owner.add(i);
             }
         }
-        INDArray imageEmb = embedImages(images);
-        INDArray textEmb = embedTexts(flat, "captions");
+        INDArray imageEmb = embedder.images(images);
+        INDArray textEmb = embedder.texts(flat, "captions");
         long start = System.nanoTime();
         Retrieval.Result r = Retrieval.evaluate(imageEmb, textEmb, owner.stream().mapToInt(Integer::intValue).toArray());
         double retrievalSeconds = (System.nanoTime() - start) / 1e9;
@@ -86,7 +72,7 @@ public final class Evaluator {
                 prompts.add(t.replace("{}", cls));
             }
         }
-        INDArray promptEmb = embedTexts(prompts, "prompts");
+        INDArray promptEmb = embedder.texts(prompts, "prompts");
         INDArray classEmb = Nd4j.create(imageEmb.dataType(), classes.size(), imageEmb.size(1));
         for (int k = 0; k < classes.size(); k++) {
             INDArray mean = promptEmb.get(NDArrayIndex.interval(k * templates.size(), (k + 1) * templates.size()), NDArrayIndex.all()).mean(0);
@@ -122,42 +108,5 @@ public final class Evaluator {
     private static ObjectNode ranks(ObjectMapper json, Ranks r) {
         return json.createObjectNode().put("R@1", r.recallAt(1)).put("R@5", r.recallAt(5)).put("R@10", r.recallAt(10))
                 .put("median_rank", r.medianRank());
-    }
-
-    private INDArray embedImages(PixelSource images) throws IOException {
-        List<INDArray> parts = new ArrayList<>();
-        long start = System.nanoTime();
-        for (int from = 0; from < images.count(); from += batch) {
-            int to = Math.min(images.count(), from + batch);
-            INDArray pixels = images.pixels(from, to);
-            try (var ws = StepMemory.open()) {
-                INDArray e = model.encodeImages(pixels);
-                parts.add(StepMemory.outside(e::detach));
-            }
-            report("images", to, images.count(), start);
-        }
-        return Nd4j.vstack(parts.toArray(new INDArray[0]));
-    }
-
-    private INDArray embedTexts(List<String> texts, String what) {
-        List<INDArray> parts = new ArrayList<>();
-        long start = System.nanoTime();
-        for (int from = 0; from < texts.size(); from += batch) {
-            int to = Math.min(texts.size(), from + batch);
-            try (var ws = StepMemory.open()) {
-                INDArray e = model.encodeTexts(text.encode(texts.subList(from, to)));
-                parts.add(StepMemory.outside(e::detach));
-            }
-            report(what, to, texts.size(), start);
-        }
-        return Nd4j.vstack(parts.toArray(new INDArray[0]));
-    }
-
-    private void report(String what, int done, int total, long start) {
-        if (progress == null) {
-            return;
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        progress.printf("eval: embedded %d/%d %s (%.1f/s)%n", done, total, what, done / Math.max(seconds, 1e-9));
     }
 }

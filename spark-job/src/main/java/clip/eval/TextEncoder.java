@@ -44,17 +44,41 @@ public final class TextEncoder {
         return bert(BertTokenizer.fromVocab(vocab), Math.min(bertMaxLength, positions));
     }
 
+    /** Every text padded (or cut) to the fixed length, so every batch has the same shape (what training wants). */
     public TextBatch encode(List<String> texts) {
-        long[] ids = new long[texts.size() * length];
-        long[] mask = new long[ids.length];
-        for (int i = 0; i < texts.size(); i++) {
-            Encoding e = tokenize.apply(texts.get(i));
-            for (int j = 0; j < length; j++) {
-                ids[i * length + j] = e.inputIds()[j];
-                mask[i * length + j] = e.attentionMask()[j];
+        return encode(texts.stream().map(tokenize).toList(), length);
+    }
+
+    /**
+     * Padded only to the batch's longest text, for inference: a tower's output at the real tokens
+     * does not depend on padding after them (masked out of BERT's attention, behind CLIP's causal
+     * mask), and for short captions the fixed length's padding would be most of the work.
+     */
+    public TextBatch encodeToLongest(List<String> texts) {
+        List<Encoding> encodings = texts.stream().map(tokenize).toList();
+        int longest = 1;
+        for (Encoding e : encodings) {
+            for (int j = length - 1; j >= longest; j--) {
+                if (e.attentionMask()[j] != 0) {
+                    longest = j + 1;
+                    break;
+                }
             }
         }
-        return new TextBatch(Nd4j.createFromArray(ids).reshape(texts.size(), length),
-                Nd4j.createFromArray(mask).reshape(texts.size(), length), null);
+        return encode(encodings, longest);
+    }
+
+    private static TextBatch encode(List<Encoding> encodings, int width) {
+        long[] ids = new long[encodings.size() * width];
+        long[] mask = new long[ids.length];
+        for (int i = 0; i < encodings.size(); i++) {
+            Encoding e = encodings.get(i);
+            for (int j = 0; j < width; j++) {
+                ids[i * width + j] = e.inputIds()[j];
+                mask[i * width + j] = e.attentionMask()[j];
+            }
+        }
+        return new TextBatch(Nd4j.createFromArray(ids).reshape(encodings.size(), width),
+                Nd4j.createFromArray(mask).reshape(encodings.size(), width), null);
     }
 }

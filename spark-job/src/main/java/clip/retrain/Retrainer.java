@@ -1,6 +1,6 @@
 package clip.retrain;
 
-import clip.eval.EvalModel;
+import clip.eval.EncoderModel;
 import clip.eval.EvalSet;
 import clip.eval.Templates;
 import clip.io.BadInputException;
@@ -180,7 +180,7 @@ public final class Retrainer {
 
         private ObjectNode evaluate(String what, Path dir, EvalSet validation, List<String> templates, int maxTextLength)
                 throws IOException {
-            ObjectNode metrics = EvalModel.load(dir, maxTextLength).evaluate(validation, templates, EVAL_BATCH, null).metrics();
+            ObjectNode metrics = EncoderModel.load(dir, maxTextLength, "retrain").evaluate(validation, templates, EVAL_BATCH, null).metrics();
             log.printf("retrain: %s on %s: %s %.2f%n", what, validation.description(), retrain.metric(), rule.value(metrics));
             return metrics;
         }

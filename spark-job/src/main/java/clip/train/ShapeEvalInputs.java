@@ -1,8 +1,8 @@
 package clip.train;
 
 import clip.data.ShapeScene;
+import clip.eval.Embedder;
 import clip.eval.EvalInputs;
-import clip.eval.Evaluator;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,7 +14,7 @@ final class ShapeEvalInputs {
 
     static EvalInputs inputs(ShapeBatches val, List<String> classes) {
         List<ShapeScene> scenes = val.scenes();
-        Evaluator.PixelSource pixels = new Evaluator.PixelSource() {
+        Embedder.PixelSource pixels = new Embedder.PixelSource() {
             @Override
             public int count() {
                 return scenes.size();

@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -31,24 +30,10 @@ class EvalCommandTest {
 
     @BeforeAll
     static void modelAndData() throws IOException {
-        Path golden = GoldenFolders.model("dual");
-        model = Files.createDirectories(tmp.resolve("model"));
-        for (String f : List.of("config.json", "model.safetensors")) {
-            Files.copy(golden.resolve(f), model.resolve(f));
-        }
-        // The golden folder has no tokenizer files: any WordPiece vocabulary of the model's 1,000 entries will do.
-        List<String> vocab = new ArrayList<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
-        vocab.addAll(clip.data.SyntheticShapes.words());
-        for (int i = vocab.size(); i < 1000; i++) {
-            vocab.add("unused" + i);
-        }
-        Files.write(model.resolve("vocab.txt"), vocab);
+        model = TestData.dualEncoder(tmp.resolve("model"));
         coco = tmp.resolve("coco");
         shards = tmp.resolve("shards");
-        assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", coco.toString(),
-                "--train", "2", "--val", "12", "--long-side", "48"}, System.out, System.err));
-        assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
-                coco.toString(), "--out", shards.toString(), "--image-size", "32", "--master", "local[1]"}, System.out, System.err));
+        TestData.cocoAndShards(coco, shards, 12);
     }
 
     private int eval(String... args) {

@@ -12,15 +12,15 @@ import org.apache.parquet.io.PositionOutputStream;
 
 /**
  * A Parquet output file on a Hadoop FileSystem that hashes its bytes as they are written, so a
- * shard's checksum for the manifest costs no second read of the shard.
+ * file's checksum for a manifest costs no second read of the file.
  */
-final class DigestingOutputFile implements OutputFile {
+public final class DigestingOutputFile implements OutputFile {
     private final FileSystem fs;
     private final Path path;
     private final MessageDigest digest;
     private long length;
 
-    DigestingOutputFile(FileSystem fs, Path path) {
+    public DigestingOutputFile(FileSystem fs, Path path) {
         this.fs = fs;
         this.path = path;
         try {
@@ -30,11 +30,11 @@ final class DigestingOutputFile implements OutputFile {
         }
     }
 
-    String sha256() {
+    public String sha256() {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    long length() {
+    public long length() {
         return length;
     }
 

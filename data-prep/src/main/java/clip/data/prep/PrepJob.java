@@ -3,20 +3,16 @@ package clip.data.prep;
 import clip.data.source.CocoCaptions;
 import clip.data.source.DatasetListing;
 import clip.data.source.Flickr30kCaptions;
+import clip.spark.ItemTasks;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
 
@@ -50,7 +46,9 @@ public final class PrepJob {
         List<ShardPlan> plans = ShardPlan.of(listing.images(), config.imagesPerShard());
         ShardLayout layout = new ShardLayout(new Path(config.out()));
         FileSystem fs = layout.out().getFileSystem(conf);
-        removeForeignFiles(fs, layout, plans);
+        Set<String> planned = new HashSet<>();
+        plans.forEach(p -> planned.add(p.name()));
+        layout.removeUnplanned(fs, planned, rel -> log.println("prep: removing " + rel + " (not part of this run's plan)"));
         List<ShardPlan> todo = new ArrayList<>();
         for (ShardPlan plan : plans) {
             if (committed(fs, layout, plan) == null) {
@@ -72,96 +70,28 @@ public final class PrepJob {
         }
         Manifest manifest = new Manifest(config, listing, summaries);
         manifest.checkBooks();
-        Path tmp = new Path(layout.tmpDir(), "manifest.json");
-        try (OutputStream o = fs.create(tmp, true)) {
-            ShardWriter.JSON.writerWithDefaultPrettyPrinter().writeValue(o, manifest.toJson());
-        }
-        ShardWriter.replace(fs, tmp, layout.manifest());
+        AtomicFiles.writeJson(fs, new Path(layout.tmpDir(), "manifest.json"), layout.manifest(), manifest.toJson());
         fs.delete(layout.tmpDir(), true);
         return manifest;
     }
 
-    private void writeShards(List<ShardPlan> todo, Configuration conf) throws IOException {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    private void writeShards(List<ShardPlan> todo, Configuration conf) {
         SerializableConfiguration taskConf = new SerializableConfiguration(conf);
         PrepConfig cfg = config;
-        PrepProgress progress = new PrepProgress(todo, log);
-        spark.sparkContext().addSparkListener(progress);
-        sc.setJobDescription("clip prep: " + todo.size() + " shards to " + config.out());
-        try {
-            sc.parallelize(todo, todo.size()).foreach(plan -> new ShardWriter(cfg, taskConf.value()).write(plan));
-        } catch (Exception e) {
-            // Scala throws SparkException (checked) without declaring it.
-            awaitOtherShards(progress);
-            throw unwrap(e);
-        } finally {
-            spark.sparkContext().removeSparkListener(progress);
-        }
-    }
-
-    /** Spark fails the job at the first failed shard while other shards may still be writing. */
-    private void awaitOtherShards(PrepProgress progress) {
-        try {
-            if (!progress.awaitQuiet(TimeUnit.MINUTES.toMillis(10))) {
-                log.println("prep: some shard tasks were still running 10 minutes after the job failed");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** A strict-mode stop inside a task reaches the driver wrapped in Spark's job failure; users want the fault itself. */
-    private static RuntimeException unwrap(Exception e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof StrictModeStop stop) {
-                return stop;
-            }
-        }
-        return e instanceof RuntimeException r ? r
-                : new IllegalStateException("prep job failed: " + e.getMessage().lines().findFirst().orElse(""), e);
+        ItemTasks.run(spark, new ItemTasks.Labels("prep", "shards", "images"), "clip prep: " + todo.size() + " shards to " + config.out(),
+                todo, todo.stream().mapToLong(p -> p.images().size()).toArray(), log,
+                plan -> new ShardWriter(cfg, taskConf.value()).write(plan));
     }
 
     /** The summary of a shard committed with this config, or null if it must be (re)written. */
     private ShardSummary committed(FileSystem fs, ShardLayout layout, ShardPlan plan) throws IOException {
-        Path summaryPath = layout.summary(plan);
         Path shard = layout.shard(plan);
-        if (!fs.exists(summaryPath) || !fs.exists(shard)) {
-            return null;
-        }
-        ShardSummary s;
-        try (InputStream in = fs.open(summaryPath)) {
-            s = ShardWriter.JSON.readValue(in, ShardSummary.class);
-        } catch (IOException e) {
+        ShardSummary s = AtomicFiles.readJsonOrNull(fs, layout.summary(plan), ShardSummary.class);
+        if (s == null || !fs.exists(shard)) {
             return null;
         }
         boolean same = s.fingerprint().equals(config.fingerprint() + "|" + plan.digest())
                 && fs.getFileStatus(shard).getLen() == s.bytes();
         return same ? s : null;
-    }
-
-    /**
-     * Deletes shards no longer in the plan (an earlier run with other settings) and leftovers of
-     * killed runs, so the output folder never holds the same image twice.
-     */
-    private void removeForeignFiles(FileSystem fs, ShardLayout layout, List<ShardPlan> plans) throws IOException {
-        if (!fs.exists(layout.out())) {
-            return;
-        }
-        Set<String> planned = new HashSet<>();
-        plans.forEach(p -> planned.add(p.name()));
-        fs.delete(layout.tmpDir(), true);
-        for (FileStatus dir : fs.listStatus(layout.out())) {
-            String name = dir.getPath().getName();
-            if (!dir.isDirectory() || name.startsWith("_")) {
-                continue;
-            }
-            for (FileStatus f : fs.listStatus(dir.getPath())) {
-                String rel = name + "/" + f.getPath().getName();
-                if (rel.endsWith(".parquet") && !planned.contains(rel)) {
-                    log.println("prep: removing " + rel + " (not part of this run's plan)");
-                    fs.delete(f.getPath(), false);
-                }
-            }
-        }
     }
 }

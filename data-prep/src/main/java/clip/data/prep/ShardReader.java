@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 
 /** Reads a prep output back: its manifest, the shards of a split, a shard's rows. */
@@ -33,10 +34,15 @@ public final class ShardReader {
 
     /** The shards of {@code split}, in manifest order; none is a one-line error. */
     public static List<Path> shardsOf(JsonNode manifest, Path root, String split) {
-        List<Path> out = new ArrayList<>();
+        return entriesOf(manifest, root, split).stream().map(shard -> new Path(root, shard.path("path").asText())).toList();
+    }
+
+    /** The manifest's entries (path, rows, captions, sha256) of the shards of {@code split}, in order; none is a one-line error. */
+    public static List<JsonNode> entriesOf(JsonNode manifest, Path root, String split) {
+        List<JsonNode> out = new ArrayList<>();
         for (JsonNode shard : manifest.path("shards")) {
             if (shard.path("split").asText().equals(split)) {
-                out.add(new Path(root, shard.path("path").asText()));
+                out.add(shard);
             }
         }
         if (out.isEmpty()) {
@@ -46,12 +52,33 @@ public final class ShardReader {
     }
 
     public static List<ShardSchema.Row> read(Path shard, Configuration conf) throws IOException {
+        return read(shard, conf, 0, Integer.MAX_VALUE);
+    }
+
+    /** Rows {@code [first, first + count)} of a shard, or fewer at its end; the rows before are read past, not kept. */
+    public static List<ShardSchema.Row> read(Path shard, Configuration conf, long first, int count) throws IOException {
         List<ShardSchema.Row> rows = new ArrayList<>();
         try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), shard).withConf(conf).build()) {
-            for (Group g = reader.read(); g != null; g = reader.read()) {
-                rows.add(ShardSchema.fromGroup(g));
+            long index = 0;
+            for (Group g = reader.read(); g != null && rows.size() < count; g = reader.read(), index++) {
+                if (index >= first) {
+                    rows.add(ShardSchema.fromGroup(g));
+                }
             }
         }
         return rows;
+    }
+
+    /** How many captions each row of a shard has, from the captions column alone (the images are not read). */
+    public static int[] captionCounts(Path shard, Configuration conf) throws IOException {
+        Configuration captionsOnly = new Configuration(conf);
+        captionsOnly.set(ReadSupport.PARQUET_READ_SCHEMA, ShardSchema.CAPTIONS_ONLY.toString());
+        List<Integer> counts = new ArrayList<>();
+        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), shard).withConf(captionsOnly).build()) {
+            for (Group g = reader.read(); g != null; g = reader.read()) {
+                counts.add(g.getGroup("captions", 0).getFieldRepetitionCount("list"));
+            }
+        }
+        return counts.stream().mapToInt(Integer::intValue).toArray();
     }
 }

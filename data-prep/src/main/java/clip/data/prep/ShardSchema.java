@@ -31,6 +31,15 @@ public final class ShardSchema {
             }
             """);
 
+    /** The captions column alone, for reading a shard without its images. */
+    static final MessageType CAPTIONS_ONLY = MessageTypeParser.parseMessageType("""
+            message clip_image {
+              required group captions (LIST) {
+                repeated group list { required binary element (STRING); }
+              }
+            }
+            """);
+
     private final SimpleGroupFactory factory = new SimpleGroupFactory(SCHEMA);
 
     /** One row of a shard, as written and as read back. */

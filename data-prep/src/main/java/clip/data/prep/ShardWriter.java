@@ -1,11 +1,9 @@
 package clip.data.prep;
 
 import clip.data.source.ImageEntry;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -24,8 +22,6 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
  * mistake for a finished shard.
  */
 public final class ShardWriter {
-    static final ObjectMapper JSON = new ObjectMapper();
-
     private final PrepConfig config;
     private final Configuration conf;
     private final ShardLayout layout;
@@ -76,25 +72,8 @@ public final class ShardWriter {
     }
 
     private void commit(FileSystem fs, Path tmp, ShardPlan plan, ShardSummary summary) throws IOException {
-        Path summaryPath = layout.summary(plan);
-        Path summaryTmp = new Path(layout.tmpDir(), tmp.getName() + ".json");
-        try (OutputStream o = fs.create(summaryTmp, true)) {
-            JSON.writeValue(o, summary);
-        }
-        Path shard = layout.shard(plan);
-        replace(fs, summaryTmp, summaryPath);
-        replace(fs, tmp, shard);
-    }
-
-    /** Rename that overwrites: HDFS's rename refuses an existing target. */
-    static void replace(FileSystem fs, Path from, Path to) throws IOException {
-        fs.mkdirs(to.getParent());
-        if (fs.exists(to)) {
-            fs.delete(to, false);
-        }
-        if (!fs.rename(from, to)) {
-            throw new IOException("could not rename " + from + " to " + to);
-        }
+        AtomicFiles.writeJson(fs, new Path(layout.tmpDir(), tmp.getName() + ".json"), layout.summary(plan), summary);
+        AtomicFiles.replace(fs, tmp, layout.shard(plan));
     }
 
     private byte[] read(Path path) throws IOException {

@@ -5,6 +5,7 @@ import clip.model.Module;
 import clip.model.Parameter;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A lookup table [V, D]. The backward pass scatter-adds the output gradient into the rows
@@ -30,7 +31,8 @@ public final class Embedding extends Module {
         if (min < 0 || max >= rows) {
             throw new IllegalArgumentException("id " + (min < 0 ? min : max) + " outside the table of " + rows + " rows");
         }
-        INDArray out = weight.value().getRows(indices.toIntVector());
+        // One native gather: getRows copies row by row, a native call and a view per token.
+        INDArray out = Nd4j.pullRows(weight.value(), 1, indices.toIntVector());
         return out.reshape('c', Linear.outShape(withExtraAxis(ids.shape()), dim));
     }
 

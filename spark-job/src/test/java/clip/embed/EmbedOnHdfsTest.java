@@ -1,0 +1,75 @@
+package clip.embed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import clip.cli.Cli;
+import clip.cli.SearchCommand;
+import clip.cli.TestData;
+import clip.spark.SparkSessions;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Model, shards and index all on an in-process HDFS, as on a cluster: the tasks copy the model
+ * folder to local disk to load it, and the index they write is the same, byte for byte, as the
+ * one written from and to local folders.
+ */
+class EmbedOnHdfsTest {
+    @TempDir
+    Path tmp;
+
+    private static JsonNode json(FileSystem fs, String file) throws Exception {
+        try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(file))) {
+            return new ObjectMapper().readTree(in);
+        }
+    }
+
+    private static String search(String model, String index) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, new Cli().register(new SearchCommand(), "json").run(new String[] {"search", "--model", model, "--index", index,
+                "a red circle", "--json"}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err));
+        return out.toString(StandardCharsets.UTF_8).replace(index, "INDEX");
+    }
+
+    @Test
+    void embedsFromAndToHdfsTheSameBytesAsLocally() throws Exception {
+        Path model = TestData.dualEncoder(tmp.resolve("model"));
+        Path shards = tmp.resolve("shards");
+        TestData.cocoAndShards(tmp.resolve("coco"), shards, 6);
+        MiniDFSCluster hdfs = new MiniDFSCluster.Builder(new Configuration(), tmp.resolve("hdfs").toFile()).numDataNodes(1).build();
+        SparkSession spark = SparkSessions.getOrCreate("embed-hdfs-test", "local[2]");
+        try {
+            hdfs.waitActive();
+            String uri = hdfs.getURI().toString();
+            FileSystem fs = hdfs.getFileSystem();
+            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(model.toUri()), new org.apache.hadoop.fs.Path(uri + "/model"));
+            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(shards.toUri()), new org.apache.hadoop.fs.Path(uri + "/shards"));
+            PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+            new EmbedJob(new EmbedConfig(uri + "/model", uri + "/shards", uri + "/index", "val", Side.parse("both"), 4, 4, 64), spark,
+                    quiet).run();
+            new EmbedJob(new EmbedConfig(model.toString(), shards.toString(), tmp.resolve("index").toString(), "val", Side.parse("both"),
+                    4, 4, 64), spark, quiet).run();
+
+            JsonNode remote = json(fs, uri + "/index/manifest.json");
+            JsonNode local = new ObjectMapper().readTree(tmp.resolve("index/manifest.json").toFile());
+            assertEquals(2, remote.get("parts").size());
+            assertEquals(local.get("parts"), remote.get("parts"), "every part's files: same rows, bytes and SHA-256");
+            assertEquals(local.at("/model/fingerprint"), remote.at("/model/fingerprint"));
+            assertEquals(search(model.toString(), tmp.resolve("index").toString()), search(uri + "/model", uri + "/index"));
+        } finally {
+            spark.stop();
+            hdfs.shutdown();
+        }
+    }
+}
