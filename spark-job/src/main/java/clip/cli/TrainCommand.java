@@ -1,13 +1,7 @@
 package clip.cli;
 
-import clip.spark.SparkSessions;
-import clip.train.CheckpointExport;
-import clip.train.LocalTrainer;
-import clip.train.SparkTrainer;
-import clip.train.TrainConfig;
-import com.typesafe.config.Config;
+import clip.train.TrainingRun;
 import java.io.PrintStream;
-import org.apache.spark.sql.SparkSession;
 
 /** {@code bin/clip train [recipe|file.conf] [key=value ...]}: the training job, on the embedded default unless told otherwise. */
 public final class TrainCommand implements Command {
@@ -35,22 +29,7 @@ public final class TrainCommand implements Command {
     @Override
     public int run(Args args, PrintStream out) throws Exception {
         args.rejectUnknown();
-        Config loaded = RecipeArgs.of(args.positional()).load();
-        TrainConfig config = TrainConfig.from(loaded);
-        CheckpointExport.recordConfig(loaded, config.outputDir());
-        boolean spark = config.engine().equals("spark") || (config.engine().equals("auto") && SparkSessions.submitted());
-        if (!spark) {
-            new LocalTrainer(config, out).run();
-            return 0;
-        }
-        // Under spark-submit the master is the submitter's; bin/clip gets one local slot per worker.
-        String master = SparkSessions.submitted() ? null : "local[" + config.workers() + "]";
-        SparkSession session = SparkSessions.getOrCreate("clip train", master);
-        try {
-            new SparkTrainer(loaded, config, session, out).run();
-        } finally {
-            session.stop();
-        }
+        TrainingRun.run(RecipeArgs.of(args.positional()).load(), out);
         return 0;
     }
 }

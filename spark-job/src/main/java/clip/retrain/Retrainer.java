@@ -4,7 +4,7 @@ import clip.eval.EncoderModel;
 import clip.eval.EvalSet;
 import clip.eval.Templates;
 import clip.io.BadInputException;
-import clip.train.LocalTrainer;
+import clip.train.TrainingRun;
 import clip.train.TrainConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -128,8 +128,9 @@ public final class Retrainer {
             log.printf("retrain: run %s: training %s on %d shards of %s (%d new since the last run)%n", run,
                     production.map(v -> "from production " + v).orElse("from the recipe (the registry has no production model)"),
                     shards.shards().size(), shards.root(), fresh);
-            TrainConfig trainConfig = TrainConfig.from(trainingConfig(production));
-            new LocalTrainer(trainConfig, log).run();
+            Config training = trainingConfig(production);
+            TrainConfig trainConfig = TrainConfig.from(training);
+            TrainingRun.run(training, log);
             for (String name : RUN_LOGS) {
                 Path logFile = trainConfig.outputDir().resolve(name);
                 if (Files.exists(logFile)) {
