@@ -5,7 +5,6 @@ import clip.data.SyntheticShapes;
 import clip.eval.EvalInputs;
 import clip.eval.EvalSet;
 import clip.eval.Evaluator;
-import clip.eval.ImagePipeline;
 import clip.eval.Templates;
 import clip.eval.TextEncoder;
 import clip.model.ContrastiveModel;
