@@ -18,6 +18,20 @@ public interface Collective {
      */
     float[][] allToAll(float[][] send);
 
+    /** Refuses what allToAll cannot take: anything but one array per rank. */
+    default void checkOnePerRank(float[][] send) {
+        if (send.length != size()) {
+            throw new IllegalArgumentException("need one array per rank, got " + send.length);
+        }
+    }
+
+    /** Refuses a rank outside a group of {@code size}. */
+    static void checkRank(int rank, int size) {
+        if (rank < 0 || rank >= size) {
+            throw new IllegalArgumentException("rank " + rank + " outside a group of " + size);
+        }
+    }
+
     /** Every worker's array, in rank order. */
     default float[][] allGather(float[] local) {
         float[][] send = new float[size()][];

@@ -24,9 +24,7 @@ public final class InProcessGroup {
     }
 
     public Collective member(int rank) {
-        if (rank < 0 || rank >= size) {
-            throw new IllegalArgumentException("rank " + rank + " outside a group of " + size);
-        }
+        Collective.checkRank(rank, size);
         return new Collective() {
             @Override
             public int rank() {
@@ -40,9 +38,7 @@ public final class InProcessGroup {
 
             @Override
             public float[][] allToAll(float[][] send) {
-                if (send.length != size) {
-                    throw new IllegalArgumentException("need one array per rank, got " + send.length);
-                }
+                checkOnePerRank(send);
                 mailbox[rank] = send;
                 await();
                 float[][] received = new float[size][];

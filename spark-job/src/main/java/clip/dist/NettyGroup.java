@@ -57,9 +57,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private long exchange;
 
     private NettyGroup(int rank, int size, JobSecret secret, long deadlineMillis, int chunkFloats, InetSocketAddress bind) {
-        if (rank < 0 || rank >= size) {
-            throw new IllegalArgumentException("rank " + rank + " outside a group of " + size);
-        }
+        Collective.checkRank(rank, size);
         this.rank = rank;
         this.size = size;
         this.secret = secret;
@@ -160,9 +158,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     @Override
     public float[][] allToAll(float[][] send) {
-        if (send.length != size) {
-            throw new IllegalArgumentException("need one array per rank, got " + send.length);
-        }
+        checkOnePerRank(send);
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }

@@ -1,5 +1,6 @@
 package clip.train;
 
+import clip.io.LocalFiles;
 import clip.dist.InProcessGroup;
 import clip.dist.ShardedOptimizer;
 import clip.io.BadInputException;
@@ -67,7 +68,7 @@ public final class CheckpointExport {
         checkpoints.restore(state, chosen);
         Path vocab = built.vocab();
         HfExport.write(model, built.hfConfig(), vocab, out);
-        Validation.deleteTree(out.resolve(".work"));
+        LocalFiles.deleteTree(out.resolve(".work"));
         log.printf("exported step %d of %s to %s%n", chosen, run, out);
         return chosen;
     }

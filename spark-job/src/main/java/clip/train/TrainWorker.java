@@ -1,5 +1,6 @@
 package clip.train;
 
+import clip.io.LocalFiles;
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
 import clip.data.prep.ShardSchema;
@@ -92,7 +93,7 @@ public final class TrainWorker {
             RunLogs.keepThrough(out.resolve(TRAIN_LOG), first);
             RunLogs.keepThrough(out.resolve(Validation.EVAL_LOG), first);
             if (first == 0) {
-                Validation.deleteTree(out.resolve(Validation.BEST)); // an earlier run's best is not this run's
+                LocalFiles.deleteTree(out.resolve(Validation.BEST)); // an earlier run's best is not this run's
             }
         }
         Validation validation = lead ? new Validation(config, model, built, tokenizer, pre, hadoop) : null;

@@ -1,5 +1,6 @@
 package clip.train;
 
+import clip.io.LocalFiles;
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
 import clip.eval.EvalInputs;
@@ -113,16 +114,16 @@ public final class Validation {
         Path out = config.outputDir();
         Path fresh = out.resolve(BEST + ".tmp");
         Path old = out.resolve(BEST + ".old");
-        deleteTree(fresh);
+        LocalFiles.deleteTree(fresh);
         HfExport.write(model, built.hfConfig(), built.vocab(), fresh);
         JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
                 line.deepCopy().put("metric", config.evalMetric()).put("value", best));
-        deleteTree(old);
+        LocalFiles.deleteTree(old);
         if (Files.exists(out.resolve(BEST))) {
             Files.move(out.resolve(BEST), old);
         }
         Files.move(fresh, out.resolve(BEST));
-        deleteTree(old);
+        LocalFiles.deleteTree(old);
     }
 
     /** The best value kept by an earlier part of this run (a resumed run goes on comparing against it). */
@@ -150,16 +151,5 @@ public final class Validation {
             }
         }
         return inputs;
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (var walk = Files.walk(p)) {
-            for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        }
     }
 }

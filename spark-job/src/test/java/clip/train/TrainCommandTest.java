@@ -7,6 +7,7 @@ import clip.cli.Cli;
 import clip.cli.GenerateCommand;
 import clip.cli.PrepCommand;
 import clip.cli.TrainCommand;
+import clip.io.LocalFiles;
 import clip.model.ContrastiveModel;
 import clip.model.HfModels;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -144,8 +145,8 @@ class TrainCommandTest {
         for (String workers : List.of("1", "2")) {
             Path run = tmp.resolve("interrupted-" + workers);
             assertEquals(0, train("tiny", "train.steps=12", "train.checkpoint-every=4", "output.dir=" + run), stderr);
-            Validation.deleteTree(run.resolve("checkpoints/step-000000012"));
-            Validation.deleteTree(run.resolve("model"));
+            LocalFiles.deleteTree(run.resolve("checkpoints/step-000000012"));
+            LocalFiles.deleteTree(run.resolve("model"));
             Files.delete(run.resolve("metrics.json"));
             assertEquals(0, train("tiny", "train.steps=12", "train.checkpoint-every=4", "dist.workers=" + workers,
                     "output.dir=" + run), stderr);
