@@ -54,35 +54,62 @@ public final class ContrastiveModel extends Module {
 
     /** L2-normalised image embeddings [B, P]; keeps activations for {@link #backwardImages}. */
     public INDArray encodeImages(INDArray pixels) {
-        lastVision = vision.forward(pixels);
-        lastImageFeatures = visualProjection.forward(lastVision.pooled());
+        TowerOutput out = vision.forward(pixels);
+        INDArray embeds = projectImages(out.pooled());
+        lastVision = out;
+        return embeds;
+    }
+
+    /**
+     * L2-normalised image embeddings [B, P] from the vision tower's pooled output [B, H], computed
+     * earlier (projection-only training on cached features); {@link #backwardImages} then stops
+     * at the projection.
+     */
+    public INDArray projectImages(INDArray pooled) {
+        lastVision = null;
+        lastImageFeatures = visualProjection.forward(pooled);
         return imageNorm.forward(lastImageFeatures);
     }
 
     /** L2-normalised text embeddings [B, P]; keeps activations for {@link #backwardTexts}. */
     public INDArray encodeTexts(TextBatch batch) {
-        lastText = text.forward(batch);
-        lastTextFeatures = textProjection.forward(lastText.pooled());
+        TowerOutput out = text.forward(batch);
+        INDArray embeds = projectTexts(out.pooled());
+        lastText = out;
+        return embeds;
+    }
+
+    /** L2-normalised text embeddings [B, P] from the text tower's pooled output [B, H]; see {@link #projectImages}. */
+    public INDArray projectTexts(INDArray pooled) {
+        lastText = null;
+        lastTextFeatures = textProjection.forward(pooled);
         return textNorm.forward(lastTextFeatures);
     }
 
     public void backwardImages(INDArray dImageEmbeds) {
         INDArray dPooled = visualProjection.backward(imageNorm.backward(dImageEmbeds));
-        if (anyTrainable(vision)) {
+        if (anyTrainable(vision, lastVision, "vision")) {
             vision.backward(null, dPooled);
         }
     }
 
     public void backwardTexts(INDArray dTextEmbeds) {
         INDArray dPooled = textProjection.backward(textNorm.backward(dTextEmbeds));
-        if (anyTrainable(text)) {
+        if (anyTrainable(text, lastText, "text")) {
             text.backward(null, dPooled);
         }
     }
 
-    /** A frozen tower is not backpropagated through at all (training only the heads). */
-    private static boolean anyTrainable(Tower<?> tower) {
-        return ((Module) tower).parameters().stream().anyMatch(Parameter::trainable);
+    /**
+     * A frozen tower is not backpropagated through at all (training only the heads); a trainable
+     * one that did not run (its pooled output was given) cannot be.
+     */
+    private static boolean anyTrainable(Tower<?> tower, TowerOutput ran, String name) {
+        boolean trainable = ((Module) tower).parameters().stream().anyMatch(Parameter::trainable);
+        if (trainable && ran == null) {
+            throw new IllegalStateException("the " + name + " tower is trainable but was given features, not inputs: freeze it");
+        }
+        return trainable;
     }
 
     /** Freezes or unfreezes both towers (not the projections or the logit scale/bias). */

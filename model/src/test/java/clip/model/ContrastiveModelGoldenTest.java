@@ -74,6 +74,27 @@ class ContrastiveModelGoldenTest {
         checkGradients(model, grads);
     }
 
+    /**
+     * Projecting the towers' pooled outputs gives the embeddings encoding gives; the backward pass
+     * then stops at the projections, which needs frozen towers.
+     */
+    @Test
+    void projectingPooledFeaturesIsEncodingWithTheTowersRunEarlier() {
+        ContrastiveModel model = load("dual", null);
+        INDArray pixels = GoldenInputs.pixels("dual");
+        INDArray encoded = model.encodeImages(pixels).dup();
+        INDArray projected = model.projectImages(model.vision().forward(pixels).pooled());
+        assertEquals(0, encoded.sub(projected).amaxNumber().doubleValue(), 1e-6);
+        INDArray grad = projected.mul(0.1);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> model.backwardImages(grad));
+        assertTrue(e.getMessage().contains("vision tower is trainable but was given features"), e.getMessage());
+        model.setTowersTrainable(false);
+        model.zeroGrad();
+        model.backwardImages(grad);
+        assertTrue(model.namedParameters().get("visual_projection.weight").grad().amaxNumber().doubleValue() > 0);
+    }
+
     static void checkGradients(ContrastiveModel model, Map<String, INDArray> expected) {
         Map<String, Parameter> params = model.namedParameters();
         assertEquals(expected.keySet(), params.keySet(), "every parameter has a reference gradient");

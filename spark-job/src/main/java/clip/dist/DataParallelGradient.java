@@ -3,9 +3,9 @@ package clip.dist;
 import clip.model.ContrastiveModel;
 import clip.model.Parameter;
 import clip.model.StepMemory;
-import clip.model.TextBatch;
 import clip.train.ContrastiveLoss;
 import clip.train.LossResult;
+import clip.train.TrainBatch;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -29,15 +29,10 @@ public final class DataParallelGradient {
     private DataParallelGradient() {
     }
 
-    public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, INDArray pixels, TextBatch text,
-                                        Collective group) {
-        return accumulate(model, loss, pixels, text, group, 1);
-    }
-
     /** @param microBatches pieces the local pairs are encoded in; must divide their number */
-    public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, INDArray pixels, TextBatch text,
-                                        Collective group, int microBatches) {
-        long local = pixels.size(0);
+    public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
+                                        int microBatches) {
+        long local = batch.size();
         if (microBatches < 1 || local % microBatches != 0) {
             throw new IllegalArgumentException(local + " local pairs cannot be cut into " + microBatches + " micro-batches");
         }
@@ -45,15 +40,15 @@ public final class DataParallelGradient {
         INDArray images;
         INDArray texts;
         if (microBatches == 1) {
-            images = gather(model.encodeImages(pixels), group);
-            texts = gather(model.encodeTexts(text), group);
+            images = gather(batch.encodeImages(model, 0, local), group);
+            texts = gather(batch.encodeTexts(model, 0, local), group);
         } else {
             INDArray[] imageParts = new INDArray[microBatches];
             INDArray[] textParts = new INDArray[microBatches];
             for (int k = 0; k < microBatches; k++) {
                 try (var ws = StepMemory.openMicroBatch()) {
-                    INDArray img = model.encodeImages(micro(pixels, k * m, m));
-                    INDArray txt = model.encodeTexts(micro(text, k * m, m));
+                    INDArray img = batch.encodeImages(model, k * m, m);
+                    INDArray txt = batch.encodeTexts(model, k * m, m);
                     imageParts[k] = StepMemory.outside(img::dup);
                     textParts[k] = StepMemory.outside(txt::dup);
                 }
@@ -70,9 +65,9 @@ public final class DataParallelGradient {
         } else {
             for (int k = 0; k < microBatches; k++) {
                 try (var ws = StepMemory.openMicroBatch()) {
-                    model.encodeImages(micro(pixels, k * m, m));
+                    batch.encodeImages(model, k * m, m);
                     model.backwardImages(rows(r.dImageEmbeds(), from + k * m, m));
-                    model.encodeTexts(micro(text, k * m, m));
+                    batch.encodeTexts(model, k * m, m);
                     model.backwardTexts(rows(r.dTextEmbeds(), from + k * m, m));
                 }
             }
@@ -98,16 +93,6 @@ public final class DataParallelGradient {
             System.arraycopy(parts[r], 0, all, r * parts[0].length, parts[r].length);
         }
         return Nd4j.createFromArray(all).reshape(all.length / cols, cols).castTo(local.dataType());
-    }
-
-    private static INDArray micro(INDArray pixels, long from, long count) {
-        return pixels.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all())
-                .dup('c');
-    }
-
-    private static TextBatch micro(TextBatch t, long from, long count) {
-        return new TextBatch(rows(t.inputIds(), from, count), rows(t.attentionMask(), from, count),
-                t.tokenTypeIds() == null ? null : rows(t.tokenTypeIds(), from, count));
     }
 
     private static INDArray rows(INDArray m, long from, long count) {

@@ -1,6 +1,5 @@
 package clip.train;
 
-import clip.data.prep.ShardSchema;
 import clip.dist.Collective;
 import clip.dist.InProcessGroup;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,17 +32,15 @@ public final class LocalTrainer {
     /** Runs the whole job; returns the evaluation metrics that were also written to metrics.json. */
     public ObjectNode run() throws IOException, InterruptedException {
         Files.createDirectories(config.outputDir());
-        // Shard rows are read once and shared: each worker only decodes its own rows of a step.
         Configuration hadoop = new Configuration();
-        List<ShardSchema.Row> shardRows = config.dataSource().equals("shards")
-                ? ShardBatches.read(config.shards(), config.trainSplit(), hadoop) : null;
         InProcessGroup group = new InProcessGroup(config.workers(), config.timeoutMillis());
         ExecutorService pool = Executors.newFixedThreadPool(config.workers());
         try {
             List<Future<ObjectNode>> workers = new ArrayList<>();
             for (int rank = 0; rank < config.workers(); rank++) {
                 Collective member = group.member(rank);
-                workers.add(pool.submit(() -> new TrainWorker(config, log, hadoop).run(member, shardRows)));
+                workers.add(pool.submit(() -> new TrainWorker(config, log, hadoop, member.rank(), member.size()).prepare()
+                        .train(member)));
             }
             ObjectNode metrics = null;
             for (Future<ObjectNode> w : workers) {

@@ -78,8 +78,11 @@ public final class ModelFactory {
         return config;
     }
 
-    /** The special tokens, then every word of the generated captions, as a WordPiece vocab.txt. */
-    /** Every worker of a run writes the same file: each writes its own copy and renames it into place, so none reads half of one. */
+    /**
+     * The special tokens, then every word of the generated captions, as a WordPiece vocab.txt.
+     * Every worker of a run writes the same file: each writes its own copy and renames it into
+     * place, so none reads half of one.
+     */
     static Path writeSyntheticVocab(Path dir) throws IOException {
         List<String> lines = new ArrayList<>(SPECIAL);
         lines.addAll(SyntheticShapes.words());

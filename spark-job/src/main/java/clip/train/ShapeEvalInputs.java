@@ -12,7 +12,7 @@ final class ShapeEvalInputs {
     private ShapeEvalInputs() {
     }
 
-    static EvalInputs inputs(ShapeBatches val, List<String> classes) {
+    static EvalInputs inputs(ShapeImages val, List<String> classes) {
         List<ShapeScene> scenes = val.scenes();
         Embedder.PixelSource pixels = new Embedder.PixelSource() {
             @Override

@@ -1,6 +1,5 @@
 package clip.train;
 
-import clip.data.prep.ShardSchema;
 import clip.dist.JobSecret;
 import clip.dist.NettyGroup;
 import clip.io.BadInputException;
@@ -152,8 +151,15 @@ public final class SparkTrainer {
             int rank = ctx.partitionId();
             String host = config.listenHost().isBlank() ? executorHost(ctx, rank) : config.listenHost();
             String result;
-            try (NettyGroup group = NettyGroup.listen(rank, config.workers(), secret,
+            // Rank 0's progress goes to a file in the output folder, which the driver echoes.
+            try (PrintStream log = rank == 0 ? new PrintStream(Files.newOutputStream(config.outputDir().resolve(LOG_FILE),
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8) : null;
+                 NettyGroup group = NettyGroup.listen(rank, config.workers(), secret,
                     new InetSocketAddress(host, config.listenPort()), config.timeoutMillis(), CHUNK_FLOATS)) {
+                // Prepared before the rendezvous: workers wait for the slowest to load its data
+                // (or run its towers) at Spark's barrier, which has no exchange deadline.
+                TrainWorker worker = new TrainWorker(config, log != null ? log : System.out, hadoop.value(), rank,
+                        config.workers()).prepare();
                 String[] published = ctx.allGather(host + ":" + group.address().getPort());
                 List<InetSocketAddress> peers = new ArrayList<>();
                 for (String p : published) {
@@ -161,19 +167,8 @@ public final class SparkTrainer {
                     peers.add(new InetSocketAddress(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
                 }
                 group.connect(peers);
-                List<ShardSchema.Row> rows = config.dataSource().equals("shards")
-                        ? ShardBatches.read(config.shards(), config.trainSplit(), hadoop.value()) : null;
-                // Rank 0's progress goes to a file in the output folder, which the driver echoes.
-                PrintStream log = rank == 0 ? new PrintStream(Files.newOutputStream(config.outputDir().resolve(LOG_FILE),
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8) : System.out;
-                try {
-                    ObjectNode metrics = new TrainWorker(config, log, hadoop.value()).run(group, rows);
-                    result = metrics == null ? "" : metrics.toString();
-                } finally {
-                    if (log != System.out) {
-                        log.close();
-                    }
-                }
+                ObjectNode metrics = worker.train(group);
+                result = metrics == null ? "" : metrics.toString();
             } catch (IOException e) {
                 throw new IllegalStateException("worker " + rank + ": " + e.getMessage(), e);
             }

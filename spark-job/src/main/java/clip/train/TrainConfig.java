@@ -13,7 +13,7 @@ public record TrainConfig(
         String loss, double siglipScaleInit, double siglipBiasInit,
         int trainImages, int valImages, long dataSeed,
         String dataSource, String shards, String trainSplit, String valSplit, int valLimit, String templates,
-        int steps, int batchSize, int microBatches, long seed, String mode, double gradClip, String schedule, int warmupSteps,
+        int steps, int batchSize, int microBatches, long seed, String mode, String featureCache, double gradClip, String schedule, int warmupSteps,
         int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
         int checkpointEvery, int keepCheckpoints, String checkpointDir, String resume, int evalEvery, String evalMetric,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
@@ -38,6 +38,7 @@ public record TrainConfig(
                 c.getString("data.source"), c.getString("data.shards"), c.getString("data.train-split"),
                 c.getString("data.val-split"), c.getInt("data.val-limit"), c.getString("eval.templates"),
                 c.getInt("train.steps"), c.getInt("train.batch-size"), c.getInt("train.micro-batches"), c.getLong("train.seed"), c.getString("train.mode"),
+                c.getString("train.feature-cache"),
                 c.getDouble("train.grad-clip"), c.getString("train.schedule"), c.getInt("train.warmup-steps"),
                 c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
                 c.getInt("train.log-every"),
@@ -73,7 +74,7 @@ public record TrainConfig(
         if (listenPort < 0 || listenPort > 65535) {
             throw new BadInputException("config key 'clip.dist.port' must be a TCP port (0 = any free one), got " + listenPort);
         }
-        oneOf("clip.train.mode", mode, "full", "frozen-towers");
+        oneOf("clip.train.mode", mode, "full", "frozen-towers", "projection-only");
         oneOf("clip.train.schedule", schedule, "cosine", "restarts", "constant");
         if (init.equals("hf") && checkpoint.isBlank()) {
             throw new BadInputException("config key 'clip.model.checkpoint' must name an HF folder when clip.model.init = hf");
@@ -122,11 +123,20 @@ public record TrainConfig(
 
     /** Where checkpoints go: checkpoint-dir (a path or Hadoop URI), or output.dir/checkpoints. */
     public java.net.URI checkpointUri() {
-        if (checkpointDir.isBlank()) {
-            return outputDir.resolve("checkpoints").toAbsolutePath().toUri();
+        return uriOr(checkpointDir, "checkpoints");
+    }
+
+    /** Where projection-only training caches tower features: feature-cache (a path or Hadoop URI), or output.dir/features. */
+    public java.net.URI featureCacheUri() {
+        return uriOr(featureCache, "features");
+    }
+
+    private java.net.URI uriOr(String configured, String underOutput) {
+        if (configured.isBlank()) {
+            return outputDir.resolve(underOutput).toAbsolutePath().toUri();
         }
-        java.net.URI u = java.net.URI.create(checkpointDir);
-        return u.getScheme() == null ? Paths.get(checkpointDir).toAbsolutePath().toUri() : u;
+        java.net.URI u = java.net.URI.create(configured);
+        return u.getScheme() == null ? Paths.get(configured).toAbsolutePath().toUri() : u;
     }
 
     public LrSchedule lrSchedule() {

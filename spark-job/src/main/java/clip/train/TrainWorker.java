@@ -3,7 +3,6 @@ package clip.train;
 import clip.io.LocalFiles;
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
-import clip.data.prep.ShardSchema;
 import clip.dist.Collective;
 import clip.dist.DataParallelGradient;
 import clip.dist.ShardedOptimizer;
@@ -25,16 +24,19 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * One data-parallel worker's whole job: builds its model replica, trains on its rows of every
+ * One data-parallel worker's whole job: builds its model replica, trains on its pairs of every
  * global batch (the loss is the global batch's: embeddings are gathered through the group, the
  * optimizer is sharded across it), and, on rank 0, evaluates and exports. The same code runs as
  * a thread of {@link LocalTrainer} and as a task of {@link SparkTrainer}'s barrier stage. A step
  * whose loss or gradient is not finite is skipped (every worker sees the same global values);
  * three in a row stop the job.
+ *
+ * <p>It works in two phases: {@link #prepare} loads the model and the worker's data (and, for
+ * projection-only training, runs the towers over it), talking to no peer, so that however long
+ * it takes no exchange deadline runs; {@link #train} then trains with the group.
  */
 public final class TrainWorker {
     private static final int MAX_BAD_STEPS = 3;
@@ -42,38 +44,76 @@ public final class TrainWorker {
     private final TrainConfig config;
     private final PrintStream log;
     private final Configuration hadoop;
+    private final int rank;
+    private final int workers;
+    private ModelFactory.Built built;
+    private BertTokenizer tokenizer;
+    private ImagePreprocessor pre;
+    private TrainingData train;
 
-    /** @param hadoop where checkpoint and shard URIs are resolved */
-    public TrainWorker(TrainConfig config, PrintStream log, Configuration hadoop) {
+    /**
+     * @param hadoop where checkpoint, shard and feature-cache URIs are resolved
+     * @param rank   this worker's rank among {@code workers}
+     */
+    public TrainWorker(TrainConfig config, PrintStream log, Configuration hadoop, int rank, int workers) {
+        Collective.checkRank(rank, workers);
         this.config = config;
         this.log = log;
         this.hadoop = hadoop;
+        this.rank = rank;
+        this.workers = workers;
     }
 
-    /**
-     * @param shardRows the training split's rows when training on shards, else null
-     * @return rank 0: the evaluation metrics, also written to metrics.json; other ranks: null
-     */
-    public ObjectNode run(Collective group, List<ShardSchema.Row> shardRows) throws IOException {
-        boolean lead = group.rank() == 0;
-        Path out = config.outputDir();
-        ModelFactory.Built built = ModelFactory.build(config, out.resolve("work"));
+    /** Builds the model and the training data of this worker; call it once, before {@link #train}. */
+    public TrainWorker prepare() throws IOException {
+        boolean lead = rank == 0;
+        built = ModelFactory.build(config, config.outputDir().resolve("work"));
         ContrastiveModel model = built.model();
-        BertTokenizer tokenizer = BertTokenizer.fromVocab(built.vocab());
+        tokenizer = BertTokenizer.fromVocab(built.vocab());
         int imageSize = built.hfConfig().path("vision_config").path("image_size").asInt(config.imageSize());
-        ImagePreprocessor pre = new ImagePreprocessor(imageSize, ImagePreprocessor.HALF, ImagePreprocessor.HALF);
-        TrainingData train = shardRows != null
-                ? new ShardBatches(shardRows, pipeline(imageSize), TextEncoder.bert(tokenizer, config.maxTextLength()), config.seed())
-                : new ShapeBatches(SyntheticShapes.scenes(config.trainImages(), config.dataSeed()), pre, tokenizer,
-                        config.maxTextLength(), config.seed());
-        if (config.mode().equals("frozen-towers")) {
+        pre = new ImagePreprocessor(imageSize, ImagePreprocessor.HALF, ImagePreprocessor.HALF);
+        TextEncoder text = TextEncoder.bert(tokenizer, config.maxTextLength());
+        boolean shards = config.dataSource().equals("shards");
+        CaptionedImages images = shards
+                ? ShardImages.read(config.shards(), config.trainSplit(), hadoop, rank, workers, config.batchSize() / workers,
+                        pipeline(imageSize), config.seed())
+                : new ShapeImages(SyntheticShapes.scenes(config.trainImages(), config.dataSeed()), pre, config.seed());
+        if (!config.mode().equals("full")) {
             model.setTowersTrainable(false);
         }
         if (lead) {
-            log.printf("model: %,d parameters (%,d trainable); data: %d training images (%s); %d worker(s)%n",
+            log.printf("model: %,d parameters (%,d trainable); data: %d training images (%s)%s; %d worker(s)%n",
                     model.parameterCount(), model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
-                    train.size(), shardRows != null ? "shards " + config.shards() : "generated", group.size());
+                    images.splitSize(), shards ? "shards " + config.shards() : "generated",
+                    shards && workers > 1 ? String.format(", ~%d held by each worker", images.size()) : "", workers);
         }
+        if (config.mode().equals("projection-only")) {
+            byte[] textSetup = (new String(Files.readAllBytes(built.vocab()), StandardCharsets.UTF_8) + "\nmax-length "
+                    + config.maxTextLength()).getBytes(StandardCharsets.UTF_8);
+            train = new FeatureBatches(images, TowerFeatures.loadOrCompute(model, images, text, textSetup,
+                    config.featureCacheUri(), rank, workers, hadoop, lead ? log : null));
+        } else {
+            train = new PixelBatches(images, text);
+        }
+        return this;
+    }
+
+    /**
+     * Trains with {@code group} (of this worker's rank and size), then evaluates and exports on rank 0.
+     *
+     * @return rank 0: the evaluation metrics, also written to metrics.json; other ranks: null
+     */
+    public ObjectNode train(Collective group) throws IOException {
+        if (train == null) {
+            throw new IllegalStateException("prepare() first");
+        }
+        if (group.rank() != rank || group.size() != workers) {
+            throw new IllegalArgumentException("prepared as worker " + rank + " of " + workers + ", given a group's rank "
+                    + group.rank() + " of " + group.size());
+        }
+        boolean lead = rank == 0;
+        Path out = config.outputDir();
+        ContrastiveModel model = built.model();
         ShardedOptimizer optimizer = new ShardedOptimizer(model.namedParameters(),
                 new ParameterGroups(config.lrImage(), config.lrText(), config.lrLogit(), config.weightDecayImage(),
                         config.weightDecayText()),
@@ -100,19 +140,17 @@ public final class TrainWorker {
         LrSchedule schedule = config.lrSchedule();
         ContrastiveLoss loss = config.contrastiveLoss();
         ObjectMapper json = new ObjectMapper();
-        int local = config.batchSize() / group.size();
         long started = System.nanoTime();
         int badInARow = 0;
         try (Writer trainLog = lead ? Files.newBufferedWriter(out.resolve(TRAIN_LOG), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND) : null) {
             for (long step = first; step < config.steps(); step++) {
-                TrainBatch batch = train.batch(step, config.batchSize(), group.rank() * local, local);
+                TrainBatch batch = train.batch(step, config.batchSize(), rank, workers);
                 double lossValue;
                 double norm;
                 try (var ws = StepMemory.open()) {
                     model.zeroGrad();
-                    lossValue = DataParallelGradient.accumulate(model, loss, batch.pixels(), batch.text(), group,
-                            config.microBatches()).loss();
+                    lossValue = DataParallelGradient.accumulate(model, loss, batch, group, config.microBatches()).loss();
                     norm = Double.isFinite(lossValue) ? optimizer.step(schedule.factor(step)) : Double.NaN;
                     if (Double.isFinite(norm)) {
                         clampLogitScale(model);
@@ -154,10 +192,10 @@ public final class TrainWorker {
                 }
             }
         }
-        return lead ? finish(model, built, validation) : null;
+        return lead ? finish(model, validation) : null;
     }
 
-    private ObjectNode finish(ContrastiveModel model, ModelFactory.Built built, Validation validation) throws IOException {
+    private ObjectNode finish(ContrastiveModel model, Validation validation) throws IOException {
         Path out = config.outputDir();
         ObjectNode metrics = validation.evaluate(config.steps());
         Path modelDir = out.resolve("model");

@@ -146,8 +146,8 @@ public final class Validation {
                 int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
                 inputs = EvalInputs.of(EvalSet.open(config.shards(), config.valSplit(), limit, hadoop), TrainWorker.pipeline(pre.size()));
             } else {
-                inputs = ShapeEvalInputs.inputs(new ShapeBatches(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
-                        tokenizer, config.maxTextLength(), config.seed()), SyntheticShapes.categories());
+                inputs = ShapeEvalInputs.inputs(new ShapeImages(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
+                        config.seed()), SyntheticShapes.categories());
             }
         }
         return inputs;

@@ -16,6 +16,7 @@ import clip.train.ContrastiveLoss;
 import clip.train.GradientClipping;
 import clip.train.ModelOptimizer;
 import clip.train.ParameterGroups;
+import clip.train.PixelBatch;
 import clip.train.SigLipLoss;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -129,7 +130,7 @@ class DataParallelEquivalenceTest {
                         TextBatch t = text(s);
                         TextBatch mine = new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null);
                         m.zeroGrad();
-                        DataParallelGradient.accumulate(m, loss, px, mine, c);
+                        DataParallelGradient.accumulate(m, loss, new PixelBatch(px, mine), c, 1);
                         opt.step(1.0);
                     }
                     return m.namedParameters();
@@ -203,8 +204,8 @@ class DataParallelEquivalenceTest {
                     INDArray px = pixels(0).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
                             NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
                     TextBatch t = text(0);
-                    DataParallelGradient.accumulate(m, loss, px,
-                            new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null), c,
+                    DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
+                            new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null)), c,
                             microBatches);
                     return m.namedParameters();
                 }));

@@ -80,7 +80,7 @@ class TrainCommandTest {
     }
 
     @Test
-    void trainsOnShardsWrittenByPrepAndEvaluatesOnTheirValidationSplit() throws Exception {
+    void twoWorkersTrainOnTheirSharesOfPrepsShardsAndEvaluateOnTheValidationSplit() throws Exception {
         Path coco = tmp.resolve("coco");
         Path shards = tmp.resolve("shards");
         assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", coco.toString(),
@@ -88,8 +88,8 @@ class TrainCommandTest {
         assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
                 coco.toString(), "--out", shards.toString(), "--image-size", "16", "--master", "local[2]"}, System.out, System.err));
         Path run = tmp.resolve("run");
-        assertEquals(0, train("tiny", "data.source=shards", "data.shards=" + shards, "output.dir=" + run), stderr);
-        assertTrue(stdout.contains("data: 256 training images (shards " + shards + ")"), stdout);
+        assertEquals(0, train("tiny", "data.source=shards", "data.shards=" + shards, "dist.workers=2", "output.dir=" + run), stderr);
+        assertTrue(stdout.contains("data: 256 training images (shards " + shards + "), ~128 held by each worker"), stdout);
         JsonNode metrics = new ObjectMapper().readTree(run.resolve("metrics.json").toFile());
         assertEquals(64, metrics.path("images").asInt());
         assertEquals(320, metrics.path("captions").asInt());
@@ -127,6 +127,47 @@ class TrainCommandTest {
         for (int i = 0; i < 12; i++) {
             // the same arithmetic in the same order, whether the exchange is shared memory or TCP
             assertEquals(curves[1][i], curves[2][i], 1e-6, "threads vs Spark tasks, step " + (i + 1));
+        }
+    }
+
+    /**
+     * Projection-only training is frozen-towers training with the towers run once: on generated
+     * images (no random crops) the loss curves agree. The features are cached: a second run reads
+     * them, and a change of the towers' weights computes new ones.
+     */
+    @Test
+    void projectionOnlyTrainingOnCachedFeaturesFollowsFrozenTowers() throws Exception {
+        Path cache = tmp.resolve("features");
+        assertEquals(0, train("tiny", "train.steps=12", "train.mode=frozen-towers", "output.dir=" + tmp.resolve("frozen")), stderr);
+        double[] frozen = losses(tmp.resolve("frozen/train-log.jsonl"));
+        for (String workers : List.of("1", "2")) {
+            Path run = tmp.resolve("projection-" + workers);
+            assertEquals(0, train("tiny", "train.steps=12", "train.mode=projection-only", "train.feature-cache=" + cache,
+                    "dist.workers=" + workers, "output.dir=" + run), stderr);
+            assertTrue(stdout.contains("tower features: 256/256 images") && stdout.contains("tower features: cached in " + cache),
+                    stdout);
+            double[] curve = losses(run.resolve("train-log.jsonl"));
+            for (int i = 0; i < 12; i++) {
+                assertEquals(frozen[i], curve[i], 1e-4, workers + " worker(s), step " + (i + 1));
+            }
+        }
+        assertEquals(0, train("tiny", "train.steps=12", "train.mode=projection-only", "train.feature-cache=" + cache,
+                "output.dir=" + tmp.resolve("again")), stderr);
+        assertTrue(stdout.contains("tower features: read from " + cache) && !stdout.contains("256/256 images"), stdout);
+        assertEquals(0, train("tiny", "train.steps=2", "train.mode=projection-only", "train.feature-cache=" + cache,
+                "train.seed=5", "output.dir=" + tmp.resolve("other-towers")), stderr);
+        assertTrue(stdout.contains("tower features: cached in " + cache), "other weights, other features: " + stdout);
+        assertEquals(2, children(cache).size(), children(cache).toString());
+
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> start = clip.io.SafeTensors.read(
+                tmp.resolve("other-towers/model/model.safetensors"));
+        assertEquals(0, train("tiny", "train.steps=4", "train.mode=projection-only", "train.feature-cache=" + cache,
+                "train.seed=5", "output.dir=" + tmp.resolve("other-towers-longer")), stderr);
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> later = clip.io.SafeTensors.read(
+                tmp.resolve("other-towers-longer/model/model.safetensors"));
+        for (String k : start.keySet()) {
+            boolean head = k.startsWith("visual_projection") || k.startsWith("text_projection") || k.startsWith("logit");
+            assertEquals(!head, start.get(k).equals(later.get(k)), k + (head ? " trains" : " stays frozen"));
         }
     }
 

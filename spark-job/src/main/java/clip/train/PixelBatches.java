@@ -1,0 +1,26 @@
+package clip.train;
+
+import clip.eval.TextEncoder;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Training batches of images and tokenized captions: both towers run on them. */
+final class PixelBatches implements TrainingData {
+    private final CaptionedImages images;
+    private final TextEncoder text;
+
+    PixelBatches(CaptionedImages images, TextEncoder text) {
+        this.images = images;
+        this.text = text;
+    }
+
+    @Override
+    public TrainBatch batch(long step, int globalBatch, int rank, int workers) {
+        BatchSampler.Sample sample = images.draw(step, globalBatch, rank, workers);
+        List<String> captions = new ArrayList<>(sample.rows().length);
+        for (int i = 0; i < sample.rows().length; i++) {
+            captions.add(images.captions(sample.rows()[i]).get(sample.captions()[i]));
+        }
+        return new PixelBatch(images.trainingImages(sample.rows(), step), text.encode(captions));
+    }
+}

@@ -1,0 +1,148 @@
+package clip.train;
+
+import clip.data.image.ImageDecodeException;
+import clip.data.prep.ShardReader;
+import clip.data.prep.ShardSchema;
+import clip.eval.ImagePipeline;
+import clip.io.BadInputException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A worker's share of a training split from data-prep shards: worker r of N holds rows
+ * {@code [r*T/N, (r+1)*T/N)} of the split's T rows in manifest order, and reads only the shards
+ * that overlap them. Rows are kept as their JPEG bytes (what the shards store, ~30 KB an image
+ * at 256 px) and decoded, resized and randomly cropped when a step needs them. Each step a
+ * worker draws its pairs from its own share (distinct images, one caption of each), so the
+ * global batch is the union of the workers' draws, as with PyTorch's DistributedSampler; with
+ * another number of workers the batches differ.
+ */
+public final class ShardImages implements CaptionedImages {
+    private static final long RANK_STRIDE = 0x632BE59BD9B4E019L;
+    private final List<ShardSchema.Row> rows;
+    private final int splitSize;
+    private final ImagePipeline pipeline;
+    private final long seed;
+
+    private ShardImages(List<ShardSchema.Row> rows, int splitSize, ImagePipeline pipeline, long seed) {
+        this.rows = rows;
+        this.splitSize = splitSize;
+        this.pipeline = pipeline;
+        this.seed = seed;
+    }
+
+    /**
+     * Worker {@code rank}'s share of {@code split} in the shards under {@code dir}.
+     *
+     * @param local the pairs the worker trains on per step: its share must hold at least as many images
+     */
+    public static ShardImages read(String dir, String split, Configuration conf, int rank, int workers, int local,
+                                   ImagePipeline pipeline, long seed) throws IOException {
+        Path root = new Path(dir);
+        List<JsonNode> shards = ShardReader.entriesOf(ShardReader.manifest(root, conf), root, split);
+        long total = 0;
+        for (JsonNode shard : shards) {
+            total += shard.path("rows").asLong();
+        }
+        long first = total * rank / workers;
+        long end = total * (rank + 1) / workers;
+        if (end - first < local) {
+            throw new BadInputException(dir + ": split '" + split + "' has " + total + " images, " + (end - first)
+                    + " for each of " + workers + " workers, fewer than the " + local
+                    + " pairs a worker trains on per step (clip.train.batch-size / clip.dist.workers)");
+        }
+        List<ShardSchema.Row> mine = new ArrayList<>();
+        long shardStart = 0;
+        for (JsonNode shard : shards) {
+            long shardEnd = shardStart + shard.path("rows").asLong();
+            if (shardEnd > first && shardStart < end) {
+                long from = Math.max(first, shardStart);
+                long to = Math.min(end, shardEnd);
+                mine.addAll(ShardReader.read(new Path(root, shard.path("path").asText()), conf, from - shardStart,
+                        (int) (to - from)));
+            }
+            shardStart = shardEnd;
+        }
+        if (mine.size() != end - first) {
+            throw new BadInputException(dir + "/manifest.json: its shards of split '" + split + "' hold fewer rows than it says ("
+                    + mine.size() + " of rows " + first + ".." + end + " read)");
+        }
+        return new ShardImages(mine, (int) total, pipeline, seed);
+    }
+
+    @Override
+    public int size() {
+        return rows.size();
+    }
+
+    @Override
+    public int splitSize() {
+        return splitSize;
+    }
+
+    /** The dataset's id of a row's image. */
+    long imageId(int row) {
+        return rows.get(row).imageId();
+    }
+
+    @Override
+    public List<String> captions(int row) {
+        return rows.get(row).captions();
+    }
+
+    @Override
+    public INDArray images(int[] which) {
+        return decode(which, (row, pixels, offset) -> pipeline.toChw(row.jpeg(), pixels, offset));
+    }
+
+    @Override
+    public INDArray trainingImages(int[] which, long step) {
+        // Crops are drawn per (step, image), so they do not depend on which worker decodes the image.
+        return decode(which, (row, pixels, offset) -> pipeline.toChwRandomCrop(row.jpeg(), pixels, offset,
+                new SplittableRandom(seed * 31 + step * 1_000_003L + row.imageId())));
+    }
+
+    @Override
+    public BatchSampler.Sample draw(long step, int globalBatch, int rank, int workers) {
+        return BatchSampler.sample(seed + rank * RANK_STRIDE, step, globalBatch / workers, rows.size(),
+                row -> rows.get(row).captions().size());
+    }
+
+    @Override
+    public void digest(MessageDigest md) {
+        md.update(("size " + pipeline.size() + "\n").getBytes(StandardCharsets.UTF_8));
+        for (ShardSchema.Row row : rows) {
+            md.update((row.imageId() + "\n").getBytes(StandardCharsets.UTF_8));
+            md.update(row.jpeg());
+            row.captions().forEach(c -> md.update((c + "\n").getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    private interface Decode {
+        void into(ShardSchema.Row row, float[] pixels, int offset) throws ImageDecodeException;
+    }
+
+    private INDArray decode(int[] which, Decode decode) {
+        int size = pipeline.size();
+        int floats = 3 * size * size;
+        float[] pixels = new float[which.length * floats];
+        for (int i = 0; i < which.length; i++) {
+            ShardSchema.Row row = rows.get(which[i]);
+            try {
+                decode.into(row, pixels, i * floats);
+            } catch (ImageDecodeException e) {
+                throw new BadInputException("shard image " + row.imageId() + " (" + row.fileName() + "): " + e.getMessage());
+            }
+        }
+        return Nd4j.createFromArray(pixels).reshape(which.length, 3, size, size);
+    }
+}

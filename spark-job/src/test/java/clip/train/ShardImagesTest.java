@@ -1,0 +1,95 @@
+package clip.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import clip.cli.Cli;
+import clip.cli.GenerateCommand;
+import clip.cli.PrepCommand;
+import clip.io.BadInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each worker reads its own share of a split: disjoint, together the whole split, and only the shards it needs. */
+class ShardImagesTest {
+    @TempDir
+    static Path tmp;
+    static Path shards;
+
+    @BeforeAll
+    static void prep() {
+        Path coco = tmp.resolve("coco");
+        shards = tmp.resolve("shards");
+        assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", coco.toString(),
+                "--train", "50", "--val", "4", "--long-side", "16"}, System.out, System.err));
+        assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
+                coco.toString(), "--out", shards.toString(), "--image-size", "8", "--images-per-shard", "10",
+                "--master", "local[1]"}, System.out, System.err));
+    }
+
+    private static ShardImages share(int rank, int workers, int local) throws Exception {
+        return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, TrainWorker.pipeline(8), 1);
+    }
+
+    @Test
+    void workersHoldDisjointSharesThatTogetherAreTheSplit() throws Exception {
+        for (int workers : List.of(1, 3, 4)) {
+            Set<Long> seen = new HashSet<>();
+            int total = 0;
+            for (int rank = 0; rank < workers; rank++) {
+                ShardImages mine = share(rank, workers, 2);
+                assertEquals(50, mine.splitSize());
+                assertTrue(Math.abs(mine.size() - 50.0 / workers) < 1, workers + " workers: " + mine.size());
+                for (int row = 0; row < mine.size(); row++) {
+                    seen.add(mine.imageId(row));
+                }
+                total += mine.size();
+            }
+            assertEquals(50, total);
+            assertEquals(50, seen.size(), workers + " workers: every image once");
+        }
+    }
+
+    @Test
+    void aWorkerDrawsDistinctImagesFromItsShareOnly() throws Exception {
+        ShardImages mine = share(1, 4, 6);
+        BatchSampler.Sample s = mine.draw(3, 24, 1, 4);
+        assertEquals(6, s.rows().length);
+        assertEquals(6, java.util.Arrays.stream(s.rows()).distinct().count());
+        assertTrue(java.util.Arrays.stream(s.rows()).allMatch(r -> r >= 0 && r < mine.size()));
+        assertEquals(List.of(6L, 3L, 8L, 8L), List.of(mine.images(s.rows()).shape()[0], mine.images(s.rows()).shape()[1],
+                mine.trainingImages(s.rows(), 3).shape()[2], mine.trainingImages(s.rows(), 3).shape()[3]));
+    }
+
+    @Test
+    void aWorkerOpensOnlyTheShardsOfItsShare() throws Exception {
+        ShardImages before = share(0, 5, 2); // rows 0..9: the first shard
+        List<Path> others = new ArrayList<>();
+        try (var files = Files.list(shards.resolve("train"))) {
+            files.filter(p -> p.toString().endsWith(".parquet")).sorted().skip(1).forEach(others::add);
+        }
+        assertEquals(4, others.size());
+        for (Path p : others) {
+            Files.write(p, new byte[] {1, 2, 3});
+        }
+        ShardImages after = share(0, 5, 2);
+        assertEquals(before.size(), after.size());
+        assertThrows(Exception.class, () -> share(1, 5, 2), "a worker whose share is in a damaged shard does see the damage");
+    }
+
+    @Test
+    void aShareSmallerThanAWorkersPairsPerStepIsRefusedByName() {
+        BadInputException e = assertThrows(BadInputException.class, () -> share(0, 10, 8));
+        assertTrue(e.getMessage().contains("split 'train' has 50 images, 5 for each of 10 workers, fewer than the 8 pairs"),
+                e.getMessage());
+    }
+}
