@@ -14,6 +14,9 @@ fi
 # Scala version, which a Spark distribution would have recorded in its own layout.
 export SPARK_HOME="${CLIP_SPARK_HOME:-$CLIP_ROOT/spark-job/target/spark-home}"
 export SPARK_SCALA_VERSION=2.12
+# Executors inherit this from the worker daemons: ND4J's OpenMP threads must sleep, not spin,
+# while OpenBLAS's threads run a matrix product (spinning doubled the training step here).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 if [[ ! -d "$SPARK_HOME/jars" || "$CLIP_CP_FILE" -nt "$SPARK_HOME/jars" || "$CLIP_APP_JAR" -nt "$SPARK_HOME/jars" ]]; then
   rm -rf "$SPARK_HOME/jars" && mkdir -p "$SPARK_HOME/jars"
   tr ':' '\n' < "$CLIP_CP_FILE" | while read -r jar; do
