@@ -36,33 +36,42 @@ public enum ActivationKind {
         };
     }
 
-    INDArray apply(INDArray x) {
+    /** An activation's output and what its derivative reuses (the normal CDF, the tanh, the sigmoid). */
+    record Applied(INDArray output, INDArray saved) {
+    }
+
+    Applied apply(INDArray x) {
         return switch (this) {
-            case GELU -> erf(x.mul(Math.sqrt(0.5))).addi(1).muli(x).muli(0.5);
-            case GELU_TANH -> Transforms.tanh(tanhArgument(x), false).addi(1).muli(x).muli(0.5);
-            case QUICK_GELU -> Transforms.sigmoid(x.mul(1.702), false).muli(x);
-            case RELU -> Transforms.relu(x, true);
+            case GELU -> saving(erf(x.mul(Math.sqrt(0.5))).addi(1).muli(0.5), x);
+            case GELU_TANH -> {
+                INDArray t = Transforms.tanh(tanhArgument(x), false);
+                yield new Applied(t.add(1).muli(x).muli(0.5), t);
+            }
+            case QUICK_GELU -> saving(Transforms.sigmoid(x.mul(1.702), false), x);
+            case RELU -> new Applied(Transforms.relu(x, true), null);
         };
     }
 
-    /** dy/dx at x, element-wise. */
-    INDArray derivative(INDArray x) {
+    /** y = x * gate, keeping the gate. */
+    private static Applied saving(INDArray gate, INDArray x) {
+        return new Applied(gate.mul(x), gate);
+    }
+
+    /** dy/dx at x, element-wise, from {@code saved} of {@link #apply}. */
+    INDArray derivative(INDArray x, INDArray saved) {
         switch (this) {
             case GELU: {
-                INDArray cdf = erf(x.mul(Math.sqrt(0.5))).addi(1).muli(0.5);
+                // Phi(x) + x phi(x): the CDF was computed by the forward pass
                 INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(INV_SQRT_2PI);
-                return pdf.muli(x).addi(cdf);
+                return pdf.muli(x).addi(saved);
             }
             case GELU_TANH: {
-                INDArray t = Transforms.tanh(tanhArgument(x), false);
                 INDArray inner = x.mul(x).muli(3 * 0.044715).addi(1).muli(SQRT_2_OVER_PI);
-                INDArray sech2 = t.mul(t).rsubi(1);
-                return sech2.muli(inner).muli(x).muli(0.5).addi(t.addi(1).muli(0.5));
+                INDArray sech2 = saved.mul(saved).rsubi(1);
+                return sech2.muli(inner).muli(x).muli(0.5).addi(saved.add(1).muli(0.5));
             }
-            case QUICK_GELU: {
-                INDArray s = Transforms.sigmoid(x.mul(1.702), false);
-                return s.rsub(1).muli(s).muli(x).muli(1.702).addi(s);
-            }
+            case QUICK_GELU:
+                return saved.rsub(1).muli(saved).muli(x).muli(1.702).addi(saved);
             case RELU:
                 return x.gt(0).castTo(x.dataType());
             default:

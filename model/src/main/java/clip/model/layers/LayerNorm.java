@@ -38,10 +38,10 @@ public final class LayerNorm extends Module implements Layer {
     public INDArray backward(INDArray dy) {
         INDArray dy2 = dy.reshape('c', dy.length() / dim, dim);
         if (gain.trainable()) {
-            gain.grad().addi(dy2.mul(normalized).sum(0));
+            ColumnSums.addProductTo(dy2, normalized, gain.grad());
         }
         if (bias.trainable()) {
-            bias.grad().addi(dy2.sum(0));
+            ColumnSums.addTo(dy2, bias.grad());
         }
         INDArray dxhat = dy2.mulRowVector(gain.value());
         INDArray meanDxhat = dxhat.mean(1).reshape(-1, 1);

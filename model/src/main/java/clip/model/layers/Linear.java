@@ -45,7 +45,7 @@ public final class Linear extends Module implements Layer {
             Nd4j.gemm(dy2d, input2d, weight.grad(), true, false, 1.0, 1.0);
         }
         if (bias != null && bias.trainable()) {
-            bias.grad().addi(dy2d.sum(0));
+            ColumnSums.addTo(dy2d, bias.grad());
         }
         return Nd4j.gemm(dy2d, weight.value(), false, false).reshape('c', inputShape);
     }

@@ -52,7 +52,7 @@ public final class PatchProjection extends Module {
             Nd4j.gemm(dy2, patches, flatWeight(weight.grad()), true, false, 1.0, 1.0);
         }
         if (bias != null && bias.trainable()) {
-            bias.grad().addi(dy2.sum(0));
+            ColumnSums.addTo(dy2, bias.grad());
         }
     }
 

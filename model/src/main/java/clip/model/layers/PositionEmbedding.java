@@ -32,8 +32,7 @@ public final class PositionEmbedding extends Module {
 
     public void backward(INDArray dx) {
         if (weight.trainable()) {
-            INDArray summed = dx.sum(0);
-            weight.grad().get(NDArrayIndex.interval(0, length), NDArrayIndex.all()).addi(summed);
+            ColumnSums.addTo(dx, weight.grad().get(NDArrayIndex.interval(0, length), NDArrayIndex.all()));
         }
     }
 }
