@@ -29,7 +29,9 @@ public final class Encoder extends Module {
 
     public INDArray backward(INDArray dy) {
         for (int i = layers.size() - 1; i >= 0; i--) {
-            dy = layers.get(i).backward(dy);
+            try (var ws = StepMemory.openLayerBackward()) {
+                dy = StepMemory.keep(layers.get(i).backward(dy));
+            }
         }
         return dy;
     }

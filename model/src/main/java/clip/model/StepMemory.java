@@ -27,6 +27,7 @@ public final class StepMemory {
             .build();
     private static final String ID = "clip-step";
     private static final String MICRO_ID = "clip-micro-batch";
+    private static final String LAYER_ID = "clip-layer-backward";
 
     private StepMemory() {
     }
@@ -42,6 +43,21 @@ public final class StepMemory {
      */
     public static MemoryWorkspace openMicroBatch() {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, MICRO_ID);
+    }
+
+    /**
+     * A workspace nested in the current one for one layer's backward pass: its temporaries die
+     * when the layer is done, and the next layer reuses their memory. Only what the layer returns
+     * may outlive it, moved out with {@link #keep}. Without this every temporary of a backward
+     * pass stayed allocated until the end of the step.
+     */
+    public static MemoryWorkspace openLayerBackward() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, LAYER_ID);
+    }
+
+    /** {@code a}, moved from the innermost open workspace to the one around it (or out of all). */
+    public static INDArray keep(INDArray a) {
+        return a.leverage();
     }
 
     public static INDArray outside(Supplier<INDArray> allocation) {
