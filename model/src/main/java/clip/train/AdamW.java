@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * separate ND4J ops (61 vs 400 ms for 9.7M parameters), which each allocate and sweep memory.
  */
 public final class AdamW {
+    private static final int CHUNK = 4096;
     private final double beta1;
     private final double beta2;
     private final double eps;
@@ -50,14 +51,30 @@ public final class AdamW {
             int go = offset(grad);
             int mo = offset(expAvg);
             int vo = offset(expAvgSq);
-            for (int i = 0; i < n; i++) {
-                float gi = g.get(go + i);
-                float mi = m.get(mo + i) * b1 + ob1 * gi;
-                float vi = v.get(vo + i) * b2 + ob2 * gi * gi;
-                m.put(mo + i, mi);
-                v.put(vo + i, vi);
-                float denom = (float) Math.sqrt(vi) / c2 + e;
-                p.put(po + i, p.get(po + i) * decay + s * (mi / denom));
+            // Through arrays a chunk at a time, which the JIT vectorises: 2x faster than element
+            // access to the buffers, and the same float operations in the same order.
+            float[] pc = new float[CHUNK];
+            float[] gc = new float[CHUNK];
+            float[] mc = new float[CHUNK];
+            float[] vc = new float[CHUNK];
+            for (int from = 0; from < n; from += CHUNK) {
+                int len = Math.min(CHUNK, n - from);
+                p.get(po + from, pc, 0, len);
+                g.get(go + from, gc, 0, len);
+                m.get(mo + from, mc, 0, len);
+                v.get(vo + from, vc, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float gi = gc[i];
+                    float mi = mc[i] * b1 + ob1 * gi;
+                    float vi = vc[i] * b2 + ob2 * gi * gi;
+                    mc[i] = mi;
+                    vc[i] = vi;
+                    float denom = (float) Math.sqrt(vi) / c2 + e;
+                    pc[i] = pc[i] * decay + s * (mi / denom);
+                }
+                p.put(po + from, pc, 0, len);
+                m.put(mo + from, mc, 0, len);
+                v.put(vo + from, vc, 0, len);
             }
         } else {
             double decay = 1 - lr * weightDecay;
