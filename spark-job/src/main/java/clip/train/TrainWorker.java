@@ -5,6 +5,7 @@ import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
 import clip.dist.Collective;
 import clip.dist.DataParallelGradient;
+import clip.dist.ExchangeClock;
 import clip.dist.ShardedOptimizer;
 import clip.eval.ImagePipeline;
 import clip.eval.TextEncoder;
@@ -103,13 +104,14 @@ public final class TrainWorker {
      *
      * @return rank 0: the evaluation metrics, also written to metrics.json; other ranks: null
      */
-    public ObjectNode train(Collective group) throws IOException {
+    public ObjectNode train(Collective members) throws IOException {
+        ExchangeClock group = new ExchangeClock(members);
         if (train == null) {
             throw new IllegalStateException("prepare() first");
         }
-        if (group.rank() != rank || group.size() != workers) {
+        if (members.rank() != rank || members.size() != workers) {
             throw new IllegalArgumentException("prepared as worker " + rank + " of " + workers + ", given a group's rank "
-                    + group.rank() + " of " + group.size());
+                    + members.rank() + " of " + members.size());
         }
         boolean lead = rank == 0;
         Path out = config.outputDir();
@@ -148,9 +150,12 @@ public final class TrainWorker {
                 TrainBatch batch = train.batch(step, config.batchSize(), rank, workers);
                 double lossValue;
                 double norm;
+                double gatherSeconds;
+                group.lap();
                 try (var ws = StepMemory.open()) {
                     model.zeroGrad();
                     lossValue = DataParallelGradient.accumulate(model, loss, batch, group, config.microBatches()).loss();
+                    gatherSeconds = group.lap();
                     norm = Double.isFinite(lossValue) ? optimizer.step(schedule.factor(step)) : Double.NaN;
                     if (Double.isFinite(norm)) {
                         clampLogitScale(model);
@@ -172,6 +177,7 @@ public final class TrainWorker {
                         double lr = config.lrImage() * schedule.factor(step);
                         trainLog.write(json.writeValueAsString(json.createObjectNode().put("step", done).put("loss", lossValue)
                                 .put("lr_image", lr).put("grad_norm", norm)
+                                .put("gather_s", round(gatherSeconds)).put("param_server_s", round(group.lap()))
                                 .put("logit_scale", model.logitScale().value().getDouble(0))) + "\n");
                         if (done % config.logEvery() == 0 || done == config.steps()) {
                             double perStep = (System.nanoTime() - started) / 1e9 / (done - first);
@@ -226,6 +232,10 @@ public final class TrainWorker {
         if (v < 0 || v > ClipLoss.MAX_LOGIT_SCALE) {
             model.logitScale().value().assign(Math.max(0, Math.min(ClipLoss.MAX_LOGIT_SCALE, v)));
         }
+    }
+
+    private static double round(double seconds) {
+        return Math.round(seconds * 1e4) / 1e4;
     }
 
     private static String duration(double seconds) {

@@ -118,7 +118,8 @@ class StandaloneClusterIT {
     /**
      * An executor killed mid-training (SIGKILL, as a lost node): the other worker fails its
      * exchange at once, Spark reruns the barrier stage on a replacement executor, and the rerun
-     * resumes from the last checkpoint, so the job still ends with every step taken once.
+     * resumes from the last checkpoint, so the job still ends with every step taken once, at the
+     * parameters of an uninterrupted run.
      */
     @Test
     void aKilledExecutorCostsOnlyTheStepsSinceTheLastCheckpoint() throws Exception {
@@ -152,6 +153,19 @@ class StandaloneClusterIT {
                 assertTrue(lines.get(i).startsWith("{\"step\":" + (i + 1) + ","), lines.get(i));
             }
             assertTrue(Files.isRegularFile(out.resolve("metrics.json")));
+            // The same job uninterrupted (two workers as threads: the same arithmetic as the
+            // Spark tasks, tested in TrainCommandTest) ends at the same parameters.
+            Path whole = tmp.resolve("uninterrupted");
+            assertEquals(0, new clip.cli.Cli().register(new clip.cli.TrainCommand()).run(new String[] {"train", "tiny",
+                    "train.steps=" + steps, "train.checkpoint-every=10", "dist.workers=2", "dist.engine=threads",
+                    "output.dir=" + whole}, System.out, System.err));
+            java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> resumed = clip.io.SafeTensors.read(out.resolve("model/model.safetensors"));
+            java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> reference = clip.io.SafeTensors.read(whole.resolve("model/model.safetensors"));
+            assertEquals(reference.keySet(), resumed.keySet());
+            for (String name : reference.keySet()) {
+                double diff = reference.get(name).sub(resumed.get(name)).amaxNumber().doubleValue();
+                assertTrue(diff <= 1e-5, name + ": max |diff| " + diff + " between the interrupted and the uninterrupted run");
+            }
         } finally {
             Result stopped = run(List.of("cluster/standalone.sh", "stop", "--dir", dir.toString()));
             assertEquals(0, stopped.code(), stopped.output());

@@ -116,6 +116,8 @@ class TrainCommandTest {
             argv.addAll(List.of(runs.get(i).split(" ")));
             assertEquals(0, train(argv.toArray(new String[0])), stderr);
             curves[i] = losses(run.resolve("train-log.jsonl"));
+            JsonNode line = new ObjectMapper().readTree(Files.readAllLines(run.resolve("train-log.jsonl")).get(11));
+            assertTrue(line.path("gather_s").asDouble(-1) >= 0 && line.path("param_server_s").asDouble(-1) >= 0, line.toString());
             assertTrue(Files.isRegularFile(run.resolve("metrics.json")) && Files.isDirectory(run.resolve("model")), runs.get(i));
         }
         for (int r = 1; r < runs.size(); r++) {
