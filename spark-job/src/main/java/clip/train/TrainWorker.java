@@ -105,7 +105,6 @@ public final class TrainWorker {
      * @return rank 0: the evaluation metrics, also written to metrics.json; other ranks: null
      */
     public ObjectNode train(Collective members) throws IOException {
-        ExchangeClock group = new ExchangeClock(members);
         if (train == null) {
             throw new IllegalStateException("prepare() first");
         }
@@ -113,6 +112,7 @@ public final class TrainWorker {
             throw new IllegalArgumentException("prepared as worker " + rank + " of " + workers + ", given a group's rank "
                     + members.rank() + " of " + members.size());
         }
+        ExchangeClock group = new ExchangeClock(members);
         boolean lead = rank == 0;
         Path out = config.outputDir();
         ContrastiveModel model = built.model();
