@@ -25,6 +25,8 @@ if [[ ! -d "$SPARK_HOME/jars" || "$CLIP_CP_FILE" -nt "$SPARK_HOME/jars" || "$CLI
   ln -sf "$CLIP_APP_JAR" "$SPARK_HOME/jars/"
 fi
 
+# The JDK's Vector API, which the model's SIMD kernels (GELU, LayerNorm) need in every JVM that trains.
+CLIP_VECTOR_MODULE=--add-modules=jdk.incubator.vector
 # Spark on Java 17 needs these opens in every JVM it starts itself (executors get them from Spark).
 CLIP_JAVA_OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED

@@ -12,6 +12,7 @@ import clip.eval.TextEncoder;
 import clip.model.ContrastiveModel;
 import clip.model.Parameter;
 import clip.model.StepMemory;
+import clip.model.layers.VectorMath;
 import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,6 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.conf.Configuration;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One data-parallel worker's whole job: builds its model replica, trains on its pairs of every
@@ -87,6 +89,10 @@ public final class TrainWorker {
                     model.parameterCount(), model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
                     images.splitSize(), shards ? "shards " + config.shards() : "generated",
                     shards && workers > 1 ? String.format(", ~%d held by each worker", images.size()) : "", workers);
+        }
+        if (!VectorMath.moduleLoaded() && Nd4j.getEnvironment().isCPU()) {
+            log.printf("worker %d: this JVM was started without --add-modules=jdk.incubator.vector: GELU and LayerNorm"
+                    + " run on ND4J's slower ops (bin/clip and cluster/spark-submit add it)%n", rank);
         }
         if (config.mode().equals("projection-only")) {
             byte[] textSetup = (new String(Files.readAllBytes(built.vocab()), StandardCharsets.UTF_8) + "\nmax-length "
