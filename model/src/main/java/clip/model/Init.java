@@ -10,6 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * biases, unit LayerNorm gains), so two runs with the same seed start from identical weights.
  */
 public final class Init {
+    private static final int CHUNK = 1 << 16;
     private final SplittableRandom random;
     private final DataType dataType;
     private final double std;
@@ -29,15 +30,33 @@ public final class Init {
     }
 
     public Parameter normal(double stddev, long... shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
+        INDArray values = Nd4j.createUninitialized(dataType, shape);
+        long n = values.length();
+        // Drawn in double and rounded to the parameter's type a chunk at a time, straight into its
+        // buffer: a whole double copy of the token embeddings was 50 MB of heap and native garbage.
+        double[] chunk = new double[(int) Math.min(n, CHUNK)];
+        for (long start = 0; start < n; start += chunk.length) {
+            int len = (int) Math.min(chunk.length, n - start);
+            for (int i = 0; i < len; i++) {
+                chunk[i] = gaussian() * stddev;
+            }
+            put(values, start, chunk, len);
         }
-        double[] v = new double[Math.toIntExact(n)];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = gaussian() * stddev;
+        return new Parameter(values);
+    }
+
+    private static void put(INDArray values, long start, double[] chunk, int len) {
+        if (values.dataType() == DataType.FLOAT) {
+            float[] f = new float[len];
+            for (int i = 0; i < len; i++) {
+                f[i] = (float) chunk[i];
+            }
+            values.data().asNioFloat().put(Math.toIntExact(start), f, 0, len);
+        } else if (values.dataType() == DataType.DOUBLE) {
+            values.data().asNioDouble().put(Math.toIntExact(start), chunk, 0, len);
+        } else {
+            throw new IllegalArgumentException("parameters are float32 or float64, not " + values.dataType());
         }
-        return new Parameter(Nd4j.createFromArray(v).castTo(dataType).reshape('c', shape));
     }
 
     public Parameter zeros(long... shape) {
