@@ -2,6 +2,7 @@ package clip.model.layers;
 
 import java.nio.FloatBuffer;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,10 +15,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * Fused single-precision kernels for the element-wise and row-wise layers, on the JDK's Vector
  * API. ND4J runs GELU as five native passes forward and seven backward, its erf is scalar (about
  * 4 ns an element here) and LayerNorm is a dozen passes; together they were a quarter of a small
- * tower's training step. Here each is one pass over the data, a chunk at a time, with exp from
- * the JDK's SIMD math library. Callers check {@link VectorMath#applies} first and keep their
- * ND4J formulation, which the double-precision gradient checks cover, for everything else; the
- * kernels are tested against it.
+ * tower's training step. Here each is one pass over the data, a chunk at a time. Every kernel is
+ * built from exactly rounded operations in a fixed order, so its bits do not depend on whether C2
+ * has compiled it yet: a job reruns and resumes to the same parameters. Callers check
+ * {@link VectorMath#applies} first and keep their ND4J formulation, which the double-precision
+ * gradient checks cover, for everything else; the kernels are tested against it.
  */
 final class VectorKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -40,6 +42,25 @@ final class VectorKernels {
     private static final float TANH_CUBIC = 0.044715f;
     private static final float QUICK = 1.702f;
 
+    // Cephes expf: ln 2 in two parts (the first exact in a few bits) and the polynomial for e^r
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUNDER = 12582912f;
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    private static final float EXP_P0 = 1.9875691500e-4f;
+    private static final float EXP_P1 = 1.3981999507e-3f;
+    private static final float EXP_P2 = 8.3334519073e-3f;
+    private static final float EXP_P3 = 4.1665795894e-2f;
+    private static final float EXP_P4 = 1.6666665459e-1f;
+    private static final float EXP_P5 = 5.0000001201e-1f;
+    // Cephes tanhf, |x| < 0.625: tanh x = x + x^3 P(x^2)
+    private static final float TANH_P0 = -5.70498872745e-3f;
+    private static final float TANH_P1 = 2.06390887954e-2f;
+    private static final float TANH_P2 = -5.37397155531e-2f;
+    private static final float TANH_P3 = 1.33314422036e-1f;
+    private static final float TANH_P4 = -3.33332819422e-1f;
+
     private VectorKernels() {
     }
 
@@ -50,22 +71,40 @@ final class VectorKernels {
 
     /** The activation of {@code x}, a new array. */
     static INDArray activation(ActivationKind kind, INDArray x) {
-        return map(x, null, switch (kind) {
-            case GELU -> VectorKernels::gelu;
-            case GELU_TANH -> VectorKernels::geluTanh;
-            case QUICK_GELU -> VectorKernels::quickGelu;
-            case RELU -> throw new IllegalArgumentException("relu has no vector kernel");
-        });
+        return map(x, null, forwardKernel(kind));
     }
 
     /** dL/dx of the activation at {@code x}, given dL/dy: recomputed from x, so the forward pass keeps nothing else. */
     static INDArray activationBackward(ActivationKind kind, INDArray x, INDArray dy) {
-        return map(x, dy, switch (kind) {
+        return map(x, dy, backwardKernel(kind));
+    }
+
+    /** The activation of {@code x[0, len)} into {@code out}; the arrays are whole vectors long past len. */
+    static void activation(ActivationKind kind, float[] x, float[] out, int len) {
+        forwardKernel(kind).apply(x, null, out, len);
+    }
+
+    /** dL/dx of the activation of {@code x[0, len)} into {@code out}, given dL/dy. */
+    static void activationBackward(ActivationKind kind, float[] x, float[] dy, float[] out, int len) {
+        backwardKernel(kind).apply(x, dy, out, len);
+    }
+
+    private static Chunk forwardKernel(ActivationKind kind) {
+        return switch (kind) {
+            case GELU -> VectorKernels::gelu;
+            case GELU_TANH -> VectorKernels::geluTanh;
+            case QUICK_GELU -> VectorKernels::quickGelu;
+            case RELU -> throw new IllegalArgumentException("relu has no vector kernel");
+        };
+    }
+
+    private static Chunk backwardKernel(ActivationKind kind) {
+        return switch (kind) {
             case GELU -> VectorKernels::geluBackward;
             case GELU_TANH -> VectorKernels::geluTanhBackward;
             case QUICK_GELU -> VectorKernels::quickGeluBackward;
             case RELU -> throw new IllegalArgumentException("relu has no vector kernel");
-        });
+        };
     }
 
     private static void gelu(float[] x, float[] dy, float[] out, int len) {
@@ -87,7 +126,7 @@ final class VectorKernels {
 
     /** exp(-x^2 / 2): the erf approximation's factor and, over sqrt(2 pi), the normal density. */
     private static FloatVector gaussian(FloatVector x) {
-        return x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP);
+        return exp(x.mul(x).mul(-0.5f));
     }
 
     /** Phi(x) = (1 + erf(x / sqrt 2)) / 2, given e = exp(-x^2 / 2); the lower tail without cancellation. */
@@ -118,7 +157,7 @@ final class VectorKernels {
     }
 
     private static FloatVector tanhOfArgument(FloatVector x) {
-        return x.mul(x).mul(TANH_CUBIC).add(1f).mul(x).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+        return tanh(x.mul(x).mul(TANH_CUBIC).add(1f).mul(x).mul(SQRT_2_OVER_PI));
     }
 
     private static void quickGelu(float[] x, float[] dy, float[] out, int len) {
@@ -138,7 +177,7 @@ final class VectorKernels {
     }
 
     private static FloatVector sigmoid(FloatVector x) {
-        return ONE.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return ONE.div(exp(x.neg()).add(1f));
     }
 
     /**
@@ -157,35 +196,41 @@ final class VectorKernels {
         float[] row = new float[dim];
         float[] norm = new float[dim];
         float[] result = new float[dim];
-        int bound = S.loopBound(dim);
         for (int r = 0; r < rows; r++) {
             in.get(r * dim, row, 0, dim);
-            float mean = sum(row, null, dim) / dim;
-            FloatVector acc = FloatVector.zero(S);
-            int i = 0;
-            for (; i < bound; i += LANES) {
-                FloatVector c = FloatVector.fromArray(S, row, i).sub(mean);
-                acc = c.fma(c, acc);
-            }
-            float ss = acc.reduceLanes(VectorOperators.ADD);
-            for (; i < dim; i++) {
-                float c = row[i] - mean;
-                ss += c * c;
-            }
-            float inv = (float) (1 / Math.sqrt(ss / dim + eps));
-            for (i = 0; i < bound; i += LANES) {
-                FloatVector n = FloatVector.fromArray(S, row, i).sub(mean).mul(inv);
-                n.intoArray(norm, i);
-                n.fma(FloatVector.fromArray(S, gv, i), FloatVector.fromArray(S, bv, i)).intoArray(result, i);
-            }
-            for (; i < dim; i++) {
-                norm[i] = (row[i] - mean) * inv;
-                result[i] = norm[i] * gv[i] + bv[i];
-            }
+            outRstd.put(r, layerNormRow(row, gv, bv, eps, norm, result));
             outNorm.put(r * dim, norm, 0, dim);
             outY.put(r * dim, result, 0, dim);
-            outRstd.put(r, inv);
         }
+    }
+
+    /** One row of {@link #layerNorm}: writes {@code norm} and {@code y}, returns 1/std. */
+    static float layerNormRow(float[] row, float[] gain, float[] bias, double eps, float[] norm, float[] y) {
+        int dim = gain.length;
+        int bound = S.loopBound(dim);
+        float mean = sum(row, null, dim) / dim;
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += LANES) {
+            FloatVector c = FloatVector.fromArray(S, row, i).sub(mean);
+            acc = c.fma(c, acc);
+        }
+        float ss = laneSum(acc);
+        for (; i < dim; i++) {
+            float c = row[i] - mean;
+            ss += c * c;
+        }
+        float inv = (float) (1 / Math.sqrt(ss / dim + eps));
+        for (i = 0; i < bound; i += LANES) {
+            FloatVector n = FloatVector.fromArray(S, row, i).sub(mean).mul(inv);
+            n.intoArray(norm, i);
+            n.fma(FloatVector.fromArray(S, gain, i), FloatVector.fromArray(S, bias, i)).intoArray(y, i);
+        }
+        for (; i < dim; i++) {
+            norm[i] = (row[i] - mean) * inv;
+            y[i] = norm[i] * gain[i] + bias[i];
+        }
+        return inv;
     }
 
     /** dL/dx of LayerNorm from dL/dy and the forward pass's normalised rows and 1/std (gain and bias gradients are the caller's). */
@@ -200,31 +245,36 @@ final class VectorKernels {
         FloatBuffer out = floats(dx);
         float[] d = new float[dim];
         float[] n = new float[dim];
-        int bound = S.loopBound(dim);
         for (int r = 0; r < rows; r++) {
             inDy.get(r * dim, d, 0, dim);
             inNorm.get(r * dim, n, 0, dim);
-            int i = 0;
-            for (; i < bound; i += LANES) {
-                FloatVector.fromArray(S, d, i).mul(FloatVector.fromArray(S, gv, i)).intoArray(d, i);
-            }
-            for (; i < dim; i++) {
-                d[i] *= gv[i];
-            }
-            // dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std
-            float meanD = sum(d, null, dim) / dim;
-            float meanDn = sum(d, n, dim) / dim;
-            float inv = inRstd.get(r);
-            for (i = 0; i < bound; i += LANES) {
-                FloatVector nv = FloatVector.fromArray(S, n, i);
-                FloatVector.fromArray(S, d, i).sub(meanD).sub(nv.mul(meanDn)).mul(inv).intoArray(d, i);
-            }
-            for (; i < dim; i++) {
-                d[i] = (d[i] - meanD - n[i] * meanDn) * inv;
-            }
+            layerNormRowBackward(d, n, inRstd.get(r), gv);
             out.put(r * dim, d, 0, dim);
         }
         return dx;
+    }
+
+    /** One row of {@link #layerNormBackward}: turns dL/dy in {@code d} into dL/dx, given the row's normalised values and 1/std. */
+    static void layerNormRowBackward(float[] d, float[] normalized, float inv, float[] gain) {
+        int dim = gain.length;
+        int bound = S.loopBound(dim);
+        int i = 0;
+        for (; i < bound; i += LANES) {
+            FloatVector.fromArray(S, d, i).mul(FloatVector.fromArray(S, gain, i)).intoArray(d, i);
+        }
+        for (; i < dim; i++) {
+            d[i] *= gain[i];
+        }
+        // dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std
+        float meanD = sum(d, null, dim) / dim;
+        float meanDn = sum(d, normalized, dim) / dim;
+        for (i = 0; i < bound; i += LANES) {
+            FloatVector nv = FloatVector.fromArray(S, normalized, i);
+            FloatVector.fromArray(S, d, i).sub(meanD).sub(nv.mul(meanDn)).mul(inv).intoArray(d, i);
+        }
+        for (; i < dim; i++) {
+            d[i] = (d[i] - meanD - normalized[i] * meanDn) * inv;
+        }
     }
 
     /**
@@ -240,7 +290,6 @@ final class VectorKernels {
         float[] ra = new float[cols];
         float[] rb = b == null ? null : new float[cols];
         float[] block = new float[cols];
-        int bound = S.loopBound(cols);
         for (int first = 0; first < rows; first += SUM_BLOCK) {
             java.util.Arrays.fill(block, 0f);
             for (int r = first; r < Math.min(rows, first + SUM_BLOCK); r++) {
@@ -248,19 +297,26 @@ final class VectorKernels {
                 if (fb != null) {
                     fb.get(r * cols, rb, 0, cols);
                 }
-                int c = 0;
-                for (; c < bound; c += LANES) {
-                    FloatVector v = FloatVector.fromArray(S, ra, c);
-                    FloatVector s = FloatVector.fromArray(S, block, c);
-                    (rb == null ? v.add(s) : v.fma(FloatVector.fromArray(S, rb, c), s)).intoArray(block, c);
-                }
-                for (; c < cols; c++) {
-                    block[c] += rb == null ? ra[c] : ra[c] * rb[c];
-                }
+                addRow(ra, rb, block);
             }
             for (int c = 0; c < cols; c++) {
                 acc[c] += block[c];
             }
+        }
+    }
+
+    /** {@code block[c] += a[c]} (times {@code b[c]} when given). */
+    static void addRow(float[] a, float[] b, float[] block) {
+        int cols = block.length;
+        int bound = S.loopBound(cols);
+        int c = 0;
+        for (; c < bound; c += LANES) {
+            FloatVector v = FloatVector.fromArray(S, a, c);
+            FloatVector s = FloatVector.fromArray(S, block, c);
+            (b == null ? v.add(s) : v.fma(FloatVector.fromArray(S, b, c), s)).intoArray(block, c);
+        }
+        for (; c < cols; c++) {
+            block[c] += b == null ? a[c] : a[c] * b[c];
         }
     }
 
@@ -273,11 +329,59 @@ final class VectorKernels {
             FloatVector v = FloatVector.fromArray(S, a, i);
             acc = b == null ? acc.add(v) : v.fma(FloatVector.fromArray(S, b, i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = laneSum(acc);
         for (; i < n; i++) {
             s += b == null ? a[i] : a[i] * b[i];
         }
         return s;
+    }
+
+    /** The lanes added first to last: reduceLanes(ADD) may add them in another order once C2 compiles it. */
+    private static float laneSum(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0f;
+        for (float lane : lanes) {
+            s += lane;
+        }
+        return s;
+    }
+
+    /**
+     * e^x from exactly rounded operations only (Cephes' expf): the Vector API's EXP is the JDK's
+     * SIMD math library once C2 compiles a kernel and Math.exp before, which round differently.
+     * x = n ln2 + r with |r| <= ln2 / 2; e^r is a degree-7 polynomial (about 1 ulp) and 2^n is
+     * built in the exponent bits, in two halves so that subnormal results and overflow to
+     * infinity come out as they should.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector clamped = x.max(-104f).min(89f);
+        // adding 1.5 * 2^23 rounds to an integer that then sits in the low mantissa bits
+        FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);
+        FloatVector n = shifted.sub(ROUNDER);
+        FloatVector r = clamped.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector p = r.mul(EXP_P0).add(EXP_P1).mul(r).add(EXP_P2).mul(r).add(EXP_P3).mul(r).add(EXP_P4).mul(r).add(EXP_P5);
+        FloatVector er = p.mul(r.mul(r)).add(r).add(1f);
+        IntVector k = ((IntVector) shifted.reinterpretAsInts()).sub(ROUNDER_BITS);
+        IntVector half = k.lanewise(VectorOperators.ASHR, 1);
+        return er.mul(powerOfTwo(half)).mul(powerOfTwo(k.sub(half)));
+    }
+
+    private static FloatVector powerOfTwo(IntVector k) {
+        return (FloatVector) k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    }
+
+    /**
+     * tanh from {@link #exp} (for the same reason): 1 - 2 / (e^2|x| + 1), and Cephes' tanhf
+     * polynomial below |x| = 0.625, where that form would lose the leading digits.
+     */
+    static FloatVector tanh(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector large = ONE.sub(ONE.add(ONE).div(exp(a.add(a)).add(1f)));
+        FloatVector z = a.mul(a);
+        FloatVector p = z.mul(TANH_P0).add(TANH_P1).mul(z).add(TANH_P2).mul(z).add(TANH_P3).mul(z).add(TANH_P4);
+        FloatVector small = p.mul(z).mul(a).add(a);
+        FloatVector magnitude = large.blend(small, a.lt(0.625f));
+        return magnitude.blend(magnitude.neg(), x.lt(0f));
     }
 
     private static INDArray map(INDArray x, INDArray dy, Chunk kernel) {

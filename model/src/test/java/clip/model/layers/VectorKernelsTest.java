@@ -1,5 +1,6 @@
 package clip.model.layers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,6 +84,33 @@ class VectorKernelsTest {
                         "layer norm " + dim + " " + p + " gradient");
             }
         }
+    }
+
+    /**
+     * A JVM runs the Vector API's Java fallback until C2 compiles a kernel, and the intrinsics
+     * after; when C2 compiles differs from run to run and from executor to executor. If the two
+     * rounded differently, the same job would end at different parameters each time (it did:
+     * 1.7e-5 apart after 80 steps) and a resumed run could not match an uninterrupted one.
+     */
+    @Test
+    void kernelsGiveTheSameBitsInterpretedAndCompiled() throws Exception {
+        String fallback = fingerprint("-XX:TieredStopAtLevel=1", "0");
+        String compiled = fingerprint("-XX:-TieredCompilation", "-Xbatch", "20000");
+        assertEquals(fallback, compiled, "the kernels' outputs under C1 (Java fallback) and C2 (intrinsics) differ");
+    }
+
+    private static String fingerprint(String... jvmAndWarmUp) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "-cp", System.getProperty("java.class.path")));
+        command.addAll(java.util.List.of(jvmAndWarmUp).subList(0, jvmAndWarmUp.length - 1));
+        command.add(KernelFingerprint.class.getName());
+        command.add(jvmAndWarmUp[jvmAndWarmUp.length - 1]);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), output);
+        String[] lines = output.strip().split("\\R");
+        return lines[lines.length - 1];
     }
 
     private static LayerNorm layerNorm(int dim, DataType type, INDArray gain, INDArray bias) {
