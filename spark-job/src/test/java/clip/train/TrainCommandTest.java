@@ -176,7 +176,8 @@ class TrainCommandTest {
     /**
      * A run interrupted after its checkpoint at step 8 (step 12's checkpoint and outputs lost,
      * its log already past step 8) and rerun carries on from step 8 and ends exactly where an
-     * uninterrupted run ends; resuming with two workers instead of one re-slices the state.
+     * uninterrupted run ends (bit for bit, with the same number of workers); resuming with two
+     * workers instead of one re-slices the state.
      */
     @Test
     void aRerunResumesFromTheLastCheckpointAndEndsWhereAnUninterruptedRunEnds() throws Exception {
@@ -200,6 +201,10 @@ class TrainCommandTest {
                 assertEquals(reference[i], resumed[i], workers.equals("1") ? 1e-6 : 1e-4, workers + " worker(s), step " + (i + 1));
             }
             assertTrue(Files.isRegularFile(run.resolve("metrics.json")) && Files.isDirectory(run.resolve("model")));
+            if (workers.equals("1")) {
+                assertEquals(-1, Files.mismatch(whole.resolve("model/model.safetensors"), run.resolve("model/model.safetensors")),
+                        "the resumed run's parameters are the uninterrupted run's, bit for bit");
+            }
         }
     }
 
