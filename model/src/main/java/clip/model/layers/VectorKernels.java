@@ -47,6 +47,8 @@ final class VectorKernels {
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
     private static final float ROUNDER = 12582912f;
+    private static final float EXP_MIN = -87.33654f;
+    private static final float EXP_MAX = 88.37626f;
     private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
     private static final float EXP_P0 = 1.9875691500e-4f;
     private static final float EXP_P1 = 1.3981999507e-3f;
@@ -64,9 +66,12 @@ final class VectorKernels {
     private VectorKernels() {
     }
 
-    /** A kernel over one chunk: reads {@code x} (and {@code dy}), writes {@code out}, whole vectors up to {@code len}. */
+    /**
+     * A kernel over one chunk: reads {@code x} (and {@code dy}), writes {@code out}, whole vectors
+     * up to {@code len}; {@code tmp} is scratch of the same size.
+     */
     private interface Chunk {
-        void apply(float[] x, float[] dy, float[] out, int len);
+        void apply(float[] x, float[] dy, float[] out, float[] tmp, int len);
     }
 
     /** The activation of {@code x}, a new array. */
@@ -81,12 +86,12 @@ final class VectorKernels {
 
     /** The activation of {@code x[0, len)} into {@code out}; the arrays are whole vectors long past len. */
     static void activation(ActivationKind kind, float[] x, float[] out, int len) {
-        forwardKernel(kind).apply(x, null, out, len);
+        forwardKernel(kind).apply(x, null, out, new float[out.length], len);
     }
 
     /** dL/dx of the activation of {@code x[0, len)} into {@code out}, given dL/dy. */
     static void activationBackward(ActivationKind kind, float[] x, float[] dy, float[] out, int len) {
-        backwardKernel(kind).apply(x, dy, out, len);
+        backwardKernel(kind).apply(x, dy, out, new float[out.length], len);
     }
 
     private static Chunk forwardKernel(ActivationKind kind) {
@@ -107,48 +112,63 @@ final class VectorKernels {
         };
     }
 
-    private static void gelu(float[] x, float[] dy, float[] out, int len) {
+    // Each kernel is a few passes over its chunk (which stays in L1), each a short loop that
+    // calls no method of ours with a vector: where C2 declines to inline such a call (callee too
+    // large for the call site, or the compilation's node budget spent on exp), every vector
+    // passed becomes a heap object, and the kernels allocated 40-64 bytes an element.
+
+    private static void gelu(float[] x, float[] dy, float[] out, float[] tmp, int len) {
+        gaussianInto(x, tmp, len);
+        normalCdfInto(x, tmp, out, len);
         for (int i = 0; i < len; i += LANES) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            normalCdf(v, gaussian(v)).mul(v).intoArray(out, i);
+            FloatVector.fromArray(S, out, i).mul(FloatVector.fromArray(S, x, i)).intoArray(out, i);
         }
     }
 
-    private static void geluBackward(float[] x, float[] dy, float[] out, int len) {
+    private static void geluBackward(float[] x, float[] dy, float[] out, float[] tmp, int len) {
+        gaussianInto(x, tmp, len);
+        normalCdfInto(x, tmp, out, len);
         for (int i = 0; i < len; i += LANES) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector e = gaussian(v);
             // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e / sqrt(2 pi)
-            FloatVector slope = v.mul(e).mul(FRAC_1_SQRT_2PI).add(normalCdf(v, e));
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector slope = v.mul(FloatVector.fromArray(S, tmp, i)).mul(FRAC_1_SQRT_2PI).add(FloatVector.fromArray(S, out, i));
             slope.mul(FloatVector.fromArray(S, dy, i)).intoArray(out, i);
         }
     }
 
-    /** exp(-x^2 / 2): the erf approximation's factor and, over sqrt(2 pi), the normal density. */
-    private static FloatVector gaussian(FloatVector x) {
-        return exp(x.mul(x).mul(-0.5f));
-    }
-
-    /** Phi(x) = (1 + erf(x / sqrt 2)) / 2, given e = exp(-x^2 / 2); the lower tail without cancellation. */
-    private static FloatVector normalCdf(FloatVector x, FloatVector e) {
-        FloatVector z = x.abs().mul(FRAC_1_SQRT_2);
-        FloatVector t = ONE.div(z.mul(P).add(1f));
-        FloatVector halfTail = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t).mul(e).mul(0.5f);
-        VectorMask<Float> negative = x.lt(0f);
-        return halfTail.neg().add(1f).blend(halfTail, negative);
-    }
-
-    private static void geluTanh(float[] x, float[] dy, float[] out, int len) {
+    /** e = exp(-x^2 / 2): the erf approximation's factor and, over sqrt(2 pi), the normal density. */
+    private static void gaussianInto(float[] x, float[] e, int len) {
         for (int i = 0; i < len; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, i);
-            tanhOfArgument(v).add(1f).mul(v).mul(0.5f).intoArray(out, i);
+            v.mul(v).mul(-0.5f).intoArray(e, i);
+        }
+        expInPlace(e, len);
+    }
+
+    /** cdf = Phi(x) = (1 + erf(x / sqrt 2)) / 2, given e = exp(-x^2 / 2); the lower tail without cancellation. */
+    private static void normalCdfInto(float[] x, float[] e, float[] cdf, int len) {
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector t = ONE.div(v.abs().mul(FRAC_1_SQRT_2).mul(P).add(1f));
+            FloatVector halfTail = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t)
+                    .mul(FloatVector.fromArray(S, e, i)).mul(0.5f);
+            halfTail.neg().add(1f).blend(halfTail, v.lt(0f)).intoArray(cdf, i);
         }
     }
 
-    private static void geluTanhBackward(float[] x, float[] dy, float[] out, int len) {
+    private static void geluTanh(float[] x, float[] dy, float[] out, float[] tmp, int len) {
+        tanhOfArgumentInto(x, out, tmp, len);
         for (int i = 0; i < len; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector t = tanhOfArgument(v);
+            FloatVector.fromArray(S, out, i).add(1f).mul(v).mul(0.5f).intoArray(out, i);
+        }
+    }
+
+    private static void geluTanhBackward(float[] x, float[] dy, float[] out, float[] tmp, int len) {
+        tanhOfArgumentInto(x, out, tmp, len);
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector t = FloatVector.fromArray(S, out, i);
             FloatVector inner = v.mul(v).mul(3 * TANH_CUBIC).add(1f).mul(SQRT_2_OVER_PI);
             FloatVector sech2 = t.mul(t).neg().add(1f);
             FloatVector slope = sech2.mul(inner).mul(v).add(t).add(1f).mul(0.5f);
@@ -156,28 +176,54 @@ final class VectorKernels {
         }
     }
 
-    private static FloatVector tanhOfArgument(FloatVector x) {
-        return tanh(x.mul(x).mul(TANH_CUBIC).add(1f).mul(x).mul(SQRT_2_OVER_PI));
-    }
-
-    private static void quickGelu(float[] x, float[] dy, float[] out, int len) {
+    /**
+     * out = tanh(a), a = sqrt(2 / pi) (x + 0.044715 x^3), from {@link #expInPlace} (for the same
+     * reason as exp): 1 - 2 / (e^2|a| + 1), and Cephes' tanhf polynomial below |a| = 0.625, where
+     * that form would lose the leading digits.
+     */
+    private static void tanhOfArgumentInto(float[] x, float[] out, float[] a, int len) {
         for (int i = 0; i < len; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, i);
-            sigmoid(v.mul(QUICK)).mul(v).intoArray(out, i);
+            FloatVector arg = v.mul(v).mul(TANH_CUBIC).add(1f).mul(v).mul(SQRT_2_OVER_PI);
+            arg.intoArray(a, i);
+            arg.abs().mul(2f).intoArray(out, i);
+        }
+        expInPlace(out, len);
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector arg = FloatVector.fromArray(S, a, i);
+            FloatVector abs = arg.abs();
+            FloatVector large = ONE.sub(ONE.add(ONE).div(FloatVector.fromArray(S, out, i).add(1f)));
+            FloatVector z = abs.mul(abs);
+            FloatVector p = z.mul(TANH_P0).add(TANH_P1).mul(z).add(TANH_P2).mul(z).add(TANH_P3).mul(z).add(TANH_P4);
+            FloatVector magnitude = large.blend(p.mul(z).mul(abs).add(abs), abs.lt(0.625f));
+            magnitude.blend(magnitude.neg(), arg.lt(0f)).intoArray(out, i);
         }
     }
 
-    private static void quickGeluBackward(float[] x, float[] dy, float[] out, int len) {
+    private static void quickGelu(float[] x, float[] dy, float[] out, float[] tmp, int len) {
+        expOfMinusQuickInto(x, out, len);
         for (int i = 0; i < len; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector s = sigmoid(v.mul(QUICK));
+            v.div(FloatVector.fromArray(S, out, i).add(1f)).intoArray(out, i);
+        }
+    }
+
+    private static void quickGeluBackward(float[] x, float[] dy, float[] out, float[] tmp, int len) {
+        expOfMinusQuickInto(x, out, len);
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector s = ONE.div(FloatVector.fromArray(S, out, i).add(1f));
             FloatVector slope = s.neg().add(1f).mul(s).mul(v).mul(QUICK).add(s);
             slope.mul(FloatVector.fromArray(S, dy, i)).intoArray(out, i);
         }
     }
 
-    private static FloatVector sigmoid(FloatVector x) {
-        return ONE.div(exp(x.neg()).add(1f));
+    /** out = exp(-1.702 x), so that sigmoid(1.702 x) = 1 / (1 + out). */
+    private static void expOfMinusQuickInto(float[] x, float[] out, int len) {
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector.fromArray(S, x, i).mul(-QUICK).intoArray(out, i);
+        }
+        expInPlace(out, len);
     }
 
     /**
@@ -215,7 +261,11 @@ final class VectorKernels {
             FloatVector c = FloatVector.fromArray(S, row, i).sub(mean);
             acc = c.fma(c, acc);
         }
-        float ss = laneSum(acc);
+        // lane by lane, first to last: reduceLanes(ADD) may add them in another order once C2 compiles it
+        float ss = 0f;
+        for (int k = 0; k < LANES; k++) {
+            ss += acc.lane(k);
+        }
         for (; i < dim; i++) {
             float c = row[i] - mean;
             ss += c * c;
@@ -329,59 +379,37 @@ final class VectorKernels {
             FloatVector v = FloatVector.fromArray(S, a, i);
             acc = b == null ? acc.add(v) : v.fma(FloatVector.fromArray(S, b, i), acc);
         }
-        float s = laneSum(acc);
+        // lane by lane, as in layerNormRow
+        float s = 0f;
+        for (int k = 0; k < LANES; k++) {
+            s += acc.lane(k);
+        }
         for (; i < n; i++) {
             s += b == null ? a[i] : a[i] * b[i];
         }
         return s;
     }
 
-    /** The lanes added first to last: reduceLanes(ADD) may add them in another order once C2 compiles it. */
-    private static float laneSum(FloatVector v) {
-        float[] lanes = v.toArray();
-        float s = 0f;
-        for (float lane : lanes) {
-            s += lane;
+    /**
+     * a = e^a, from exactly rounded operations only (Cephes' expf): the Vector API's EXP is
+     * Math.exp in its Java fallback and the JDK's SIMD math library once C2 compiles a kernel, and
+     * the two round differently. a = n ln2 + r with |r| <= ln2 / 2; e^r is a degree-7 polynomial
+     * (about 1 ulp) and 2^n is built in the exponent bits. a is clamped to where e^a is a normal
+     * float, [-87.3, 88.3]: below, 1.2e-38 stands in for the subnormals and zero, above, 2.4e38 for
+     * the overflow, differences that the kernels' uses (Gaussian tails, 1 / (1 + e^a)) cannot show.
+     */
+    private static void expInPlace(float[] a, int len) {
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector x = FloatVector.fromArray(S, a, i).max(EXP_MIN).min(EXP_MAX);
+            // adding 1.5 * 2^23 rounds to an integer that then sits in the low mantissa bits
+            FloatVector shifted = x.mul(LOG2E).add(ROUNDER);
+            FloatVector n = shifted.sub(ROUNDER);
+            FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+            FloatVector p = r.mul(EXP_P0).add(EXP_P1).mul(r).add(EXP_P2).mul(r).add(EXP_P3).mul(r).add(EXP_P4).mul(r).add(EXP_P5);
+            FloatVector powerOfTwo = (FloatVector) ((IntVector) shifted.reinterpretAsInts())
+                    .add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            p.mul(r.mul(r)).add(r).add(1f).mul(powerOfTwo).intoArray(a, i);
         }
-        return s;
-    }
-
-    /**
-     * e^x from exactly rounded operations only (Cephes' expf): the Vector API's EXP is the JDK's
-     * SIMD math library once C2 compiles a kernel and Math.exp before, which round differently.
-     * x = n ln2 + r with |r| <= ln2 / 2; e^r is a degree-7 polynomial (about 1 ulp) and 2^n is
-     * built in the exponent bits, in two halves so that subnormal results and overflow to
-     * infinity come out as they should.
-     */
-    static FloatVector exp(FloatVector x) {
-        FloatVector clamped = x.max(-104f).min(89f);
-        // adding 1.5 * 2^23 rounds to an integer that then sits in the low mantissa bits
-        FloatVector shifted = clamped.mul(LOG2E).add(ROUNDER);
-        FloatVector n = shifted.sub(ROUNDER);
-        FloatVector r = clamped.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
-        FloatVector p = r.mul(EXP_P0).add(EXP_P1).mul(r).add(EXP_P2).mul(r).add(EXP_P3).mul(r).add(EXP_P4).mul(r).add(EXP_P5);
-        FloatVector er = p.mul(r.mul(r)).add(r).add(1f);
-        IntVector k = ((IntVector) shifted.reinterpretAsInts()).sub(ROUNDER_BITS);
-        IntVector half = k.lanewise(VectorOperators.ASHR, 1);
-        return er.mul(powerOfTwo(half)).mul(powerOfTwo(k.sub(half)));
-    }
-
-    private static FloatVector powerOfTwo(IntVector k) {
-        return (FloatVector) k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    }
-
-    /**
-     * tanh from {@link #exp} (for the same reason): 1 - 2 / (e^2|x| + 1), and Cephes' tanhf
-     * polynomial below |x| = 0.625, where that form would lose the leading digits.
-     */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs();
-        FloatVector large = ONE.sub(ONE.add(ONE).div(exp(a.add(a)).add(1f)));
-        FloatVector z = a.mul(a);
-        FloatVector p = z.mul(TANH_P0).add(TANH_P1).mul(z).add(TANH_P2).mul(z).add(TANH_P3).mul(z).add(TANH_P4);
-        FloatVector small = p.mul(z).mul(a).add(a);
-        FloatVector magnitude = large.blend(small, a.lt(0.625f));
-        return magnitude.blend(magnitude.neg(), x.lt(0f));
     }
 
     private static INDArray map(INDArray x, INDArray dy, Chunk kernel) {
@@ -393,6 +421,7 @@ final class VectorKernels {
         float[] cx = new float[CHUNK];
         float[] cd = dy == null ? null : new float[CHUNK];
         float[] co = new float[CHUNK];
+        float[] tmp = new float[CHUNK];
         for (int start = 0; start < n; start += CHUNK) {
             int len = Math.min(CHUNK, n - start);
             in.get(start, cx, 0, len);
@@ -400,7 +429,7 @@ final class VectorKernels {
                 grad.get(start, cd, 0, len);
             }
             // The last chunk's lanes past len hold finite leftovers; they are computed and never written back.
-            kernel.apply(cx, cd, co, len);
+            kernel.apply(cx, cd, co, tmp, len);
             result.put(start, co, 0, len);
         }
         return out;
