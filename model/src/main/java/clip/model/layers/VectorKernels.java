@@ -15,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Fused single-precision kernels for the element-wise and row-wise layers, on the JDK's Vector
  * API. ND4J runs GELU as five native passes forward and seven backward, its erf is scalar (about
  * 4 ns an element here) and LayerNorm is a dozen passes; together they were a quarter of a small
- * tower's training step. Here each is one pass over the data, a chunk at a time. Every kernel is
+ * tower's training step. Here each goes over the data once, a chunk at a time. Every kernel is
  * built from exactly rounded operations in a fixed order, so its bits do not depend on whether C2
  * has compiled it yet: a job reruns and resumes to the same parameters. Callers check
  * {@link VectorMath#applies} first and keep their ND4J formulation, which the double-precision
@@ -398,7 +398,7 @@ final class VectorKernels {
      * float, [-87.3, 88.3]: below, 1.2e-38 stands in for the subnormals and zero, above, 2.4e38 for
      * the overflow, differences that the kernels' uses (Gaussian tails, 1 / (1 + e^a)) cannot show.
      */
-    private static void expInPlace(float[] a, int len) {
+    static void expInPlace(float[] a, int len) {
         for (int i = 0; i < len; i += LANES) {
             FloatVector x = FloatVector.fromArray(S, a, i).max(EXP_MIN).min(EXP_MAX);
             // adding 1.5 * 2^23 rounds to an integer that then sits in the low mantissa bits

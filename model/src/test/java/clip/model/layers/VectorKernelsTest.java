@@ -53,6 +53,30 @@ class VectorKernelsTest {
     }
 
     @Test
+    void expIsWithinOneUlpOverTheNormalRangeAndClampedOutsideIt() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(4);
+        int n = 1 << 16;
+        float[] x = new float[n + 64];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (-87.33 + 175.7 * random.nextDouble());
+        }
+        x[0] = 0f;
+        x[1] = -87.33654f;
+        x[2] = 88.37626f;
+        x[3] = -1000f;
+        x[4] = 1000f;
+        float[] e = x.clone();
+        VectorKernels.expInPlace(e, n);
+        for (int i = 0; i < n; i++) {
+            float clamped = Math.max(-87.33654f, Math.min(88.37626f, x[i]));
+            double exact = Math.exp(clamped);
+            assertTrue(Math.abs(e[i] - exact) <= Math.ulp((float) exact), "exp(" + x[i] + ") = " + e[i] + ", not " + exact);
+        }
+        assertEquals(1f, e[0]);
+        assertTrue(e[3] > 0 && e[3] < 1.2e-38f && Float.isFinite(e[4]) && e[4] > 2.4e38f, e[3] + " " + e[4]);
+    }
+
+    @Test
     void geluLowerTailDoesNotCancelToZero() {
         // x Phi(x) at x = -6 is about -5.9e-9; as x (1 + erf(x / sqrt 2)) / 2 in float it is exactly 0.
         // The tail comes straight from the erfc form, within A&S 7.1.26's relative error out there
