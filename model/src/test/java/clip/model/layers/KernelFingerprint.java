@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * Runs every vector kernel on fixed inputs and prints a digest of the output bits, after
  * {@code args[0]} warm-up rounds. {@link VectorKernelsTest} starts it in JVMs that run the kernels
  * differently (the Vector API's Java fallback under C1, its intrinsics under C2): training is
- * only reproducible if both print the same. No ND4J here, so the JVMs start in a moment.
+ * only reproducible if both print the same. ND4J is never initialised, so the JVMs start in a
+ * moment.
  */
 public final class KernelFingerprint {
     private static final int N = 1003;
