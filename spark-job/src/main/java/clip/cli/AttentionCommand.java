@@ -2,8 +2,8 @@ package clip.cli;
 
 import clip.data.ImagePreprocessor;
 import clip.eval.AttentionRollout;
-import clip.eval.ModelImagePreprocessing;
-import clip.eval.plot.AttentionOverlay;
+import clip.data.ModelImagePreprocessing;
+import clip.plot.AttentionOverlay;
 import clip.io.BadInputException;
 import clip.model.ClipVisionModel;
 import clip.model.ContrastiveModel;

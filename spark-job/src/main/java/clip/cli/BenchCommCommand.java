@@ -1,7 +1,7 @@
 package clip.cli;
 
-import clip.dist.JobSecret;
-import clip.dist.NettyGroup;
+import clip.exchange.JobSecret;
+import clip.exchange.NettyGroup;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -13,7 +13,7 @@ import java.util.concurrent.Future;
 /**
  * {@code bin/clip bench-comm}: the parameter server's traffic per step over the real transport,
  * between workers of this machine (loopback TCP): a reduce-scatter of P floats then an
- * all-gather of the updated shards, as {@link clip.dist.ShardedOptimizer} does.
+ * all-gather of the updated shards, as {@link clip.exchange.ShardedOptimizer} does.
  */
 public final class BenchCommCommand implements Command {
     @Override

@@ -1,8 +1,8 @@
 package clip.cli;
 
 import clip.eval.EncoderModel;
-import clip.eval.EvalPictures;
-import clip.eval.EvalSet;
+import clip.plot.EvalPictures;
+import clip.validation.EvalSet;
 import clip.eval.Evaluator;
 import clip.eval.Templates;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -63,7 +63,7 @@ public final class EvalCommand implements Command {
         out.printf("eval: %s: %d images, %d captions, %d zero-shot classes%n", set.description(), set.items().size(),
                 set.captionCount(), set.classes().size());
 
-        Evaluator.Report report = model.evaluate(set, templates, batch, out);
+        Evaluator.Report report = model.evaluate(set.inputs(model.images()), templates, batch, out);
         Files.createDirectories(outDir);
         ObjectMapper json = new ObjectMapper();
         json.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("metrics.json").toFile(), report.metrics());

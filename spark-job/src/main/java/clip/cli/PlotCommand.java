@@ -1,9 +1,9 @@
 package clip.cli;
 
-import clip.eval.plot.JsonLines;
-import clip.eval.plot.MetricPoint;
-import clip.eval.plot.TrainLogEntry;
-import clip.eval.plot.TrainingCurves;
+import clip.plot.JsonLines;
+import clip.plot.MetricPoint;
+import clip.plot.TrainLogEntry;
+import clip.plot.TrainingCurves;
 import clip.io.BadInputException;
 import java.io.IOException;
 import java.io.PrintStream;

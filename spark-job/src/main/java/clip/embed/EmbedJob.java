@@ -1,8 +1,8 @@
 package clip.embed;
 
-import clip.data.prep.AtomicFiles;
-import clip.data.prep.ShardLayout;
-import clip.data.prep.ShardReader;
+import clip.prep.AtomicFiles;
+import clip.prep.ShardLayout;
+import clip.prep.ShardReader;
 import clip.io.BadInputException;
 import clip.spark.ItemTasks;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,6 @@
 package clip.embed;
 
-import clip.data.prep.ShardSchema;
+import clip.prep.ShardSchema;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package clip.embed;
 
-import clip.data.prep.ShardReader;
+import clip.prep.ShardReader;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.Serializable;

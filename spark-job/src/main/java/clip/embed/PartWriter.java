@@ -1,14 +1,14 @@
 package clip.embed;
 
-import clip.data.prep.AtomicFiles;
-import clip.data.prep.DigestingOutputFile;
-import clip.data.prep.ShardLayout;
-import clip.data.prep.ShardReader;
-import clip.data.prep.ShardSchema;
+import clip.prep.AtomicFiles;
+import clip.prep.DigestingOutputFile;
+import clip.prep.ShardLayout;
+import clip.prep.ShardReader;
+import clip.prep.ShardSchema;
 import clip.eval.Embedder;
 import clip.eval.EncoderModel;
 import clip.eval.EvalInputs;
-import clip.eval.EvalSet;
+import clip.validation.EvalSet;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,6 +92,6 @@ final class PartWriter {
     private static Embedder.PixelSource pixels(List<ShardSchema.Row> rows, EncoderModel encoder, IndexPart part) {
         List<EvalSet.Item> items = rows.stream()
                 .map(r -> new EvalSet.Item(r.imageId(), r.fileName(), r.captions(), -1, r::jpeg)).toList();
-        return EvalInputs.of(new EvalSet(items, List.of(), part.shard()), encoder.images()).pixels();
+        return new EvalSet(items, List.of(), part.shard()).inputs(encoder.images()).pixels();
     }
 }

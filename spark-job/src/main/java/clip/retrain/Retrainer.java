@@ -1,7 +1,7 @@
 package clip.retrain;
 
 import clip.eval.EncoderModel;
-import clip.eval.EvalSet;
+import clip.validation.EvalSet;
 import clip.eval.Templates;
 import clip.io.BadInputException;
 import clip.train.TrainingRun;
@@ -181,7 +181,8 @@ public final class Retrainer {
 
         private ObjectNode evaluate(String what, Path dir, EvalSet validation, List<String> templates, int maxTextLength)
                 throws IOException {
-            ObjectNode metrics = EncoderModel.load(dir, maxTextLength, "retrain").evaluate(validation, templates, EVAL_BATCH, null).metrics();
+            EncoderModel model = EncoderModel.load(dir, maxTextLength, "retrain");
+            ObjectNode metrics = model.evaluate(validation.inputs(model.images()), templates, EVAL_BATCH, null).metrics();
             log.printf("retrain: %s on %s: %s %.2f%n", what, validation.description(), retrain.metric(), rule.value(metrics));
             return metrics;
         }

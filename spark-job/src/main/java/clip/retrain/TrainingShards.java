@@ -1,6 +1,6 @@
 package clip.retrain;
 
-import clip.data.prep.ShardReader;
+import clip.prep.ShardReader;
 import clip.io.BadInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

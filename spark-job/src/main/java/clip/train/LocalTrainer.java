@@ -1,7 +1,9 @@
 package clip.train;
 
-import clip.dist.Collective;
-import clip.dist.InProcessGroup;
+import clip.optim.AdamW;
+
+import clip.exchange.Collective;
+import clip.exchange.InProcessGroup;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;

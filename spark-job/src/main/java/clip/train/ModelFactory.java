@@ -4,7 +4,7 @@ import clip.data.SyntheticShapes;
 import clip.model.ContrastiveModel;
 import clip.model.HfModel;
 import clip.model.HfModels;
-import clip.model.Init;
+import clip.layers.Init;
 import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

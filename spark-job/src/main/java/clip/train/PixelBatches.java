@@ -1,6 +1,6 @@
 package clip.train;
 
-import clip.eval.TextEncoder;
+import clip.data.TextEncoder;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,9 +1,9 @@
 package clip.train;
 
 import clip.data.image.ImageDecodeException;
-import clip.data.prep.ShardReader;
-import clip.data.prep.ShardSchema;
-import clip.eval.ImagePipeline;
+import clip.prep.ShardReader;
+import clip.prep.ShardSchema;
+import clip.data.ImagePipeline;
 import clip.io.BadInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package clip.train;
 
-import clip.dist.JobSecret;
-import clip.dist.NettyGroup;
+import clip.exchange.JobSecret;
+import clip.exchange.NettyGroup;
 import clip.io.BadInputException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,11 +1,11 @@
 package clip.train;
 
-import clip.eval.TextEncoder;
+import clip.data.TextEncoder;
 import clip.io.SafeTensors;
 import clip.model.ContrastiveModel;
-import clip.model.Module;
-import clip.model.Parameter;
-import clip.model.StepMemory;
+import clip.layers.Module;
+import clip.layers.Parameter;
+import clip.layers.StepMemory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

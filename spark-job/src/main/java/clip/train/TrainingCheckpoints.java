@@ -1,9 +1,9 @@
 package clip.train;
 
-import clip.dist.Collective;
-import clip.dist.ShardedOptimizer;
+import clip.exchange.Collective;
+import clip.exchange.ShardedOptimizer;
 import clip.io.BadInputException;
-import clip.io.CheckpointStore;
+import clip.checkpoint.CheckpointStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -4,10 +4,10 @@ import clip.io.LocalFiles;
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
 import clip.eval.EvalInputs;
-import clip.eval.EvalSet;
+import clip.validation.EvalSet;
 import clip.eval.Evaluator;
 import clip.eval.Templates;
-import clip.eval.TextEncoder;
+import clip.data.TextEncoder;
 import clip.model.ContrastiveModel;
 import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -144,7 +144,7 @@ public final class Validation {
         if (inputs == null) {
             if (config.dataSource().equals("shards")) {
                 int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
-                inputs = EvalInputs.of(EvalSet.open(config.shards(), config.valSplit(), limit, hadoop), TrainWorker.pipeline(pre.size()));
+                inputs = EvalSet.open(config.shards(), config.valSplit(), limit, hadoop).inputs(TrainWorker.pipeline(pre.size()));
             } else {
                 inputs = ShapeEvalInputs.inputs(new ShapeImages(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
                         config.seed()), SyntheticShapes.categories());

@@ -1,5 +1,6 @@
 package clip.cli;
 
+import clip.testutil.Golden;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -55,7 +56,7 @@ class AttentionCommandTest {
         BufferedImage input = ImageIO.read(image.toFile());
         for (String model : new String[] {"vit", "clip", "dual"}) {
             Path out = tmp.resolve(model + "/attention.png");
-            assertEquals(0, attention("--model", GoldenFolders.model(model).toString(), "--image", image.toString(),
+            assertEquals(0, attention("--model", Golden.path(model).toString(), "--image", image.toString(),
                     "--out", out.toString()), stderr);
             assertTrue(stdout.contains("2 layers, 4x4 patches"), stdout);
             BufferedImage overlay = ImageIO.read(out.toFile());
@@ -68,7 +69,7 @@ class AttentionCommandTest {
     @Test
     void aMissingImageIsAOneLineErrorNamingIt() {
         Path missing = tmp.resolve("nope.jpg");
-        assertEquals(2, attention("--model", GoldenFolders.model("vit").toString(), "--image", missing.toString(),
+        assertEquals(2, attention("--model", Golden.path("vit").toString(), "--image", missing.toString(),
                 "--out", tmp.resolve("o.png").toString()));
         assertEquals("error: " + missing + ": no such image file", stderr);
         assertFalse(Files.exists(tmp.resolve("o.png")));
@@ -79,15 +80,15 @@ class AttentionCommandTest {
         Path image = image();
         Path notImage = tmp.resolve("notes.png");
         Files.writeString(notImage, "not a png");
-        assertEquals(2, attention("--model", GoldenFolders.model("vit").toString(), "--image", notImage.toString(),
+        assertEquals(2, attention("--model", Golden.path("vit").toString(), "--image", notImage.toString(),
                 "--out", tmp.resolve("o.png").toString()));
         assertTrue(stderr.startsWith("error: " + notImage + ": not an image"), stderr);
 
-        assertEquals(2, attention("--model", GoldenFolders.model("bert").toString(), "--image", image.toString(),
+        assertEquals(2, attention("--model", Golden.path("bert").toString(), "--image", image.toString(),
                 "--out", tmp.resolve("o.png").toString()));
         assertTrue(stderr.contains("has no vision tower"), stderr);
 
-        assertEquals(2, attention("--model", GoldenFolders.model("vit").toString(), "--image", image.toString(),
+        assertEquals(2, attention("--model", Golden.path("vit").toString(), "--image", image.toString(),
                 "--out", tmp.resolve("o.png").toString(), "--alpha", "2"));
         assertEquals("error: option --alpha expects a number in [0, 1], got '2'", stderr);
 
@@ -95,7 +96,7 @@ class AttentionCommandTest {
         Path model = tmp.resolve("vit-copy");
         Files.createDirectories(model);
         for (String f : new String[] {"config.json", "model.safetensors"}) {
-            Files.copy(GoldenFolders.model("vit").resolve(f), model.resolve(f));
+            Files.copy(Golden.path("vit").resolve(f), model.resolve(f));
         }
         Files.writeString(model.resolve("preprocessor_config.json"),
                 "{\"image_mean\": [0.5, 0.5, 0.5], \"image_std\": [0.5, 0.5, 0.5], \"size\": {\"height\": 224, \"width\": 224}}");
@@ -113,7 +114,7 @@ class AttentionCommandTest {
         Path model = tmp.resolve("vit-copy");
         Files.createDirectories(model);
         for (String f : new String[] {"config.json", "model.safetensors"}) {
-            Files.copy(GoldenFolders.model("vit").resolve(f), model.resolve(f));
+            Files.copy(Golden.path("vit").resolve(f), model.resolve(f));
         }
         Path plain = tmp.resolve("plain.png");
         assertEquals(0, attention("--model", model.toString(), "--image", image.toString(), "--out", plain.toString()), stderr);

@@ -1,5 +1,6 @@
 package clip.cli;
 
+import clip.testutil.Golden;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -103,7 +104,7 @@ class EvalCommandTest {
 
     @Test
     void refusesWhatItCannotEvaluateWithOneLine() throws Exception {
-        Path bert = GoldenFolders.model("bert");
+        Path bert = Golden.path("bert");
         assertEquals(2, eval("--model", bert.toString(), "--data", shards.toString(), "--out", tmp.resolve("x").toString()));
         assertTrue(stderr.contains("eval needs a CLIPModel or VisionTextDualEncoderModel"), stderr);
         Path empty = Files.createDirectories(tmp.resolve("empty"));

@@ -1,5 +1,6 @@
 package clip.cli;
 
+import clip.testutil.Golden;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
@@ -15,7 +16,7 @@ public final class TestData {
 
     /** The golden dual encoder (random weights) with a WordPiece vocabulary that knows the generated captions' words. */
     public static Path dualEncoder(Path dir) throws IOException {
-        Path golden = GoldenFolders.model("dual");
+        Path golden = Golden.path("dual");
         Files.createDirectories(dir);
         for (String f : List.of("config.json", "model.safetensors")) {
             Files.copy(golden.resolve(f), dir.resolve(f));

@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""The comparison figure for `bin/clip bench-comm`: PyTorch's gloo all-reduce of the same number of
+floats between N processes on this machine (loopback TCP), the exchange DDP would make per step.
+
+usage: /usr/bin/python3 bench/torch_allreduce.py [--workers N] [--params P] [--rounds R]
+"""
+import argparse
+import os
+import time
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+
+def worker(rank, n, params, rounds, port, results):
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(port)
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=n)
+    t = torch.zeros(params, dtype=torch.float32)
+    times = []
+    for _ in range(rounds + 1):
+        dist.barrier()
+        start = time.perf_counter()
+        dist.all_reduce(t)
+        times.append(time.perf_counter() - start)
+    if rank == 0:
+        results.put(min(times[1:]))
+    dist.destroy_process_group()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--params", type=int, default=196_000_000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--port", type=int, default=29511)
+    a = p.parse_args()
+    results = mp.get_context("spawn").SimpleQueue()
+    mp.spawn(worker, args=(a.workers, a.params, a.rounds, a.port, results), nprocs=a.workers, join=True)
+    best = results.get()
+    moved = 2.0 * a.params * (a.workers - 1) / a.workers * 4
+    print(f"torch gloo all_reduce: {a.workers} workers, {a.params:,} floats: best {best:.3f} s; each worker sent and "
+          f"received {moved / 1e6:.1f} MB ({moved / best / 1e9:.2f} GB/s per worker each way)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+package clip.eval;
+
+import clip.data.TextEncoder;
+
+import clip.model.ContrastiveModel;
+import clip.layers.StepMemory;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Images and texts to a model's L2-normalised embeddings, a batch at a time; each batch's
+ * temporaries live in the reused step workspace and only the embeddings are kept. Texts are
+ * padded to their batch's longest, not to the tokenizer's fixed length (same embeddings, a
+ * fraction of the work for short captions).
+ */
+public final class Embedder {
+    /** Model-ready pixels for images {@code [from, to)} of a list of images. */
+    public interface PixelSource {
+        int count();
+
+        INDArray pixels(int from, int to) throws IOException;
+    }
+
+    private final ContrastiveModel model;
+    private final TextEncoder text;
+    private final int batch;
+    private final String label;
+    private final PrintStream progress;
+
+    /**
+     * @param label    the prefix of progress lines (eval, embed)
+     * @param progress where to print a line after each batch, or null for none
+     */
+    public Embedder(ContrastiveModel model, TextEncoder text, int batch, String label, PrintStream progress) {
+        this.model = model;
+        this.text = text;
+        this.batch = batch;
+        this.label = label;
+        this.progress = progress;
+    }
+
+    /** [count, D], one row per image in order. */
+    public INDArray images(PixelSource images) throws IOException {
+        List<INDArray> parts = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int from = 0; from < images.count(); from += batch) {
+            int to = Math.min(images.count(), from + batch);
+            INDArray pixels = images.pixels(from, to);
+            try (var ws = StepMemory.open()) {
+                INDArray e = model.encodeImages(pixels);
+                parts.add(StepMemory.outside(e::detach));
+            }
+            report("images", to, images.count(), start);
+        }
+        return Nd4j.vstack(parts.toArray(new INDArray[0]));
+    }
+
+    /**
+     * [texts, D], one row per text in order.
+     *
+     * @param what what the texts are, for progress lines (captions, prompts)
+     */
+    public INDArray texts(List<String> texts, String what) {
+        List<INDArray> parts = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int from = 0; from < texts.size(); from += batch) {
+            int to = Math.min(texts.size(), from + batch);
+            try (var ws = StepMemory.open()) {
+                INDArray e = model.encodeTexts(text.encodeToLongest(texts.subList(from, to)));
+                parts.add(StepMemory.outside(e::detach));
+            }
+            report(what, to, texts.size(), start);
+        }
+        return Nd4j.vstack(parts.toArray(new INDArray[0]));
+    }
+
+    private void report(String what, int done, int total, long start) {
+        if (progress == null) {
+            return;
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        progress.printf("%s: embedded %d/%d %s (%.1f/s)%n", label, done, total, what, done / Math.max(seconds, 1e-9));
+    }
+}

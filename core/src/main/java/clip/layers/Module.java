@@ -1,0 +1,70 @@
+package clip.layers;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A node of the model tree: owns named parameters and named children, so the full
+ * parameter names come out exactly as HuggingFace's {@code state_dict()} spells them
+ * (e.g. {@code encoder.layer.0.attention.self.query.weight}).
+ *
+ * <p>Layers keep what their backward pass needs from the last forward call, so a layer
+ * instance is used once per forward pass (the llm.c discipline).
+ */
+public abstract class Module {
+    private final Map<String, Parameter> params = new LinkedHashMap<>();
+    private final Map<String, Module> children = new LinkedHashMap<>();
+
+    protected final Parameter param(String name, Parameter p) {
+        if (params.put(name, p) != null) {
+            throw new IllegalStateException("duplicate parameter " + name);
+        }
+        return p;
+    }
+
+    protected final <M extends Module> M child(String name, M m) {
+        if (children.put(name, m) != null) {
+            throw new IllegalStateException("duplicate child " + name);
+        }
+        return m;
+    }
+
+    /** Every parameter under this module, keyed by its dotted path, in registration order. */
+    public final Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        collect("", out);
+        return out;
+    }
+
+    private void collect(String prefix, Map<String, Parameter> out) {
+        params.forEach((n, p) -> out.put(prefix + n, p));
+        children.forEach((n, c) -> c.collect(prefix + n + ".", out));
+    }
+
+    public final List<Parameter> parameters() {
+        return new ArrayList<>(namedParameters().values());
+    }
+
+    public final void zeroGrad() {
+        for (Parameter p : parameters()) {
+            p.zeroGrad();
+        }
+    }
+
+    /** Freezes or unfreezes every parameter below this module. */
+    public final void setTrainable(boolean trainable) {
+        for (Parameter p : parameters()) {
+            p.setTrainable(trainable);
+        }
+    }
+
+    public final long parameterCount() {
+        long n = 0;
+        for (Parameter p : parameters()) {
+            n += p.size();
+        }
+        return n;
+    }
+}

@@ -1,0 +1,71 @@
+package clip.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A trainable tensor and the gradient accumulated into it by backward passes.
+ * The gradient is allocated on first use so that inference never pays for it.
+ */
+public final class Parameter {
+    private INDArray value;
+    private INDArray grad;
+    private boolean trainable = true;
+
+    public Parameter(INDArray value) {
+        this.value = value;
+    }
+
+    public INDArray value() {
+        return value;
+    }
+
+    /** Replaces the value in place (same shape), e.g. when loading a checkpoint. */
+    public void assign(INDArray newValue) {
+        if (!java.util.Arrays.equals(value.shape(), newValue.shape())) {
+            throw new IllegalArgumentException("shape " + java.util.Arrays.toString(newValue.shape())
+                    + " does not match parameter shape " + java.util.Arrays.toString(value.shape()));
+        }
+        value.assign(newValue);
+    }
+
+    /**
+     * The gradient buffer, zero-initialised on first access; allocated outside any step
+     * workspace because it outlives the step.
+     */
+    public INDArray grad() {
+        if (grad == null) {
+            grad = StepMemory.outside(() -> Nd4j.zeros(value.dataType(), value.shape()));
+        }
+        return grad;
+    }
+
+    public boolean hasGrad() {
+        return grad != null;
+    }
+
+    /** Adds {@code g} into the gradient unless the parameter is frozen. */
+    public void accumulate(INDArray g) {
+        if (trainable) {
+            grad().addi(g);
+        }
+    }
+
+    public void zeroGrad() {
+        if (grad != null) {
+            grad.assign(0);
+        }
+    }
+
+    public boolean trainable() {
+        return trainable;
+    }
+
+    public void setTrainable(boolean trainable) {
+        this.trainable = trainable;
+    }
+
+    public long size() {
+        return value.length();
+    }
+}

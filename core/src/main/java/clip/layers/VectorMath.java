@@ -1,0 +1,38 @@
+package clip.layers;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Whether the SIMD kernels of {@link VectorKernels} can run on some arrays. They need the JDK's
+ * incubating Vector API, which a JVM only has when started with
+ * {@code --add-modules=jdk.incubator.vector} (bin/clip, the cluster scripts and the tests do);
+ * without it, and for other data types or backends, layers use their ND4J formulation. This
+ * class must not touch the Vector API itself: it is what keeps {@link VectorKernels} unloaded
+ * where the module is missing.
+ */
+public final class VectorMath {
+    private static final boolean MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+    private VectorMath() {
+    }
+
+    /** Float arrays in packed row-major order on the CPU backend, in a JVM with the Vector API. */
+    static boolean applies(INDArray... arrays) {
+        if (!MODULE || !Nd4j.getEnvironment().isCPU()) {
+            return false;
+        }
+        for (INDArray x : arrays) {
+            if (x.dataType() != DataType.FLOAT || !RowMajor.isPacked(x)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether this JVM has the Vector API, so float layers on the CPU get the SIMD kernels. */
+    public static boolean moduleLoaded() {
+        return MODULE;
+    }
+}

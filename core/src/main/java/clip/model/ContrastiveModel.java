@@ -1,0 +1,157 @@
+package clip.model;
+
+import clip.layers.Module;
+import clip.layers.Parameter;
+
+import clip.layers.L2Normalize;
+import clip.layers.Layer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Two towers, a projection head each, L2-normalised embeddings and a learned logit scale (plus
+ * a logit bias for SigLIP): HF's {@code CLIPModel} and {@code VisionTextDualEncoderModel} are
+ * both this, with different towers and parameter order.
+ *
+ * <p>Images and texts are encoded and backpropagated separately, so a distributed step can
+ * gather embeddings between the two halves.
+ */
+public final class ContrastiveModel extends Module {
+    /** Which HF class the model is laid out (and exported) as. */
+    public enum Layout { CLIP, DUAL_ENCODER }
+
+    private final Layout layout;
+    private final Tower<INDArray> vision;
+    private final Tower<TextBatch> text;
+    private final Layer visualProjection;
+    private final Layer textProjection;
+    private final Parameter logitScale;
+    private final Parameter logitBias;
+    private final L2Normalize imageNorm = new L2Normalize();
+    private final L2Normalize textNorm = new L2Normalize();
+    private TowerOutput lastVision;
+    private TowerOutput lastText;
+    private INDArray lastImageFeatures;
+    private INDArray lastTextFeatures;
+
+    public <V extends Module & Tower<INDArray>, T extends Module & Tower<TextBatch>, P extends Module & Layer>
+            ContrastiveModel(Layout layout, V vision, T text, P visualProjection, P textProjection,
+                             Parameter logitScale, Parameter logitBias) {
+        this.layout = layout;
+        this.logitScale = param("logit_scale", logitScale);
+        if (layout == Layout.CLIP) {
+            child("text_model", text);
+            child("vision_model", vision);
+        } else {
+            child("vision_model", vision);
+            child("text_model", text);
+        }
+        child("visual_projection", visualProjection);
+        child("text_projection", textProjection);
+        this.logitBias = logitBias == null ? null : param("logit_bias", logitBias);
+        this.vision = vision;
+        this.text = text;
+        this.visualProjection = visualProjection;
+        this.textProjection = textProjection;
+    }
+
+    /** L2-normalised image embeddings [B, P]; keeps activations for {@link #backwardImages}. */
+    public INDArray encodeImages(INDArray pixels) {
+        TowerOutput out = vision.forward(pixels);
+        INDArray embeds = projectImages(out.pooled());
+        lastVision = out;
+        return embeds;
+    }
+
+    /**
+     * L2-normalised image embeddings [B, P] from the vision tower's pooled output [B, H], computed
+     * earlier (projection-only training on cached features); {@link #backwardImages} then stops
+     * at the projection.
+     */
+    public INDArray projectImages(INDArray pooled) {
+        lastVision = null;
+        lastImageFeatures = visualProjection.forward(pooled);
+        return imageNorm.forward(lastImageFeatures);
+    }
+
+    /** L2-normalised text embeddings [B, P]; keeps activations for {@link #backwardTexts}. */
+    public INDArray encodeTexts(TextBatch batch) {
+        TowerOutput out = text.forward(batch);
+        INDArray embeds = projectTexts(out.pooled());
+        lastText = out;
+        return embeds;
+    }
+
+    /** L2-normalised text embeddings [B, P] from the text tower's pooled output [B, H]; see {@link #projectImages}. */
+    public INDArray projectTexts(INDArray pooled) {
+        lastText = null;
+        lastTextFeatures = textProjection.forward(pooled);
+        return textNorm.forward(lastTextFeatures);
+    }
+
+    public void backwardImages(INDArray dImageEmbeds) {
+        INDArray dPooled = visualProjection.backward(imageNorm.backward(dImageEmbeds));
+        if (anyTrainable(vision, lastVision, "vision")) {
+            vision.backward(null, dPooled);
+        }
+    }
+
+    public void backwardTexts(INDArray dTextEmbeds) {
+        INDArray dPooled = textProjection.backward(textNorm.backward(dTextEmbeds));
+        if (anyTrainable(text, lastText, "text")) {
+            text.backward(null, dPooled);
+        }
+    }
+
+    /**
+     * A frozen tower is not backpropagated through at all (training only the heads); a trainable
+     * one that did not run (its pooled output was given) cannot be.
+     */
+    private static boolean anyTrainable(Tower<?> tower, TowerOutput ran, String name) {
+        boolean trainable = ((Module) tower).parameters().stream().anyMatch(Parameter::trainable);
+        if (trainable && ran == null) {
+            throw new IllegalStateException("the " + name + " tower is trainable but was given features, not inputs: freeze it");
+        }
+        return trainable;
+    }
+
+    /** Freezes or unfreezes both towers (not the projections or the logit scale/bias). */
+    public void setTowersTrainable(boolean trainable) {
+        ((Module) vision).setTrainable(trainable);
+        ((Module) text).setTrainable(trainable);
+    }
+
+    /** Both towers and the logits, as HF's forward returns them (the loss is the caller's). */
+    public ModelOutput forward(INDArray pixels, TextBatch batch) {
+        INDArray imageEmbeds = encodeImages(pixels);
+        INDArray textEmbeds = encodeTexts(batch);
+        double scale = Math.exp(logitScale.value().getDouble(0));
+        INDArray logitsPerText = Nd4j.gemm(textEmbeds, imageEmbeds, false, true).muli(scale);
+        if (logitBias != null) {
+            logitsPerText.addi(logitBias.value().getDouble(0));
+        }
+        return new ModelOutput(lastVision, lastText, lastImageFeatures, lastTextFeatures, imageEmbeds, textEmbeds,
+                logitsPerText);
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public Tower<INDArray> vision() {
+        return vision;
+    }
+
+    public Tower<TextBatch> text() {
+        return text;
+    }
+
+    public Parameter logitScale() {
+        return logitScale;
+    }
+
+    /** The SigLIP bias, or null for a CLIP-loss model. */
+    public Parameter logitBias() {
+        return logitBias;
+    }
+}

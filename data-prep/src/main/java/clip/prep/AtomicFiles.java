@@ -1,0 +1,50 @@
+package clip.prep;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Publishing a file by rename, on any Hadoop FileSystem: whoever looks at the target sees the
+ * old file or the whole new one, never a half-written one.
+ */
+public final class AtomicFiles {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private AtomicFiles() {
+    }
+
+    /** Rename that overwrites: HDFS's rename refuses an existing target. */
+    public static void replace(FileSystem fs, Path from, Path to) throws IOException {
+        fs.mkdirs(to.getParent());
+        if (fs.exists(to)) {
+            fs.delete(to, false);
+        }
+        if (!fs.rename(from, to)) {
+            throw new IOException("could not rename " + from + " to " + to);
+        }
+    }
+
+    /** {@code value} as indented JSON, written to {@code tmp} and then renamed to {@code target}. */
+    public static void writeJson(FileSystem fs, Path tmp, Path target, Object value) throws IOException {
+        try (OutputStream o = fs.create(tmp, true)) {
+            JSON.writerWithDefaultPrettyPrinter().writeValue(o, value);
+        }
+        replace(fs, tmp, target);
+    }
+
+    /** The JSON file at {@code file} as a {@code type}, or null when it is missing or unreadable (then whatever it records is redone). */
+    public static <T> T readJsonOrNull(FileSystem fs, Path file, Class<T> type) throws IOException {
+        if (!fs.exists(file)) {
+            return null;
+        }
+        try (InputStream in = fs.open(file)) {
+            return JSON.readValue(in, type);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package clip.cli;
+
+import clip.bench.DualEncoderBench;
+import clip.bench.PeakMemory;
+import clip.bench.TorchReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * {@code bin/clip bench}: times a dual-encoder training step and, in the same run, the PyTorch
+ * reference at the same sizes; prints one JSON line.
+ */
+public final class BenchCommand implements Command {
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "time a dual-encoder training step (tiny|base) against the PyTorch reference; one JSON line";
+    }
+
+    @Override
+    public String usage() {
+        return String.join("\n",
+                "usage: bin/clip bench [--config tiny|base] [--steps N] [--no-torch] [--torch-script PATH] [--python PATH]",
+                "       bin/clip bench --ops   (per-operation ND4J costs on this machine, one JSON line)",
+                "  --config C        sizes of bench/torch_dual_step.py (default tiny)",
+                "  --steps N         timed steps after one warm-up step (default 6)",
+                "  --no-torch        skip the PyTorch reference run",
+                "  --torch-script P  the reference script (default: bench/torch_dual_step.py in the checkout)",
+                "  --python P        interpreter with torch (default /usr/bin/python3, Debian's python3-torch)");
+    }
+
+    @Override
+    public int run(Args args, PrintStream out) throws Exception {
+        if (args.flag("ops")) {
+            args.rejectUnknown();
+            out.println(new ObjectMapper().writeValueAsString(clip.bench.OpTimings.measure()));
+            return 0;
+        }
+        DualEncoderBench.Size size = DualEncoderBench.Size.of(args.string("config", "tiny"));
+        int steps = args.integer("steps", 6);
+        boolean torch = !args.flag("no-torch");
+        Path script = args.has("torch-script") ? args.path("torch-script") : TorchReference.defaultScript();
+        String python = args.string("python", "/usr/bin/python3");
+        args.rejectUnknown();
+
+        // The reference runs first: a child process inherits the parent's peak RSS across exec on
+        // Linux, so it must start before this JVM has grown.
+        JsonNode reference = torch ? new TorchReference(script, python).run(size.name(), steps) : null;
+        DualEncoderBench bench = new DualEncoderBench(size, 0);
+        List<Double> times = bench.run(steps);
+        double median = median(times);
+        double flops = 3 * size.forwardMatmulFlops();
+        double gemm = bench.gemmGflops();
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode result = json.createObjectNode()
+                .put("impl", "clip-java (ND4J " + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName() + ")")
+                .put("config", size.name()).put("batch", size.batch()).put("params", bench.parameterCount())
+                .put("step_s_median", round(median)).put("samples_per_s", round(size.batch() / median))
+                .put("peak_rss_mib", PeakMemory.peakRssMib())
+                .put("omp_num_threads", String.valueOf(System.getenv("OMP_NUM_THREADS")))
+                .put("cores", Runtime.getRuntime().availableProcessors())
+                .put("matmul_gflop_per_step", round(flops / 1e9))
+                .put("gemm_gflops_measured", round(gemm))
+                .put("matmul_s_estimate", round(flops / 1e9 / gemm))
+                .put("other_s_estimate", round(median - flops / 1e9 / gemm));
+        result.set("step_s_all", json.valueToTree(times.stream().map(BenchCommand::round).toList()));
+        if (reference != null) {
+            result.set("pytorch", reference);
+            result.put("ratio_step_time_vs_pytorch", round(median / reference.path("step_s_median").asDouble()));
+            result.put("ratio_peak_rss_vs_pytorch",
+                    round((double) PeakMemory.peakRssMib() / reference.path("peak_rss_mib").asDouble()));
+        }
+        out.println(json.writeValueAsString(result));
+        return 0;
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    private static double round(double x) {
+        return Math.round(x * 10000) / 10000.0;
+    }
+}

@@ -1,8 +1,0 @@
-package clip.dist;
-
-/** A worker could not complete an exchange: a peer died, hung past the deadline, or was interrupted. */
-public final class PeerFailureException extends RuntimeException {
-    public PeerFailureException(String message, Throwable cause) {
-        super(message, cause);
-    }
-}

@@ -1,0 +1,59 @@
+package clip.exchange;
+
+/**
+ * The one exchange data-parallel training needs between its N workers: an all-to-all, where
+ * worker r hands {@code send[s]} to worker s and gets back what every worker sent it, indexed by
+ * source rank. All-gather, reduce-scatter and all-reduce are built from it, always combining in
+ * rank order, so results do not depend on arrival order.
+ */
+public interface Collective {
+    int rank();
+
+    int size();
+
+    /**
+     * @param send one array per destination rank (may be empty)
+     * @return one array per source rank
+     * @throws PeerFailureException when a peer fails or misses the deadline
+     */
+    float[][] allToAll(float[][] send);
+
+    /** Refuses what allToAll cannot take: anything but one array per rank. */
+    default void checkOnePerRank(float[][] send) {
+        if (send.length != size()) {
+            throw new IllegalArgumentException("need one array per rank, got " + send.length);
+        }
+    }
+
+    /** Refuses a rank outside a group of {@code size}. */
+    static void checkRank(int rank, int size) {
+        if (rank < 0 || rank >= size) {
+            throw new IllegalArgumentException("rank " + rank + " outside a group of " + size);
+        }
+    }
+
+    /** Every worker's array, in rank order. */
+    default float[][] allGather(float[] local) {
+        float[][] send = new float[size()][];
+        java.util.Arrays.fill(send, local);
+        return allToAll(send);
+    }
+
+    /** Element-wise sum over workers, added in rank order (small arrays: scalars, flags). */
+    default double[] allReduceSum(double[] local) {
+        float[] asFloat = new float[local.length * 2];
+        for (int i = 0; i < local.length; i++) {
+            // split each double into a float and its remainder so the sum keeps double precision
+            float hi = (float) local[i];
+            asFloat[2 * i] = hi;
+            asFloat[2 * i + 1] = (float) (local[i] - hi);
+        }
+        double[] sum = new double[local.length];
+        for (float[] part : allGather(asFloat)) {
+            for (int i = 0; i < local.length; i++) {
+                sum[i] += (double) part[2 * i] + part[2 * i + 1];
+            }
+        }
+        return sum;
+    }
+}

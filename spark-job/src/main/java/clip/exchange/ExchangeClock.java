@@ -1,0 +1,42 @@
+package clip.exchange;
+
+/**
+ * A group that keeps the wall time its exchanges take (sending, and waiting for the peers), so
+ * a training step can report how long it spent gathering embeddings and in the parameter server.
+ * The time includes waiting for slower peers: it is what the exchange costs this worker.
+ */
+public final class ExchangeClock implements Collective {
+    private final Collective group;
+    private long nanos;
+
+    public ExchangeClock(Collective group) {
+        this.group = group;
+    }
+
+    @Override
+    public int rank() {
+        return group.rank();
+    }
+
+    @Override
+    public int size() {
+        return group.size();
+    }
+
+    @Override
+    public float[][] allToAll(float[][] send) {
+        long start = System.nanoTime();
+        try {
+            return group.allToAll(send);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    /** Seconds spent in exchanges since the last call. */
+    public double lap() {
+        double s = nanos / 1e9;
+        nanos = 0;
+        return s;
+    }
+}

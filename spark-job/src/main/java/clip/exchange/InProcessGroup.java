@@ -1,0 +1,65 @@
+package clip.exchange;
+
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * N workers as threads of one JVM exchanging through shared memory: what local mode and the
+ * equivalence tests use. A worker that does not arrive within the deadline breaks the exchange
+ * for everyone, as a dead peer does on a network.
+ */
+public final class InProcessGroup {
+    private final int size;
+    private final float[][][] mailbox;
+    private final CyclicBarrier barrier;
+    private final long deadlineMillis;
+
+    public InProcessGroup(int size, long deadlineMillis) {
+        this.size = size;
+        this.mailbox = new float[size][size][];
+        this.barrier = new CyclicBarrier(size);
+        this.deadlineMillis = deadlineMillis;
+    }
+
+    public Collective member(int rank) {
+        Collective.checkRank(rank, size);
+        return new Collective() {
+            @Override
+            public int rank() {
+                return rank;
+            }
+
+            @Override
+            public int size() {
+                return size;
+            }
+
+            @Override
+            public float[][] allToAll(float[][] send) {
+                checkOnePerRank(send);
+                mailbox[rank] = send;
+                await();
+                float[][] received = new float[size][];
+                for (int src = 0; src < size; src++) {
+                    received[src] = mailbox[src][rank];
+                }
+                await(); // nobody overwrites a mailbox before everyone has read it
+                return received;
+            }
+
+            private void await() {
+                try {
+                    barrier.await(deadlineMillis, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | BrokenBarrierException e) {
+                    throw new PeerFailureException("worker " + rank + ": a peer did not reach the exchange within "
+                            + deadlineMillis + " ms", e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new PeerFailureException("worker " + rank + ": interrupted during an exchange", e);
+                }
+            }
+        };
+    }
+}

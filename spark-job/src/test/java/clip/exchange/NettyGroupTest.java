@@ -1,0 +1,182 @@
+package clip.exchange;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class NettyGroupTest {
+    private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
+
+    /** Listens with every member, then connects each to all. */
+    private static List<NettyGroup> group(int n, long deadlineMillis, int chunkFloats, JobSecret... secrets) {
+        List<NettyGroup> members = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            members.add(NettyGroup.listen(r, n, secrets.length > r ? secrets[r] : secrets[0], ANY_PORT, deadlineMillis, chunkFloats));
+        }
+        List<InetSocketAddress> addresses = members.stream().map(NettyGroup::address).toList();
+        for (NettyGroup m : members) {
+            m.connect(addresses);
+        }
+        return members;
+    }
+
+    private static void closeAll(List<NettyGroup> members) {
+        members.forEach(NettyGroup::close);
+    }
+
+    private static float[] values(int from, int to, int length) {
+        float[] a = new float[length];
+        for (int i = 0; i < length; i++) {
+            a[i] = from * 1000 + to * 100 + i * 0.5f;
+        }
+        return a;
+    }
+
+    @Test
+    void workersExchangeArraysLargerThanAFrameRoundAfterRound() throws Exception {
+        int n = 3;
+        List<NettyGroup> members = group(n, 20_000, 1000, JobSecret.generate());
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<List<float[][]>>> results = new ArrayList<>();
+            for (NettyGroup m : members) {
+                results.add(pool.submit(() -> {
+                    List<float[][]> rounds = new ArrayList<>();
+                    for (int round = 0; round < 4; round++) {
+                        float[][] send = new float[n][];
+                        for (int dst = 0; dst < n; dst++) {
+                            // sizes that straddle frame boundaries, and an empty array
+                            send[dst] = values(m.rank(), dst, round == 2 ? 0 : 2500 + 7 * dst + round);
+                        }
+                        rounds.add(m.allToAll(send));
+                    }
+                    return rounds;
+                }));
+            }
+            for (int r = 0; r < n; r++) {
+                List<float[][]> rounds = results.get(r).get();
+                for (int round = 0; round < 4; round++) {
+                    for (int src = 0; src < n; src++) {
+                        assertArrayEquals(values(src, r, round == 2 ? 0 : 2500 + 7 * r + round), rounds.get(round)[src],
+                                "round " + round + ", from " + src + " to " + r);
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            closeAll(members);
+        }
+    }
+
+    @Test
+    void aWorkerWithAnotherSecretCannotJoin() {
+        NettyGroup honest = NettyGroup.listen(0, 2, JobSecret.generate(), ANY_PORT, 5_000, 1000);
+        NettyGroup intruder = NettyGroup.listen(1, 2, JobSecret.generate(), ANY_PORT, 5_000, 1000);
+        try {
+            List<InetSocketAddress> addresses = List.of(honest.address(), intruder.address());
+            PeerFailureException e = assertThrows(PeerFailureException.class, () -> intruder.connect(addresses));
+            assertTrue(e.getMessage().startsWith("worker 1: cannot join worker 0 at 127.0.0.1:" + honest.address().getPort()),
+                    e.getMessage());
+            PeerFailureException back = assertThrows(PeerFailureException.class, () -> honest.connect(addresses));
+            assertTrue(back.getMessage().contains("prove it belongs to this job")
+                    || back.getMessage().contains("closed the connection during the handshake"), back.getMessage());
+        } finally {
+            honest.close();
+            intruder.close();
+        }
+    }
+
+    @Test
+    void garbageFromAStrangerDoesNotDisturbTheGroup() throws Exception {
+        List<NettyGroup> members = group(2, 10_000, 1000, JobSecret.generate());
+        try (Socket stranger = new Socket("127.0.0.1", members.get(0).address().getPort())) {
+            OutputStream o = stranger.getOutputStream();
+            o.write(new byte[] {0, 0, 0, 9, 4, 0, 0, 0, 0, 0, 0, 0, 0}); // a DATA frame without a handshake
+            o.flush();
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                Future<float[][]> other = pool.submit(() -> members.get(1).allGather(new float[] {2}));
+                float[][] mine = members.get(0).allGather(new float[] {1});
+                assertArrayEquals(new float[] {1}, mine[0]);
+                assertArrayEquals(new float[] {2}, mine[1]);
+                assertArrayEquals(new float[] {1}, other.get()[0]);
+            } finally {
+                pool.shutdownNow();
+            }
+        } finally {
+            closeAll(members);
+        }
+    }
+
+    @Test
+    void aPeerThatNeverArrivesFailsTheExchangeAtTheDeadlineNamingIt() {
+        List<NettyGroup> members = group(2, 300, 1000, JobSecret.generate());
+        try {
+            long start = System.nanoTime();
+            PeerFailureException e = assertThrows(PeerFailureException.class, () -> members.get(0).allGather(new float[] {1}));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(e.getMessage().contains("no data within the deadline from worker 1 at 127.0.0.1:"), e.getMessage());
+            assertTrue(seconds < 5, "failed after " + seconds + " s");
+        } finally {
+            closeAll(members);
+        }
+    }
+
+    @Test
+    void aPeerThatDiesFailsTheExchangeWithoutWaitingForTheDeadline() {
+        List<NettyGroup> members = group(2, 60_000, 1000, JobSecret.generate());
+        try {
+            members.get(1).close();
+            long start = System.nanoTime();
+            PeerFailureException e = assertThrows(PeerFailureException.class, () -> members.get(0).allGather(new float[] {1}));
+            assertTrue(e.getMessage().contains("worker 1 at 127.0.0.1:") && e.getMessage().contains("closed"), e.getMessage());
+            assertTrue((System.nanoTime() - start) / 1e9 < 30, "waited for the deadline");
+        } finally {
+            members.get(0).close();
+        }
+    }
+
+    @Test
+    void aDeadAddressFailsTheConnectWithItsName() {
+        NettyGroup alone = NettyGroup.listen(0, 2, JobSecret.generate(), ANY_PORT, 5_000, 1000);
+        NettyGroup gone = NettyGroup.listen(1, 2, JobSecret.generate(), ANY_PORT, 5_000, 1000);
+        InetSocketAddress goneAddress = gone.address();
+        gone.close();
+        try {
+            PeerFailureException e = assertThrows(PeerFailureException.class,
+                    () -> alone.connect(List.of(alone.address(), goneAddress)));
+            assertTrue(e.getMessage().startsWith("worker 0: cannot join worker 1 at 127.0.0.1:" + goneAddress.getPort()), e.getMessage());
+        } finally {
+            alone.close();
+        }
+    }
+
+    @Test
+    void allReduceOverTcpAddsInRankOrder() throws Exception {
+        List<NettyGroup> members = group(3, 10_000, 1000, JobSecret.generate());
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<double[]>> f = new ArrayList<>();
+            for (NettyGroup m : members) {
+                f.add(pool.submit(() -> m.allReduceSum(new double[] {1.0 + m.rank() * 1e-9})));
+            }
+            for (Future<double[]> x : f) {
+                assertEquals(3.0 + 3e-9, x.get()[0], 1e-15);
+            }
+        } finally {
+            pool.shutdownNow();
+            closeAll(members);
+        }
+    }
+}

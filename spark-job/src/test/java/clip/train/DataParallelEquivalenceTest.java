@@ -1,0 +1,269 @@
+package clip.train;
+
+import clip.loss.BatchGradient;
+import clip.exchange.Collective;
+import clip.exchange.InProcessGroup;
+import clip.exchange.JobSecret;
+import clip.exchange.NettyGroup;
+import clip.exchange.PeerFailureException;
+import clip.exchange.ShardedOptimizer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import clip.model.ContrastiveModel;
+import clip.model.HfModels;
+import clip.layers.Init;
+import clip.layers.Parameter;
+import clip.model.TextBatch;
+import clip.optim.AdamW;
+import clip.loss.ClipLoss;
+import clip.loss.ContrastiveLoss;
+import clip.optim.GradientClipping;
+import clip.optim.ModelOptimizer;
+import clip.optim.ParameterGroups;
+import clip.loss.SigLipLoss;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The same global batch trained for several steps by 1, 2 and 4 workers (threads exchanging
+ * through {@link InProcessGroup}) gives the parameters one process gets on the whole batch.
+ */
+class DataParallelEquivalenceTest {
+    private static final int GLOBAL_BATCH = 8;
+    private static final int STEPS = 3;
+    private static final int SEQ = 6;
+    private static final double MAX_NORM = 0.5; // small enough that clipping is active
+    private static final ParameterGroups GROUPS = new ParameterGroups(1e-3, 2e-3, 1e-2, 0.2, 0.1);
+
+    private static ContrastiveModel model(boolean siglip) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode c = json.createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 8);
+        c.putObject("vision_config").put("model_type", "vit").put("image_size", 8).put("patch_size", 4)
+                .put("hidden_size", 8).put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16);
+        c.putObject("text_config").put("model_type", "bert").put("vocab_size", 20).put("hidden_size", 8)
+                .put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16)
+                .put("max_position_embeddings", 16);
+        return HfModels.build(c, "test", new Init(11, DataType.FLOAT, 0.3), siglip ? -10.0 : null).asContrastive();
+    }
+
+    private static INDArray pixels(int step) {
+        return new Init(100 + step, DataType.FLOAT, 1.0).normal(GLOBAL_BATCH, 3, 8, 8).value();
+    }
+
+    private static TextBatch text(int step) {
+        SplittableRandom r = new SplittableRandom(200 + step);
+        long[] ids = new long[GLOBAL_BATCH * SEQ];
+        long[] mask = new long[ids.length];
+        for (int i = 0; i < GLOBAL_BATCH; i++) {
+            int len = 3 + r.nextInt(SEQ - 2);
+            for (int j = 0; j < SEQ; j++) {
+                ids[i * SEQ + j] = j < len ? 1 + r.nextInt(19) : 0;
+                mask[i * SEQ + j] = j < len ? 1 : 0;
+            }
+        }
+        return new TextBatch(Nd4j.createFromArray(ids).reshape(GLOBAL_BATCH, SEQ),
+                Nd4j.createFromArray(mask).reshape(GLOBAL_BATCH, SEQ), null);
+    }
+
+    private static Map<String, Parameter> singleProcess(boolean siglip) {
+        ContrastiveModel m = model(siglip);
+        ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
+        ModelOptimizer opt = new ModelOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6));
+        for (int s = 0; s < STEPS; s++) {
+            m.zeroGrad();
+            BatchGradient.accumulate(m, loss, pixels(s), text(s));
+            GradientClipping.clip(m.namedParameters().values(), MAX_NORM);
+            opt.step(1.0);
+        }
+        return m.namedParameters();
+    }
+
+    private static List<Collective> inProcess(int n) {
+        InProcessGroup group = new InProcessGroup(n, 30_000);
+        List<Collective> members = new ArrayList<>();
+        for (int rank = 0; rank < n; rank++) {
+            members.add(group.member(rank));
+        }
+        return members;
+    }
+
+    private static List<Collective> overTcp(int n) {
+        JobSecret secret = JobSecret.generate();
+        List<NettyGroup> members = new ArrayList<>();
+        for (int rank = 0; rank < n; rank++) {
+            // frames far smaller than the parameter shards, so arrays cross in many chunks
+            members.add(NettyGroup.listen(rank, n, secret, new InetSocketAddress("127.0.0.1", 0), 30_000, 64));
+        }
+        List<InetSocketAddress> addresses = members.stream().map(NettyGroup::address).toList();
+        members.forEach(m -> m.connect(addresses));
+        return List.copyOf(members);
+    }
+
+    private static List<Map<String, Parameter>> workers(List<Collective> members, boolean siglip) throws Exception {
+        int n = members.size();
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Map<String, Parameter>>> futures = new ArrayList<>();
+            for (Collective c : members) {
+                futures.add(pool.submit(() -> {
+                    ContrastiveModel m = model(siglip);
+                    ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
+                    ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c,
+                            MAX_NORM);
+                    int local = GLOBAL_BATCH / n;
+                    for (int s = 0; s < STEPS; s++) {
+                        long from = (long) c.rank() * local;
+                        INDArray px = pixels(s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                                NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+                        TextBatch t = text(s);
+                        TextBatch mine = new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null);
+                        m.zeroGrad();
+                        DataParallelGradient.accumulate(m, loss, new PixelBatch(px, mine), c, 1);
+                        opt.step(1.0);
+                    }
+                    return m.namedParameters();
+                }));
+            }
+            List<Map<String, Parameter>> out = new ArrayList<>();
+            for (Future<Map<String, Parameter>> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+            for (Collective c : members) {
+                if (c instanceof AutoCloseable closeable) {
+                    closeable.close();
+                }
+            }
+        }
+    }
+
+    private static INDArray rows(INDArray a, long from, long count) {
+        return a.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all()).dup('c');
+    }
+
+    @ParameterizedTest(name = "{0} workers, siglip={1}")
+    @CsvSource({"1,false", "2,false", "4,false", "1,true", "2,true", "4,true"})
+    void workersEndWhereOneProcessEnds(int n, boolean siglip) throws Exception {
+        assertMatchesOneProcess(workers(inProcess(n), siglip), n, siglip);
+    }
+
+    @ParameterizedTest(name = "{0} workers over TCP, siglip={1}")
+    @CsvSource({"2,false", "4,true"})
+    void workersOverTcpEndWhereOneProcessEnds(int n, boolean siglip) throws Exception {
+        assertMatchesOneProcess(workers(overTcp(n), siglip), n, siglip);
+    }
+
+    private static void assertMatchesOneProcess(List<Map<String, Parameter>> results, int n, boolean siglip) {
+        Map<String, Parameter> reference = singleProcess(siglip);
+        for (Map<String, Parameter> worker : results) {
+            for (Map.Entry<String, Parameter> e : reference.entrySet()) {
+                INDArray mine = worker.get(e.getKey()).value();
+                double diff = mine.sub(e.getValue().value()).amaxNumber().doubleValue();
+                // Float sums in a different order; three AdamW steps move parameters by ~3e-3 each.
+                assertTrue(diff <= 2e-5, n + " workers, " + e.getKey() + ": max |diff| " + diff);
+            }
+        }
+        assertTrue(!reference.get("logit_scale").value().equals(model(siglip).logitScale().value()), "training moved the scale");
+    }
+
+    /**
+     * Adam is nearly invariant to the scale of a gradient, so parameters alone would not catch a
+     * 1/N or N-fold error: the summed gradients themselves must equal the global-batch gradient,
+     * also when each worker encodes its pairs in micro-batches.
+     */
+    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each")
+    @CsvSource({"2,false,1", "4,false,1", "4,true,1", "1,false,4", "2,true,2"})
+    void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip, int microBatches) throws Exception {
+        ContrastiveModel ref = model(siglip);
+        ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
+        BatchGradient.accumulate(ref, loss, pixels(0), text(0));
+        InProcessGroup group = new InProcessGroup(n, 30_000);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Map<String, Parameter>>> futures = new ArrayList<>();
+            for (int rank = 0; rank < n; rank++) {
+                Collective c = group.member(rank);
+                futures.add(pool.submit(() -> {
+                    ContrastiveModel m = model(siglip);
+                    int local = GLOBAL_BATCH / n;
+                    long from = (long) c.rank() * local;
+                    INDArray px = pixels(0).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                            NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+                    TextBatch t = text(0);
+                    DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
+                            new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null)), c,
+                            microBatches);
+                    return m.namedParameters();
+                }));
+            }
+            List<Map<String, Parameter>> workers = new ArrayList<>();
+            for (Future<Map<String, Parameter>> f : futures) {
+                workers.add(f.get());
+            }
+            for (Map.Entry<String, Parameter> e : ref.namedParameters().entrySet()) {
+                INDArray sum = workers.get(0).get(e.getKey()).grad().dup();
+                for (int w = 1; w < n; w++) {
+                    sum.addi(workers.get(w).get(e.getKey()).grad());
+                }
+                INDArray expected = e.getValue().grad();
+                double scale = Math.max(expected.amaxNumber().doubleValue(), 1e-30);
+                double diff = sum.sub(expected).amaxNumber().doubleValue();
+                if (e.getKey().endsWith(".key.bias")) {
+                    assertTrue(diff < 1e-6, e.getKey());
+                } else {
+                    assertTrue(diff <= 1e-5 * scale, e.getKey() + ": max |diff| " + diff + " vs max |grad| " + scale);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aHungPeerFailsTheExchangeWithinTheDeadline() throws Exception {
+        InProcessGroup group = new InProcessGroup(2, 200);
+        Collective alone = group.member(0);
+        PeerFailureException e = assertThrows(PeerFailureException.class, () -> alone.allGather(new float[] {1}));
+        assertTrue(e.getMessage().contains("worker 0") && e.getMessage().contains("200 ms"), e.getMessage());
+    }
+
+    @Test
+    void allReduceKeepsDoublePrecisionAndRankOrder() throws Exception {
+        InProcessGroup group = new InProcessGroup(3, 10_000);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<double[]>> f = new ArrayList<>();
+            for (int r = 0; r < 3; r++) {
+                Collective c = group.member(r);
+                double v = 1.0 + r * 1e-9;
+                f.add(pool.submit(() -> c.allReduceSum(new double[] {v, -v})));
+            }
+            for (Future<double[]> x : f) {
+                assertEquals(3.0 + 3e-9, x.get()[0], 1e-15);
+                assertEquals(-(3.0 + 3e-9), x.get()[1], 1e-15);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
