@@ -1,8 +1,11 @@
 package clip.train;
 
+import clip.optim.AdamW;
+import clip.optim.ParameterGroups;
+
 import clip.io.LocalFiles;
-import clip.dist.InProcessGroup;
-import clip.dist.ShardedOptimizer;
+import clip.exchange.InProcessGroup;
+import clip.exchange.ShardedOptimizer;
 import clip.io.BadInputException;
 import clip.model.ContrastiveModel;
 import com.typesafe.config.ConfigFactory;
@@ -47,9 +50,7 @@ public final class CheckpointExport {
         TrainConfig config = TrainConfig.from(ConfigFactory.parseFile(recorded.toFile()));
         ModelFactory.Built built = ModelFactory.build(config, out.resolve(".work"));
         ContrastiveModel model = built.model();
-        if (config.mode().equals("frozen-towers")) {
-            model.setTowersTrainable(false);
-        }
+        config.mode().applyTo(model);
         InProcessGroup alone = new InProcessGroup(1, config.timeoutMillis());
         ShardedOptimizer state = new ShardedOptimizer(model.namedParameters(),
                 new ParameterGroups(config.lrImage(), config.lrText(), config.lrLogit(), config.weightDecayImage(),

@@ -1,5 +1,10 @@
 package clip.train;
 
+import clip.loss.ClipLoss;
+import clip.loss.ContrastiveLoss;
+import clip.loss.SigLipLoss;
+import clip.optim.LrSchedule;
+
 import clip.io.BadInputException;
 import com.typesafe.config.Config;
 import java.nio.file.Path;
@@ -13,7 +18,7 @@ public record TrainConfig(
         String loss, double siglipScaleInit, double siglipBiasInit,
         int trainImages, int valImages, long dataSeed,
         String dataSource, String shards, String trainSplit, String valSplit, int valLimit, String templates,
-        int steps, int batchSize, int microBatches, long seed, String mode, String featureCache, double gradClip, String schedule, int warmupSteps,
+        int steps, int batchSize, int microBatches, long seed, TrainMode mode, String featureCache, double gradClip, String schedule, int warmupSteps,
         int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
         int checkpointEvery, int keepCheckpoints, String checkpointDir, String resume, int evalEvery, String evalMetric,
         double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
@@ -37,7 +42,7 @@ public record TrainConfig(
                 c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"), c.getLong("data.synthetic.seed"),
                 c.getString("data.source"), c.getString("data.shards"), c.getString("data.train-split"),
                 c.getString("data.val-split"), c.getInt("data.val-limit"), c.getString("eval.templates"),
-                c.getInt("train.steps"), c.getInt("train.batch-size"), c.getInt("train.micro-batches"), c.getLong("train.seed"), c.getString("train.mode"),
+                c.getInt("train.steps"), c.getInt("train.batch-size"), c.getInt("train.micro-batches"), c.getLong("train.seed"), TrainMode.parse("clip.train.mode", c.getString("train.mode")),
                 c.getString("train.feature-cache"),
                 c.getDouble("train.grad-clip"), c.getString("train.schedule"), c.getInt("train.warmup-steps"),
                 c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
@@ -74,7 +79,6 @@ public record TrainConfig(
         if (listenPort < 0 || listenPort > 65535) {
             throw new BadInputException("config key 'clip.dist.port' must be a TCP port (0 = any free one), got " + listenPort);
         }
-        oneOf("clip.train.mode", mode, "full", "frozen-towers", "projection-only");
         oneOf("clip.train.schedule", schedule, "cosine", "restarts", "constant");
         if (init.equals("hf") && checkpoint.isBlank()) {
             throw new BadInputException("config key 'clip.model.checkpoint' must name an HF folder when clip.model.init = hf");

@@ -1,18 +1,23 @@
 package clip.train;
 
+import clip.loss.ClipLoss;
+import clip.loss.ContrastiveLoss;
+import clip.optim.AdamW;
+import clip.optim.LrSchedule;
+import clip.optim.ParameterGroups;
+
 import clip.io.LocalFiles;
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
-import clip.dist.Collective;
-import clip.dist.DataParallelGradient;
-import clip.dist.ExchangeClock;
-import clip.dist.ShardedOptimizer;
-import clip.eval.ImagePipeline;
-import clip.eval.TextEncoder;
+import clip.exchange.Collective;
+import clip.exchange.ExchangeClock;
+import clip.exchange.ShardedOptimizer;
+import clip.data.ImagePipeline;
+import clip.data.TextEncoder;
 import clip.model.ContrastiveModel;
-import clip.model.Parameter;
-import clip.model.StepMemory;
-import clip.model.layers.VectorMath;
+import clip.layers.Parameter;
+import clip.layers.StepMemory;
+import clip.layers.VectorMath;
 import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -81,9 +86,7 @@ public final class TrainWorker {
                 ? ShardImages.read(config.shards(), config.trainSplit(), hadoop, rank, workers, config.batchSize() / workers,
                         pipeline(imageSize), config.seed())
                 : new ShapeImages(SyntheticShapes.scenes(config.trainImages(), config.dataSeed()), pre, config.seed());
-        if (!config.mode().equals("full")) {
-            model.setTowersTrainable(false);
-        }
+        config.mode().applyTo(model);
         if (lead) {
             log.printf("model: %,d parameters (%,d trainable); data: %d training images (%s)%s; %d worker(s)%n",
                     model.parameterCount(), model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
@@ -94,7 +97,7 @@ public final class TrainWorker {
             log.printf("worker %d: this JVM was started without --add-modules=jdk.incubator.vector: GELU and LayerNorm"
                     + " run on ND4J's slower ops (bin/clip and cluster/spark-submit add it)%n", rank);
         }
-        if (config.mode().equals("projection-only")) {
+        if (config.mode().cachesTowerFeatures()) {
             byte[] textSetup = (new String(Files.readAllBytes(built.vocab()), StandardCharsets.UTF_8) + "\nmax-length "
                     + config.maxTextLength()).getBytes(StandardCharsets.UTF_8);
             train = new FeatureBatches(images, TowerFeatures.loadOrCompute(model, images, text, textSetup,
