@@ -66,9 +66,12 @@ public final class SparkTrainer {
                 (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> & Serializable) task::apply;
         Path logFile = train.outputDir().resolve(LOG_FILE);
         Files.deleteIfExists(logFile);
+        TaskFailures failures = new TaskFailures();
+        sc.addSparkListener(failures);
         try (LogFollower follower = new LogFollower(logFile, log)) {
             for (int attempt = 0; ; attempt++) {
                 awaitSlots(sc, n);
+                failures.reset();
                 jsc.setJobDescription("clip train: " + n + " workers, " + train.steps() + " steps"
                         + (attempt > 0 ? " (restart " + attempt + ")" : ""));
                 try {
@@ -77,7 +80,7 @@ public final class SparkTrainer {
                     return metricsOf(results);
                 } catch (Exception e) {
                     // Scala throws SparkException (checked) without declaring it.
-                    RuntimeException failure = unwrap(e, n);
+                    RuntimeException failure = unwrap(e, n, failures.await(sc));
                     if (failure instanceof BadInputException || attempt >= train.maxRestarts()) {
                         throw failure;
                     }
@@ -88,6 +91,8 @@ public final class SparkTrainer {
                                     : "from step 0 (no checkpoints: set clip.train.checkpoint-every)", attempt + 1, train.maxRestarts());
                 }
             }
+        } finally {
+            sc.removeSparkListener(failures);
         }
     }
 
@@ -127,12 +132,21 @@ public final class SparkTrainer {
         }
     }
 
-    /** A task failure reaches the driver wrapped in Spark's job failure; a user error should read as itself. */
-    private static RuntimeException unwrap(Exception e, int workers) {
+    /**
+     * A task failure reaches the driver wrapped in Spark's job failure; a user error should read as
+     * itself, and a failure no restart can heal is reported at once.
+     *
+     * @param task the failing task's own error, from the listener bus, or null
+     */
+    private static RuntimeException unwrap(Exception e, int workers, TaskFailures.Failure task) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof BadInputException bad) {
                 return bad;
             }
+        }
+        if (task != null) {
+            return task.retryable() ? new IllegalStateException("training failed: " + task.message(), e)
+                    : new BadInputException(task.message());
         }
         String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
         if (first.contains("more slots than the total number of slots")) {
