@@ -7,7 +7,6 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * HF's slow {@code BertTokenizer} (uncased): special tokens kept whole, BasicTokenizer (text
@@ -144,7 +143,7 @@ public final class BertTokenizer {
         String cleaned = Normalizer.normalize(spaceOutCjk(clean(text)), Normalizer.Form.NFC);
         List<String> pieces = new ArrayList<>();
         for (String token : PythonText.splitOnSpace(cleaned)) {
-            splitOnPunctuation(stripAccents(token.toLowerCase(Locale.ROOT)), pieces);
+            splitOnPunctuation(stripAccents(PythonText.lower(token)), pieces);
         }
         return pieces;
     }
