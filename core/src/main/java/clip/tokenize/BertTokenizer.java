@@ -14,7 +14,8 @@ import java.util.List;
  * greedy longest-match WordPiece.
  */
 public final class BertTokenizer {
-    private static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
+    /** BERT's special tokens, kept whole in text and first in a generated vocab.txt (ids 0-4). */
+    public static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
     private static final int MAX_WORD_CHARS = 100;
 
     private final Vocabulary vocab;

@@ -19,8 +19,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /** The model, its HF config and its tokenizer vocabulary, as the configuration asks. */
 public final class ModelFactory {
-    private static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
-
     private ModelFactory() {
     }
 
@@ -87,7 +85,7 @@ public final class ModelFactory {
      * is private to its owner (0600), and the mode travels with the rename and the export's copy.
      */
     static Path writeSyntheticVocab(Path dir) throws IOException {
-        List<String> lines = new ArrayList<>(SPECIAL);
+        List<String> lines = new ArrayList<>(BertTokenizer.SPECIAL);
         lines.addAll(SyntheticShapes.words());
         Files.createDirectories(dir);
         Path vocab = dir.resolve("vocab.txt");
