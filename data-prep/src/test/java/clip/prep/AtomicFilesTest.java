@@ -52,6 +52,34 @@ class AtomicFilesTest {
         assertEquals(false, fs.exists(new Path(tmp.resolve("manifest.json.tmp").toUri())));
     }
 
+    /** A file system of its own scheme, which FileContext has no binding for. */
+    public static final class Unbound extends org.apache.hadoop.fs.RawLocalFileSystem {
+        @Override
+        public java.net.URI getUri() {
+            return java.net.URI.create("unbound:///");
+        }
+
+        @Override
+        public String getScheme() {
+            return "unbound";
+        }
+    }
+
+    @Test
+    void aFileSystemFileContextDoesNotKnowIsReplacedByDeleteAndRename() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set("fs.unbound.impl", Unbound.class.getName());
+        conf.setBoolean("fs.unbound.impl.disable.cache", true);
+        FileSystem fs = FileSystem.get(java.net.URI.create("unbound:///"), conf);
+        Path target = new Path("unbound://" + tmp.resolve("a.json"));
+        Path next = new Path("unbound://" + tmp.resolve("a.json.tmp"));
+        write(fs, target, "old");
+        write(fs, next, "new");
+        AtomicFiles.replace(fs, next, target);
+        assertEquals("new", Files.readString(tmp.resolve("a.json")));
+        assertEquals(false, Files.exists(tmp.resolve("a.json.tmp")));
+    }
+
     private static void write(FileSystem fs, Path p, String text) throws Exception {
         try (FSDataOutputStream o = fs.create(p, true)) {
             o.write(text.getBytes(StandardCharsets.UTF_8));
