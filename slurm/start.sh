@@ -5,10 +5,11 @@
 # squeue and scontrol talk to it: export SLURM_CONF=DIR/slurm.conf. slurm/stop.sh DIR ends it.
 set -euo pipefail
 [[ $# -eq 1 ]] || { echo "usage: slurm/start.sh DIR" >&2; exit 2; }
-for tool in munged slurmctld slurmd sbatch; do
+for tool in munged slurmctld slurmd sbatch python3; do
   command -v "$tool" >/dev/null || [[ -x "/usr/sbin/$tool" ]] || {
-    echo "slurm/start.sh: $tool not found; install it: apt-get install slurmctld slurmd slurm-client munge" >&2; exit 2; }
+    echo "slurm/start.sh: $tool not found; install it: apt-get install slurmctld slurmd slurm-client munge python3 (bin/test does)" >&2; exit 2; }
 done
+[[ "$(id -u)" -eq 0 ]] || { echo "slurm/start.sh: needs root (slurmd starts job steps as their users)" >&2; exit 2; }
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$1"; DIR="$(cd "$1" && pwd)"
 mkdir -p "$DIR/munge" "$DIR/state" "$DIR/spool"

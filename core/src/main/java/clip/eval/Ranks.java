@@ -16,8 +16,4 @@ public record Ranks(int[] ranks) {
         int n = s.length;
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
     }
-
-    public double meanRank() {
-        return Arrays.stream(ranks).average().orElse(Double.NaN);
-    }
 }

@@ -27,15 +27,6 @@ public enum ActivationKind {
         };
     }
 
-    public String hfName() {
-        return switch (this) {
-            case GELU -> "gelu";
-            case GELU_TANH -> "gelu_new";
-            case QUICK_GELU -> "quick_gelu";
-            case RELU -> "relu";
-        };
-    }
-
     /** An activation's output and what its derivative reuses (the normal CDF, the tanh, the sigmoid). */
     record Applied(INDArray output, INDArray saved) {
     }

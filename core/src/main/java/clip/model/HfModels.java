@@ -1,5 +1,6 @@
 package clip.model;
 
+import clip.layers.CudaCompatibility;
 import clip.layers.Init;
 import clip.layers.Module;
 import clip.layers.Parameter;
@@ -52,6 +53,7 @@ public final class HfModels {
 
     /** A model with fresh weights for {@code config} (HF's normal(0, std) initialisation). */
     public static HfModel build(JsonNode config, String source, Init init, Double logitBias) {
+        CudaCompatibility.requireSupportedGpus();
         String type = config.path("model_type").asText("");
         Module module = switch (type) {
             case "bert" -> new BertModel(TowerConfig.fromJson(config, source), init);

@@ -30,18 +30,4 @@ public final class GradientClipping {
         }
         return maxNorm / (totalNorm + 1e-6);
     }
-
-    /** Clips in place and returns the norm before clipping. */
-    public static double clip(Collection<Parameter> params, double maxNorm) {
-        double norm = Math.sqrt(sumOfSquares(params));
-        double scale = scale(norm, maxNorm);
-        if (scale != 1.0) {
-            for (Parameter p : params) {
-                if (p.trainable() && p.hasGrad()) {
-                    p.grad().muli(scale);
-                }
-            }
-        }
-        return norm;
-    }
 }

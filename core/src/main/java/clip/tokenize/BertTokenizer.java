@@ -7,7 +7,6 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * HF's slow {@code BertTokenizer} (uncased): special tokens kept whole, BasicTokenizer (text
@@ -15,7 +14,8 @@ import java.util.Locale;
  * greedy longest-match WordPiece.
  */
 public final class BertTokenizer {
-    private static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
+    /** BERT's special tokens, kept whole in text and first in a generated vocab.txt (ids 0-4). */
+    public static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
     private static final int MAX_WORD_CHARS = 100;
 
     private final Vocabulary vocab;
@@ -144,7 +144,7 @@ public final class BertTokenizer {
         String cleaned = Normalizer.normalize(spaceOutCjk(clean(text)), Normalizer.Form.NFC);
         List<String> pieces = new ArrayList<>();
         for (String token : PythonText.splitOnSpace(cleaned)) {
-            splitOnPunctuation(stripAccents(token.toLowerCase(Locale.ROOT)), pieces);
+            splitOnPunctuation(stripAccents(PythonText.lower(token)), pieces);
         }
         return pieces;
     }

@@ -32,7 +32,7 @@ class RetrievalTest {
         assertEquals(75.0, r.textToImage().recallAt(2), 1e-9);
         assertEquals(100.0, r.textToImage().recallAt(5), 1e-9);
         assertEquals(1.0, r.textToImage().medianRank(), 1e-9);
-        assertEquals(1.5, r.textToImage().meanRank(), 1e-9);
+        assertEquals(1.5, java.util.Arrays.stream(r.textToImage().ranks()).average().orElseThrow(), 1e-9);
     }
 
     @Test

@@ -1,6 +1,6 @@
 package clip.loss;
 
-import clip.optim.GradientClipping;
+import clip.optim.ClipGradNorm;
 import clip.optim.LrSchedule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,7 +82,7 @@ class LossTest {
         clip.layers.Parameter b = new clip.layers.Parameter(org.nd4j.linalg.factory.Nd4j.zeros(DataType.DOUBLE, 1));
         a.grad().assign(org.nd4j.linalg.factory.Nd4j.createFromArray(3.0, 0.0));
         b.grad().assign(4.0);
-        double norm = GradientClipping.clip(java.util.List.of(a, b), 1.0);
+        double norm = ClipGradNorm.clip(java.util.List.of(a, b), 1.0);
         assertEquals(5.0, norm, 1e-12);
         assertEquals(3.0 / (5 + 1e-6), a.grad().getDouble(0), 1e-12);
         assertEquals(4.0 / (5 + 1e-6), b.grad().getDouble(0), 1e-12);

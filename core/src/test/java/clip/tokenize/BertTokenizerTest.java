@@ -62,6 +62,28 @@ class BertTokenizerTest {
         }
     }
 
+    /**
+     * Uppercase Greek: HF lower-cases each whitespace token with Python's str.lower() before splitting
+     * off punctuation, so a capital sigma becomes final (ς) by CPython's test (a cased letter before
+     * it, none after it, skipping only case-ignorable characters such as '.', ':' and apostrophes),
+     * not by Java's word-boundary test. Expected lower-cased forms are Python 3.11's.
+     */
+    @Test
+    void capitalSigmaIsLowerCasedPerWhitespaceTokenAsPythonDoes() {
+        // "ΟΔΟΣ-ΑΘΗΝΑ".lower() == "οδος-αθηνα" (Java: "οδοσ-αθηνα")
+        assertEquals(List.of("ο", "##δ", "##ος", "-", "α", "##θ", "##η", "##ν", "##α"), TOKENIZER.tokenize("ΟΔΟΣ-ΑΘΗΝΑ"));
+        // '.' is case-ignorable and a cased letter follows: "οδοσ.αθηνα", though '.' then splits the word
+        assertEquals(List.of("ο", "##δ", "##ο", "##σ", ".", "α", "##θ", "##η", "##ν", "##α"), TOKENIZER.tokenize("ΟΔΟΣ.ΑΘΗΝΑ"));
+        // a digit is neither cased nor case-ignorable: "αθηνα1σ" and "της1η" (Java: "αθηνα1ς", "τησ1η")
+        assertEquals(List.of("α", "##θ", "##η", "##ν", "##α", "##1", "##σ"), TOKENIZER.tokenize("ΑΘΗΝΑ1Σ"));
+        assertEquals(List.of("τ", "##ης", "##1", "##η"), TOKENIZER.tokenize("ΤΗΣ1Η"));
+        // '^' (Sk) is case-ignorable: "α^ς" (Java: "α^σ")
+        assertEquals(List.of("α", "^", "ς"), TOKENIZER.tokenize("Α^Σ"));
+        assertEquals(List.of("ο", "##δ", "##ος", "α", "##θ", "##η", "##ν", "##α", "##ς"), TOKENIZER.tokenize("ΟΔΟΣ ΑΘΗΝΑΣ"));
+        assertEquals(List.of("σ", "##α", "##ς"), TOKENIZER.tokenize("ΣΑΣ"));
+        assertEquals(List.of("σ"), TOKENIZER.tokenize("Σ"));
+    }
+
     @Test
     void missingOrUnusableVocabularyIsNamed(@TempDir Path tmp) throws Exception {
         BadInputException missing = assertThrows(BadInputException.class, () -> BertTokenizer.fromVocab(tmp.resolve("vocab.txt")));

@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
 
 /**
  * Publishing a file by rename, on any Hadoop FileSystem: whoever looks at the target sees the
@@ -17,11 +20,23 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    /** Rename that overwrites: HDFS's rename refuses an existing target. */
+    /**
+     * Rename that overwrites, without a moment in which {@code to} is missing (HDFS's plain rename
+     * refuses an existing target, and deleting it first left such a moment): on a local disk
+     * rename(2) replaces the target in one step (the checksum file follows just after); elsewhere
+     * FileContext's overwriting rename, one NameNode operation on HDFS. Object stores (S3A and the
+     * like) have no atomic rename at all, and a file system FileContext does not know is replaced
+     * by delete and rename: on those the old file can still be gone for a while.
+     */
     public static void replace(FileSystem fs, Path from, Path to) throws IOException {
         fs.mkdirs(to.getParent());
-        if (fs.exists(to)) {
-            fs.delete(to, false);
+        if (!fs.getScheme().equals("file")) {
+            try {
+                FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(from, to, Options.Rename.OVERWRITE);
+                return;
+            } catch (UnsupportedFileSystemException e) {
+                fs.delete(to, false);
+            }
         }
         if (!fs.rename(from, to)) {
             throw new IOException("could not rename " + from + " to " + to);

@@ -1,5 +1,6 @@
 package clip.cli;
 
+import clip.config.Levenshtein;
 import clip.io.BadInputException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -9,20 +10,30 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Command-line options: {@code --name value}, {@code --name=value}, boolean {@code --flag}, and
- * positional arguments. Every option a command reads is recorded, so {@link #rejectUnknown()}
- * can name a mistyped option instead of silently ignoring it.
+ * positional arguments. An option the command's {@code --help} does not show is named at once,
+ * before any other complaint (a mistyped {@code --modle} must not surface as a missing
+ * {@code --model}); every option a command reads is also recorded, so {@link #rejectUnknown()}
+ * catches one that its help shows but it never reads.
  */
 public final class Args {
+    private static final Pattern OPTION = Pattern.compile("--([a-z][a-z0-9-]*)");
+
     private final Map<String, String> options = new LinkedHashMap<>();
     private final List<String> positional = new ArrayList<>();
     private final Set<String> flags;
     private final Set<String> consumed = new HashSet<>();
 
-    /** @param flags option names (without dashes) that take no value */
-    public Args(List<String> argv, Set<String> flags) {
+    /**
+     * @param flags option names (without dashes) that take no value
+     * @param usage the command's help text: the options it shows are the ones it accepts
+     */
+    public Args(List<String> argv, Set<String> flags, String usage) {
         this.flags = flags;
         for (int i = 0; i < argv.size(); i++) {
             String a = argv.get(i);
@@ -46,6 +57,27 @@ public final class Args {
                 positional.add(a);
             }
         }
+        Set<String> known = optionsIn(usage);
+        for (String name : options.keySet()) {
+            if (!known.contains(name) && !name.equals("help")) {
+                throw new BadInputException("unknown option --" + name + closest(name, known));
+            }
+        }
+    }
+
+    /** The option names (without dashes) a help text shows. */
+    static Set<String> optionsIn(String usage) {
+        Set<String> names = new TreeSet<>();
+        Matcher m = OPTION.matcher(usage);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    private static String closest(String name, Set<String> known) {
+        String best = Levenshtein.closest(name, known, 2);
+        return best == null ? " (--help lists the options)" : " (did you mean --" + best + "?)";
     }
 
     public boolean has(String name) {

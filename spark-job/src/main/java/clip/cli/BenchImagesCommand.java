@@ -2,6 +2,7 @@ package clip.cli;
 
 import clip.bench.ImageBench;
 import clip.io.BadInputException;
+import clip.io.LocalFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -64,12 +65,7 @@ public final class BenchImagesCommand implements Command {
             }
             out.println(json.writeValueAsString(line));
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+            LocalFiles.deleteTree(dir);
         }
         return 0;
     }

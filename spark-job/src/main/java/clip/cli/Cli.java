@@ -33,7 +33,7 @@ public final class Cli {
         }
         List<String> rest = Arrays.asList(argv).subList(1, argv.length);
         try {
-            Args args = new Args(rest, flags.get(c.name()));
+            Args args = new Args(rest, flags.get(c.name()), c.usage());
             if (args.flag("help")) {
                 out.println(c.usage());
                 return 0;
@@ -66,7 +66,8 @@ public final class Cli {
 
     public String help() {
         StringBuilder sb = new StringBuilder("usage: bin/clip <command> [options]   (bin/clip <command> --help for its options)\n\ncommands:\n");
-        commands.values().forEach(c -> sb.append(String.format("  %-10s %s%n", c.name(), c.summary())));
+        int width = commands.keySet().stream().mapToInt(String::length).max().orElse(0);
+        commands.values().forEach(c -> sb.append(String.format("  %-" + width + "s  %s%n", c.name(), c.summary())));
         return sb.toString();
     }
 }

@@ -1,5 +1,6 @@
 package clip.cli;
 
+import clip.config.Recipes;
 import clip.train.TrainingRun;
 import java.io.PrintStream;
 
@@ -19,7 +20,7 @@ public final class TrainCommand implements Command {
     public String usage() {
         return String.join("\n",
                 "usage: bin/clip train [RECIPE|FILE.conf] [key=value ...]",
-                "  RECIPE       a recipe from conf/ (default, tiny) or a HOCON file; default: conf/default.conf",
+                "  RECIPE       a recipe from conf/ (" + String.join(", ", Recipes.names()) + ") or a HOCON file; default: conf/default.conf",
                 "  key=value    overrides, e.g. train.steps=500 optim.lr-image=5e-4 output.dir=runs/x",
                 "               (every key is listed, with its meaning, in spark-job/src/main/resources/reference.conf)",
                 "writes OUTPUT/model (HF VisionTextDualEncoderModel folder), OUTPUT/metrics.json, OUTPUT/train-log.jsonl,",

@@ -120,9 +120,10 @@ public final class ConfigLoader {
             if (Files.isRegularFile(file)) {
                 return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
             }
-            String resource = "recipes/" + (recipe.endsWith(".conf") ? recipe : recipe + ".conf");
+            String resource = Recipes.FOLDER + (recipe.endsWith(".conf") ? recipe : recipe + ".conf");
             if (ConfigLoader.class.getClassLoader().getResource(resource) == null) {
-                throw new BadInputException("config '" + recipe + "': no such file, and no recipe of that name in conf/");
+                throw new BadInputException("config '" + recipe + "': no such file, and no recipe of that name in conf/ ("
+                        + String.join(", ", Recipes.names()) + ")");
             }
             return ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), resource,
                     ConfigParseOptions.defaults().setAllowMissing(false));
@@ -187,16 +188,8 @@ public final class ConfigLoader {
     }
 
     private String suggestion(String key) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (Map.Entry<String, ConfigValue> e : reference.entrySet()) {
-            int d = Levenshtein.distance(key, e.getKey());
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = e.getKey();
-            }
-        }
-        return best != null && bestDistance <= 3 ? "; did you mean '" + best + "'?" : "";
+        String best = Levenshtein.closest(key, reference.entrySet().stream().map(Map.Entry::getKey).toList(), 3);
+        return best != null ? "; did you mean '" + best + "'?" : "";
     }
 
     private static String oneLine(String s) {

@@ -1,11 +1,25 @@
 package clip.config;
 
 /** Edit distance, for "did you mean" hints on mistyped config keys. */
-final class Levenshtein {
+public final class Levenshtein {
     private Levenshtein() {
     }
 
-    static int distance(String a, String b) {
+    /** The candidate nearest to {@code word}, or null when none is within {@code maxDistance} edits. */
+    public static String closest(String word, Iterable<String> candidates, int maxDistance) {
+        String best = null;
+        int bestDistance = maxDistance + 1;
+        for (String c : candidates) {
+            int d = distance(word, c);
+            if (d < bestDistance) {
+                best = c;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
+
+    public static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {

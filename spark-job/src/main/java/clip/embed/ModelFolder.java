@@ -2,6 +2,7 @@ package clip.embed;
 
 import clip.eval.EncoderModel;
 import clip.io.BadInputException;
+import clip.io.LocalFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -133,12 +134,7 @@ public record ModelFolder(String location, String modelType, SortedMap<String, S
             }
             return EncoderModel.load(local, maxTextLength, command);
         } finally {
-            try (var files = Files.list(local)) {
-                for (java.nio.file.Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(local);
+            LocalFiles.deleteTree(local);
         }
     }
 

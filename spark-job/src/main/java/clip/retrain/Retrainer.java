@@ -4,6 +4,7 @@ import clip.eval.EncoderModel;
 import clip.validation.EvalSet;
 import clip.eval.Templates;
 import clip.io.BadInputException;
+import clip.io.LocalFiles;
 import clip.train.TrainingRun;
 import clip.train.TrainConfig;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,6 +15,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -22,8 +24,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileUtil;
 
 /**
  * One scheduled retraining run against a {@link ModelRegistry}: take the lock, repair what a dead
@@ -74,16 +76,40 @@ public final class Retrainer {
         List<String> templates = Templates.named(recipe.templates());
         // Names sort by start time, so the newest run's report is the last one listed.
         String run = RUN_TIME.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
-        Path scratch = (retrain.scratch().isBlank() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(retrain.scratch()))
-                .resolve("clip-retrain-" + run);
+        Path scratchRoot = retrain.scratch().isBlank() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(retrain.scratch());
         try (ModelRegistry registry = new ModelRegistry(registryLocation, hadoop);
              RegistryLock lock = registry.lock(run, retrain.lockTimeout(), log)) {
             registry.recover(log);
+            String prefix = scratchPrefix(registry.root());
+            removeKilledRunsScratch(scratchRoot, prefix);
+            Path scratch = scratchRoot.resolve(prefix + run);
             Files.createDirectories(scratch);
             try {
                 return new Attempt(registry, lock, retrain, run, scratch).run(shards, validation, templates);
             } finally {
-                FileUtil.fullyDelete(scratch.toFile());
+                LocalFiles.deleteTree(scratch);
+            }
+        }
+    }
+
+    /** The start of the names of this registry's runs' scratch folders: {@code clip-retrain-<registry>-<run>}. */
+    static String scratchPrefix(org.apache.hadoop.fs.Path registryRoot) {
+        String registry = UUID.nameUUIDFromBytes(registryRoot.toString().getBytes(StandardCharsets.UTF_8)).toString();
+        return "clip-retrain-" + registry.substring(0, 8) + "-";
+    }
+
+    /**
+     * A killed run leaves its scratch folder (a finished or failed one deletes it). Called under the
+     * registry's lock, when no live run of this registry can own one; other registries' are left alone.
+     */
+    private void removeKilledRunsScratch(Path scratchRoot, String prefix) throws IOException {
+        if (!Files.isDirectory(scratchRoot)) {
+            return;
+        }
+        try (Stream<Path> folders = Files.list(scratchRoot)) {
+            for (Path stale : folders.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+                LocalFiles.deleteTree(stale);
+                log.printf("retrain: removed %s, the scratch folder of a run that was killed%n", stale);
             }
         }
     }

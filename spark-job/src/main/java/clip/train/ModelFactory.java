@@ -11,14 +11,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /** The model, its HF config and its tokenizer vocabulary, as the configuration asks. */
 public final class ModelFactory {
-    private static final List<String> SPECIAL = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
-
     private ModelFactory() {
     }
 
@@ -81,15 +81,16 @@ public final class ModelFactory {
     /**
      * The special tokens, then every word of the generated captions, as a WordPiece vocab.txt.
      * Every worker of a run writes the same file: each writes its own copy and renames it into
-     * place, so none reads half of one.
+     * place, so none reads half of one. The copy is not made with {@code createTempFile}: that one
+     * is private to its owner (0600), and the mode travels with the rename and the export's copy.
      */
     static Path writeSyntheticVocab(Path dir) throws IOException {
-        List<String> lines = new ArrayList<>(SPECIAL);
+        List<String> lines = new ArrayList<>(BertTokenizer.SPECIAL);
         lines.addAll(SyntheticShapes.words());
         Files.createDirectories(dir);
         Path vocab = dir.resolve("vocab.txt");
-        Path mine = Files.createTempFile(dir, "vocab", ".tmp");
-        Files.write(mine, lines);
+        Path mine = dir.resolve("vocab." + UUID.randomUUID() + ".tmp");
+        Files.write(mine, lines, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         Files.move(mine, vocab, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return vocab;
     }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code sbatch cluster/multi_node.sh} on a real one-node SLURM cluster (slurm/start.sh: munged,
  * slurmctld, slurmd), with the tiny recipe: the job starts a Spark standalone cluster inside its
  * allocation, trains, writes a model and metrics, and leaves no Spark daemon behind. Needs the
- * Debian packages slurmctld, slurmd, slurm-client and munge, and root (.ci/run installs them).
+ * Debian packages slurmctld, slurmd, slurm-client and munge, and root (bin/test installs them and says so).
  */
 class SlurmIT {
     private static final Path ROOT = Paths.get("").toAbsolutePath().getParent();

@@ -158,11 +158,21 @@ class RetrainTest {
         after.keySet().removeIf(f -> f.startsWith("versions/v000002/") || f.startsWith("_tmp/"));
         assertEquals(before, after, "production and the recorded runs are as they were; only uploads were left");
 
-        // A killed run would also have left its lock behind.
+        // A killed run would also have left its lock and its scratch folder behind; another registry's stays.
         Files.writeString(registry.resolve("LOCK"), JSON.createObjectNode().put("run", "killed").put("host", RegistryLock.thisHost())
                 .put("pid", deadPid()).put("started", "2020-01-01T00:00:00Z").toString());
+        String prefix;
+        try (ModelRegistry r = new ModelRegistry(registry.toString(), new Configuration())) {
+            prefix = Retrainer.scratchPrefix(r.root());
+        }
+        Path killedScratch = Files.createDirectories(tmp.resolve("scratch").resolve(prefix + "killed").resolve("run/checkpoints"));
+        Path otherRegistrys = Files.createDirectories(tmp.resolve("scratch").resolve(
+                Retrainer.scratchPrefix(new org.apache.hadoop.fs.Path("file:/elsewhere/registry")) + "live"));
         assertEquals(0, retrain(registry.toString(), "retrain.margin=-1000", "retrain.keep=1"), stderr);
         assertTrue(stdout.contains("taking over the stale lock of run killed") && stdout.contains("removed v000002"), stdout);
+        assertFalse(Files.exists(killedScratch.getParent().getParent()), "the killed run's scratch folder is removed");
+        assertTrue(stdout.contains("the scratch folder of a run that was killed"), stdout);
+        assertEquals(List.of(otherRegistrys.getFileName().toString()), list(tmp.resolve("scratch")));
         assertEquals("v000002", production(registry));
         assertEquals(List.of("v000002"), list(registry.resolve("versions")), "keep = 1: only production is left");
         assertEquals("promoted", reports(registry, 2).get(1).path("decision").asText());

@@ -20,7 +20,7 @@ import clip.model.TextBatch;
 import clip.optim.AdamW;
 import clip.loss.ClipLoss;
 import clip.loss.ContrastiveLoss;
-import clip.optim.GradientClipping;
+import clip.optim.ClipGradNorm;
 import clip.optim.ModelOptimizer;
 import clip.optim.ParameterGroups;
 import clip.loss.SigLipLoss;
@@ -90,7 +90,7 @@ class DataParallelEquivalenceTest {
         for (int s = 0; s < STEPS; s++) {
             m.zeroGrad();
             BatchGradient.accumulate(m, loss, pixels(s), text(s));
-            GradientClipping.clip(m.namedParameters().values(), MAX_NORM);
+            ClipGradNorm.clip(m.namedParameters().values(), MAX_NORM);
             opt.step(1.0);
         }
         return m.namedParameters();

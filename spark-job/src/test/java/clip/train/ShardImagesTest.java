@@ -19,11 +19,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Each worker reads its own share of a split: disjoint, together the whole split, and only the shards it needs. */
+/**
+ * Each worker reads its own share of a split: disjoint, together the whole split, and only the
+ * shards it needs. The shards are prepared once and only read; a test that damages shards does so
+ * to its own copy.
+ */
 class ShardImagesTest {
     @TempDir
     static Path tmp;
     static Path shards;
+
+    @TempDir
+    Path own;
 
     @BeforeAll
     static void prep() {
@@ -37,6 +44,10 @@ class ShardImagesTest {
     }
 
     private static ShardImages share(int rank, int workers, int local) throws Exception {
+        return share(shards, rank, workers, local);
+    }
+
+    private static ShardImages share(Path shards, int rank, int workers, int local) throws Exception {
         return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, TrainWorker.pipeline(8), 1);
     }
 
@@ -72,18 +83,24 @@ class ShardImagesTest {
 
     @Test
     void aWorkerOpensOnlyTheShardsOfItsShare() throws Exception {
-        ShardImages before = share(0, 5, 2); // rows 0..9: the first shard
+        Path copy = own.resolve("shards");
+        try (var files = Files.walk(shards)) {
+            for (Path p : files.toList()) {
+                Files.copy(p, copy.resolve(shards.relativize(p).toString()));
+            }
+        }
+        ShardImages before = share(copy, 0, 5, 2); // rows 0..9: the first shard
         List<Path> others = new ArrayList<>();
-        try (var files = Files.list(shards.resolve("train"))) {
+        try (var files = Files.list(copy.resolve("train"))) {
             files.filter(p -> p.toString().endsWith(".parquet")).sorted().skip(1).forEach(others::add);
         }
         assertEquals(4, others.size());
         for (Path p : others) {
             Files.write(p, new byte[] {1, 2, 3});
         }
-        ShardImages after = share(0, 5, 2);
+        ShardImages after = share(copy, 0, 5, 2);
         assertEquals(before.size(), after.size());
-        assertThrows(Exception.class, () -> share(1, 5, 2), "a worker whose share is in a damaged shard does see the damage");
+        assertThrows(Exception.class, () -> share(copy, 1, 5, 2), "a worker whose share is in a damaged shard does see the damage");
     }
 
     @Test

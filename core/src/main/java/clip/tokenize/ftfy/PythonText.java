@@ -12,6 +12,8 @@ import java.util.Locale;
  * All methods work on code points, so emoji and other supplementary characters stay whole.
  */
 public final class PythonText {
+    private static final char CAPITAL_SIGMA = '\u03A3';
+
     private PythonText() {
     }
 
@@ -69,16 +71,74 @@ public final class PythonText {
     }
 
     /**
-     * Python's {@code str.lower()} on a whole string: full case mapping, with the context-dependent
-     * final sigma. Java's root-locale mapping implements the same Unicode rules.
+     * Python's {@code str.lower()}: full case mapping (Java's root-locale mapping, code point by
+     * code point) except for capital sigma, which CPython maps by its own Final_Sigma test
+     * ({@code handle_capital_sigma}): final when a cased letter precedes it and none follows it,
+     * looking past case-ignorable characters only. Java's {@code toLowerCase} looks instead for a
+     * cased letter anywhere in the same word (BreakIterator), so it differs on e.g. "Α1Σ" (Python
+     * σ, Java ς), "ΑΣ1Β" (Python ς, Java σ) and "Α^Σ" (Python ς, Java σ).
      */
     public static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
+        if (s.indexOf(CAPITAL_SIGMA) < 0) {
+            return s.toLowerCase(Locale.ROOT);
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        int start = 0;
+        for (int i = s.indexOf(CAPITAL_SIGMA); i >= 0; i = s.indexOf(CAPITAL_SIGMA, start)) {
+            sb.append(s.substring(start, i).toLowerCase(Locale.ROOT));
+            sb.append(isFinalSigma(s, i) ? '\u03C2' : '\u03C3');
+            start = i + 1;
+        }
+        return sb.append(s.substring(start).toLowerCase(Locale.ROOT)).toString();
     }
 
-    /** Lower-cases one code point without context (no final-sigma rule), as {@code ch.lower()}. */
-    static String lowerCodePoint(int cp) {
-        return new String(Character.toChars(cp)).toLowerCase(Locale.ROOT);
+    /** \p{cased} \p{case-ignorable}* U+03A3 !(\p{case-ignorable}* \p{cased}), as CPython tests it. */
+    private static boolean isFinalSigma(String s, int sigma) {
+        int before = sigma;
+        int cp = 0;
+        while (before > 0) {
+            cp = s.codePointBefore(before);
+            if (!isCaseIgnorable(cp)) {
+                break;
+            }
+            before -= Character.charCount(cp);
+        }
+        if (before == 0 || !isCased(s.codePointBefore(before))) {
+            return false;
+        }
+        int after = sigma + 1;
+        while (after < s.length()) {
+            cp = s.codePointAt(after);
+            if (!isCaseIgnorable(cp)) {
+                return !isCased(cp);
+            }
+            after += Character.charCount(cp);
+        }
+        return true;
+    }
+
+    /** Unicode's Cased: Lu, Ll, Lt, Other_Lowercase, Other_Uppercase. */
+    private static boolean isCased(int cp) {
+        return Character.isLowerCase(cp) || Character.isUpperCase(cp) || Character.isTitleCase(cp);
+    }
+
+    /** Unicode's Case_Ignorable: Mn, Me, Cf, Lm, Sk, and Word_Break MidLetter, MidNumLet and Single_Quote. */
+    private static boolean isCaseIgnorable(int cp) {
+        switch (Character.getType(cp)) {
+            case Character.NON_SPACING_MARK: case Character.ENCLOSING_MARK: case Character.FORMAT:
+            case Character.MODIFIER_LETTER: case Character.MODIFIER_SYMBOL:
+                return true;
+            default:
+                break;
+        }
+        switch (cp) {
+            case 0x0027: // Single_Quote
+            case 0x002E: case 0x2018: case 0x2019: case 0x2024: case 0xFE52: case 0xFF07: case 0xFF0E: // MidNumLet
+            case 0x003A: case 0x00B7: case 0x0387: case 0x055F: case 0x05F4: case 0x2027: case 0xFE13: case 0xFE55: case 0xFF1A:
+                return true; // MidLetter (the last row)
+            default:
+                return false;
+        }
     }
 
     /** The two-letter Unicode general category, as {@code unicodedata.category}. */

@@ -58,16 +58,6 @@ final class SingleByteEncoding {
         return new SingleByteEncoding(name, javaCharset, true);
     }
 
-    /** True when every character of {@code text} has a byte in this encoding. */
-    boolean canEncode(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            if (!encodeTable.containsKey(text.charAt(i))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** The bytes of {@code text}, or null when some character has none. */
     byte[] encode(String text) {
         byte[] out = new byte[text.length()];

@@ -1,0 +1,74 @@
+package clip.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** What {@code bin/clip} says about itself and about a mistyped command line. */
+class CliTest {
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... argv) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.cli().run(argv, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aMistypedOptionIsNamedBeforeTheRequiredOptionItHides() {
+        Run r = run("eval", "--modle", "x");
+        assertEquals(2, r.code());
+        assertEquals("error: unknown option --modle (did you mean --model?)\n", r.err());
+        Run far = run("prep", "--colour", "red", "--root", "x");
+        assertEquals("error: unknown option --colour (--help lists the options)\n", far.err());
+    }
+
+    @Test
+    void theOptionsAHelpTextShowsIncludeThoseWrittenAsAPair() {
+        // bench-images shows "--width/--height", generate "--train/--val/--test": each one is accepted.
+        assertTrue(Args.optionsIn(new BenchImagesCommand().usage()).containsAll(List.of("width", "height", "no-pil")));
+        assertTrue(Args.optionsIn(new GenerateCommand().usage()).containsAll(List.of("out", "train", "val", "test")));
+        assertEquals("error: option --out needs a value\n", run("generate", "--out").err());
+    }
+
+    @Test
+    void helpListsEveryCommandWithItsSummaryInOneColumn() {
+        Run r = run("--help");
+        List<String> rows = r.out().lines().filter(l -> l.startsWith("  ")).toList();
+        assertEquals(Main.cli().help().lines().filter(l -> l.startsWith("  ")).count(), rows.size());
+        assertTrue(rows.stream().anyMatch(l -> l.startsWith("  bench-retrieval ")), r.out());
+        int column = -1;
+        for (String row : rows) {
+            int summary = row.indexOf(' ', 2);
+            while (row.charAt(summary) == ' ') {
+                summary++;
+            }
+            if (column < 0) {
+                column = summary;
+            }
+            assertEquals(column, summary, "misaligned: " + row);
+        }
+    }
+
+    @Test
+    void trainHelpNamesEveryRecipeInConf() throws Exception {
+        String usage = run("train", "--help").out();
+        try (Stream<Path> conf = Files.list(Paths.get("").toAbsolutePath().getParent().resolve("conf"))) {
+            List<String> recipes = conf.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".conf"))
+                    .map(n -> n.substring(0, n.length() - 5)).sorted().toList();
+            assertTrue(recipes.contains("coco-vit-b16-bert-base"), recipes.toString());
+            assertTrue(usage.contains("(" + String.join(", ", recipes) + ")"), usage);
+        }
+    }
+}
