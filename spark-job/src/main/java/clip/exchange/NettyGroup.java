@@ -348,11 +348,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
          * its check fails the exchange: what it should have carried will not arrive.
          */
         private void reject(ChannelHandlerContext ctx, String why) {
-            if (closed || closing) {
+            if (closed) {
                 return;
             }
             closed = true;
-            rejections.accept("worker " + rank + ": closed the connection from " + address(ctx) + ": " + why);
+            if (!closing) {
+                rejections.accept("worker " + rank + ": closed the connection from " + address(ctx) + ": " + why);
+            }
             if (peer >= 0) {
                 mailbox.fail(describe(peer) + ": " + why);
             }
@@ -376,7 +378,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-            reject(ctx, peer < 0 ? "before authenticating, " + root.getMessage() : "the connection failed: " + root.getMessage());
+            if (peer < 0) {
+                reject(ctx, "before authenticating, " + root.getMessage());
+            } else if (!closed) {
+                closed = true;
+                mailbox.fail("the connection from " + describe(peer) + " failed: " + root.getMessage());
+                ctx.close();
+            }
         }
     }
 

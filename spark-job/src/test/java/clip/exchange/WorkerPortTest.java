@@ -204,6 +204,7 @@ class WorkerPortTest {
         assertTrue(rejections.stream().allMatch(line -> line.contains(reason)), reason + " in " + rejections);
     }
 
+    /** The address the worker sees the socket's connection come from (taken while it is open). */
     private static InetSocketAddress addressOf(Socket s) {
         return new InetSocketAddress(s.getLocalAddress().getHostAddress(), s.getLocalPort());
     }
@@ -259,6 +260,19 @@ class WorkerPortTest {
     }
 
     @Test
+    void aStrangerThatHangsUpBeforeTheHandshakeIsLoggedOnce() throws Exception {
+        startGroup(a -> a);
+        Socket s = stranger();
+        InetSocketAddress address = addressOf(s);
+        send(s, new byte[] {0, 0, 0, 69, 2}); // the start of a hello
+        s.close();
+        await(() -> rejectionsOf(address) == 1, EXCHANGE_MILLIS, () -> "a report naming " + address + "; got " + rejections);
+        assertExchangesUndisturbed();
+        assertEquals(List.of("worker 0: the connection from " + address.getHostString() + ":" + address.getPort()
+                + " closed before authenticating"), List.copyOf(rejections));
+    }
+
+    @Test
     void hundredsOfIdleConnectionsAreClosedAtTheHandshakeDeadlineAndTheExchangesGoOn() throws Exception {
         startGroup(a -> a);
         long start = System.nanoTime();
@@ -284,7 +298,7 @@ class WorkerPortTest {
     void aDataFrameAlteredOnTheWayIsRefused(String attack) throws Exception {
         try (ServerSocket proxy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<InetSocketAddress> worker0 = new CompletableFuture<>();
-            List<Socket> toWorker0 = new CopyOnWriteArrayList<>();
+            List<InetSocketAddress> toWorker0 = new CopyOnWriteArrayList<>();
             pool.submit(() -> relay(proxy, worker0, attack, toWorker0));
             startGroup(real -> {
                 worker0.complete(real.get(0));
@@ -299,18 +313,18 @@ class WorkerPortTest {
             assertTrue(e.getMessage().contains("worker 1 at 127.0.0.1:") && e.getMessage().contains("a data frame failed authentication"),
                     e.getMessage());
             await(() -> !toWorker0.isEmpty(), EXCHANGE_MILLIS, () -> "the relay's connection");
-            Socket relayed = toWorker0.get(0);
-            assertEquals(1, rejectionsOf(addressOf(relayed)), rejections.toString());
+            assertEquals(1, rejectionsOf(toWorker0.get(0)), rejections.toString());
             assertEquals(1, rejections.size(), rejections.toString());
         }
     }
 
     /** Relays worker 1's connection to worker 0, attacking its first data frame (the second frame: the first is the hello). */
-    private Void relay(ServerSocket proxy, CompletableFuture<InetSocketAddress> worker0, String attack, List<Socket> toWorker0)
+    private Void relay(ServerSocket proxy, CompletableFuture<InetSocketAddress> worker0, String attack,
+                       List<InetSocketAddress> toWorker0)
             throws Exception {
         try (Socket fromWorker1 = proxy.accept(); Socket to = new Socket()) {
             to.connect(worker0.get(EXCHANGE_MILLIS, TimeUnit.MILLISECONDS));
-            toWorker0.add(to);
+            toWorker0.add(addressOf(to));
             pool.submit(() -> {
                 try (fromWorker1) {
                     to.getInputStream().transferTo(fromWorker1.getOutputStream()); // worker 0's side of the handshake, as sent
