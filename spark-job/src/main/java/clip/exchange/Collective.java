@@ -39,11 +39,15 @@ public interface Collective {
         return allToAll(send);
     }
 
-    /** Element-wise sum over workers, added in rank order (small arrays: scalars, flags). */
+    /**
+     * Element-wise sum over workers, added in double in rank order (small arrays: scalars,
+     * flags). Each value travels as a float plus the float of its remainder: about 48 of a
+     * double's 53 bits (relative error under 2^-48) for magnitudes from about 1e-20 to 3e38,
+     * fewer below that, and infinite beyond a float's range.
+     */
     default double[] allReduceSum(double[] local) {
         float[] asFloat = new float[local.length * 2];
         for (int i = 0; i < local.length; i++) {
-            // split each double into a float and its remainder so the sum keeps double precision
             float hi = (float) local[i];
             asFloat[2 * i] = hi;
             asFloat[2 * i + 1] = (float) (local[i] - hi);

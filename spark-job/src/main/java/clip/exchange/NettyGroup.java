@@ -15,10 +15,11 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -26,13 +27,23 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The workers of one job exchanging over TCP with Netty. Every worker listens on one port and
  * opens one connection to each peer; a connection carries data one way, from the worker that
  * opened it. Both ends authenticate with the job's secret before any data is accepted: the
  * listener challenges with a nonce, the connecting worker answers with an HMAC over it and its
- * rank, and the listener proves itself the same way over the connecting worker's nonce.
+ * rank, and the listener proves itself the same way over the connecting worker's nonce. Every
+ * data frame then carries an HMAC under a key derived for that connection ({@link FrameMac}).
+ *
+ * <p>The port is open to anyone on the network, so until a connection has authenticated it may
+ * send only frames of the handshake's size and must authenticate within a short deadline; one
+ * that fails either, or sends anything else, is closed and reported once with its remote
+ * address, and the exchanges go on. A data frame that fails its check on an authenticated
+ * connection is never used: the connection is closed, reported, and the exchange fails.
  * Arrays travel in chunks of bounded size; every exchange has a deadline.
  */
 public final class NettyGroup implements Collective, AutoCloseable {
@@ -41,6 +52,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private static final byte WELCOME = 3;
     private static final byte DATA = 4;
     private static final int MAX_FRAME = 64 << 20;
+    private static final int DATA_HEADER = 1 + Long.BYTES + 2 * Integer.BYTES;
+    /** The largest frame each end receives before the other has authenticated. */
+    private static final int HELLO_BYTES = 1 + Integer.BYTES + 2 * JobSecret.nonceBytes();
+    private static final int WELCOME_BYTES = 1 + Integer.BYTES + JobSecret.nonceBytes();
+    /** Long enough for an honest peer's round trip on a loaded cluster, short enough that idle strangers do not pile up. */
+    private static final long HANDSHAKE_MILLIS = 10_000;
+    private static final Logger LOG = LoggerFactory.getLogger(NettyGroup.class);
     private static final byte[] HELLO_TAG = {'h', 'e', 'l', 'l', 'o'};
     private static final byte[] WELCOME_TAG = {'w', 'e', 'l', 'c', 'o', 'm', 'e'};
 
@@ -49,29 +67,44 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private final JobSecret secret;
     private final long deadlineMillis;
     private final int chunkFloats;
+    private final long handshakeMillis;
+    private final Consumer<String> rejections;
     private final EventLoopGroup loop;
     private final Channel server;
     private final Mailbox mailbox;
-    private final Channel[] outbound;
+    private final Link[] outbound;
+    private volatile boolean closing;
     private List<InetSocketAddress> peers;
     private long exchange;
 
-    private NettyGroup(int rank, int size, JobSecret secret, long deadlineMillis, int chunkFloats, InetSocketAddress bind) {
+    /** An authenticated connection to a peer and the key that signs what goes over it. */
+    private record Link(Channel channel, FrameMac mac) {
+    }
+
+    private NettyGroup(int rank, int size, JobSecret secret, long deadlineMillis, int chunkFloats, InetSocketAddress bind,
+                       long handshakeMillis, Consumer<String> rejections) {
         Collective.checkRank(rank, size);
+        if (chunkFloats < 1 || DATA_HEADER + (long) chunkFloats * Float.BYTES + FrameMac.BYTES > MAX_FRAME) {
+            throw new IllegalArgumentException("chunkFloats " + chunkFloats + " outside 1.." + (MAX_FRAME - DATA_HEADER - FrameMac.BYTES)
+                    / Float.BYTES);
+        }
         this.rank = rank;
         this.size = size;
         this.secret = secret;
         this.deadlineMillis = deadlineMillis;
         this.chunkFloats = chunkFloats;
+        this.handshakeMillis = handshakeMillis;
+        this.rejections = rejections;
         this.mailbox = new Mailbox(size);
-        this.outbound = new Channel[size];
+        this.outbound = new Link[size];
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("clip-dist-" + rank, true));
         ServerBootstrap sb = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        framed(ch).addLast(new Inbound());
+                        Frames frames = new Frames(HELLO_BYTES);
+                        ch.pipeline().addLast(frames, new LengthFieldPrepender(4), new Inbound(frames));
                     }
                 });
         try {
@@ -91,7 +124,16 @@ public final class NettyGroup implements Collective, AutoCloseable {
      */
     public static NettyGroup listen(int rank, int size, JobSecret secret, InetSocketAddress bind, long deadlineMillis,
                                     int chunkFloats) {
-        return new NettyGroup(rank, size, secret, deadlineMillis, chunkFloats, bind);
+        return listen(rank, size, secret, bind, deadlineMillis, chunkFloats, HANDSHAKE_MILLIS, LOG::warn);
+    }
+
+    /**
+     * @param handshakeMillis how long a connection may stay unauthenticated
+     * @param rejections      told one line, naming the remote address, per connection closed for failing authentication
+     */
+    static NettyGroup listen(int rank, int size, JobSecret secret, InetSocketAddress bind, long deadlineMillis, int chunkFloats,
+                             long handshakeMillis, Consumer<String> rejections) {
+        return new NettyGroup(rank, size, secret, deadlineMillis, chunkFloats, bind, handshakeMillis, rejections);
     }
 
     /** Where peers reach this worker. */
@@ -113,14 +155,14 @@ public final class NettyGroup implements Collective, AutoCloseable {
         }
     }
 
-    private Channel open(int dst, long deadline) {
-        Promise<Channel> welcomed = loop.next().newPromise();
+    private Link open(int dst, long deadline) {
+        Promise<Link> welcomed = loop.next().newPromise();
         Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, deadlineMillis))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        framed(ch).addLast(new Outbound(dst, welcomed));
+                        ch.pipeline().addLast(new Frames(WELCOME_BYTES), new LengthFieldPrepender(4), new Outbound(dst, welcomed));
                     }
                 });
         ChannelFuture connected = b.connect(peers.get(dst));
@@ -187,16 +229,18 @@ public final class NettyGroup implements Collective, AutoCloseable {
     }
 
     private List<ChannelFuture> sendTo(int dst, long id, float[] data) {
-        Channel ch = outbound[dst];
+        Channel ch = outbound[dst].channel();
+        FrameMac mac = outbound[dst].mac();
         List<ChannelFuture> writes = new ArrayList<>();
         int offset = 0;
         do {
             int n = Math.min(chunkFloats, data.length - offset);
-            ByteBuf frame = Unpooled.buffer(1 + Long.BYTES + 2 * Integer.BYTES + n * Float.BYTES);
+            ByteBuf frame = Unpooled.buffer(DATA_HEADER + n * Float.BYTES + FrameMac.BYTES);
             frame.writeByte(DATA).writeLong(id).writeInt(offset).writeInt(data.length);
             int at = frame.writerIndex();
             frame.nioBuffer(at, n * Float.BYTES).asFloatBuffer().put(data, offset, n);
             frame.writerIndex(at + n * Float.BYTES);
+            mac.sign(frame);
             writes.add(ch.write(frame));
             offset += n;
         } while (offset < data.length);
@@ -210,18 +254,15 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         mailbox.fail("the group was closed");
         server.close();
-        for (Channel c : outbound) {
-            if (c != null) {
-                c.close();
+        for (Link l : outbound) {
+            if (l != null) {
+                l.channel().close();
             }
         }
         loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
-    }
-
-    private static io.netty.channel.ChannelPipeline framed(SocketChannel ch) {
-        return ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 4, 0, 4), new LengthFieldPrepender(4));
     }
 
     private static byte[] bytes(ByteBuf in, int n) {
@@ -236,40 +277,41 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     /** The listening end of a peer's connection: challenges it, then takes its data. */
     private final class Inbound extends SimpleChannelInboundHandler<ByteBuf> {
+        private final Frames frames;
         private final byte[] nonce = JobSecret.nonce();
         private int peer = -1;
+        private FrameMac mac;
+        private boolean closed;
+        private ScheduledFuture<?> handshakeDeadline;
+
+        Inbound(Frames frames) {
+            this.frames = frames;
+        }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             ByteBuf m = ctx.alloc().buffer(1 + nonce.length).writeByte(CHALLENGE).writeBytes(nonce);
             ctx.writeAndFlush(m);
+            handshakeDeadline = ctx.executor().schedule(() -> reject(ctx, "no handshake within " + handshakeMillis + " ms"),
+                    handshakeMillis, TimeUnit.MILLISECONDS);
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf in) {
-            byte type = in.readByte();
-            if (peer < 0) {
-                int claimed = type == HELLO && in.readableBytes() >= Integer.BYTES ? in.readInt() : -1;
-                int n = JobSecret.nonceBytes();
-                if (claimed < 0 || claimed >= size || claimed == rank || in.readableBytes() != 2 * n) {
-                    ctx.close();
-                    return;
-                }
-                byte[] theirNonce = bytes(in, n);
-                byte[] mac = bytes(in, n);
-                if (!secret.verify(secret.mac(HELLO_TAG, nonce, intBytes(claimed), intBytes(size)), mac)) {
-                    ctx.close(); // not of this job: say nothing that would help a guesser
-                    return;
-                }
-                peer = claimed;
-                byte[] proof = secret.mac(WELCOME_TAG, theirNonce, intBytes(rank));
-                ctx.writeAndFlush(ctx.alloc().buffer(1 + Integer.BYTES + proof.length).writeByte(WELCOME).writeInt(rank)
-                        .writeBytes(proof));
+            if (closed) {
                 return;
             }
-            if (type != DATA) {
-                mailbox.fail(describe(peer) + " sent an unexpected message of type " + type);
-                ctx.close();
+            if (peer < 0) {
+                authenticate(ctx, in);
+                return;
+            }
+            if (!mac.verify(in)) {
+                reject(ctx, "a data frame failed authentication (altered, replayed or injected on the way)");
+                return;
+            }
+            byte type = in.readByte();
+            if (type != DATA || in.readableBytes() < DATA_HEADER - 1) {
+                reject(ctx, "an unexpected message of type " + type);
                 return;
             }
             long id = in.readLong();
@@ -278,29 +320,87 @@ public final class NettyGroup implements Collective, AutoCloseable {
             mailbox.receive(peer, id, offset, total, in.nioBuffer());
         }
 
+        private void authenticate(ChannelHandlerContext ctx, ByteBuf in) {
+            byte type = in.readByte();
+            int claimed = type == HELLO && in.readableBytes() >= Integer.BYTES ? in.readInt() : -1;
+            int n = JobSecret.nonceBytes();
+            if (claimed < 0 || claimed >= size || claimed == rank || in.readableBytes() != 2 * n) {
+                reject(ctx, "a malformed handshake (a message of type " + type + ")");
+                return;
+            }
+            byte[] theirNonce = bytes(in, n);
+            byte[] proof = bytes(in, n);
+            if (!secret.verify(secret.mac(HELLO_TAG, nonce, intBytes(claimed), intBytes(size)), proof)) {
+                reject(ctx, "its handshake failed authentication (not a worker of this job)"); // and it is told nothing
+                return;
+            }
+            peer = claimed;
+            handshakeDeadline.cancel(false);
+            frames.raiseLimit(DATA_HEADER + chunkFloats * Float.BYTES + FrameMac.BYTES);
+            mac = new FrameMac(secret.sessionKey(nonce, theirNonce, claimed, rank));
+            byte[] welcome = secret.mac(WELCOME_TAG, theirNonce, intBytes(rank));
+            ctx.writeAndFlush(ctx.alloc().buffer(1 + Integer.BYTES + welcome.length).writeByte(WELCOME).writeInt(rank)
+                    .writeBytes(welcome));
+        }
+
+        /**
+         * Closes the connection and reports it once. Data from an authenticated peer that fails
+         * its check fails the exchange: what it should have carried will not arrive.
+         */
+        private void reject(ChannelHandlerContext ctx, String why) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!closing) {
+                rejections.accept("worker " + rank + ": closed the connection from " + address(ctx) + ": " + why);
+            }
+            if (peer >= 0) {
+                mailbox.fail(describe(peer) + ": " + why);
+            }
+            ctx.close();
+        }
+
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (peer >= 0) {
+            if (handshakeDeadline != null) {
+                handshakeDeadline.cancel(false);
+            }
+            if (peer >= 0 && !closed) {
+                closed = true;
                 mailbox.fail("the connection from " + describe(peer) + " closed");
+            } else if (!closed && !closing) {
+                closed = true;
+                rejections.accept("worker " + rank + ": the connection from " + address(ctx) + " closed before authenticating");
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (peer >= 0) {
-                mailbox.fail("the connection from " + describe(peer) + " failed: " + cause.getMessage());
+            Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+            if (peer < 0) {
+                reject(ctx, "before authenticating, " + root.getMessage());
+            } else if (!closed) {
+                closed = true;
+                mailbox.fail("the connection from " + describe(peer) + " failed: " + root.getMessage());
+                ctx.close();
             }
-            ctx.close();
         }
+    }
+
+    private static String address(ChannelHandlerContext ctx) {
+        InetSocketAddress a = (InetSocketAddress) ctx.channel().remoteAddress();
+        return a == null ? "an unknown address" : a.getHostString() + ":" + a.getPort();
     }
 
     /** The connecting end: answers the challenge, checks the listener's proof, then only sends. */
     private final class Outbound extends SimpleChannelInboundHandler<ByteBuf> {
         private final int peer;
-        private final Promise<Channel> welcomed;
+        private final Promise<Link> welcomed;
         private final byte[] nonce = JobSecret.nonce();
+        private byte[] challenge;
 
-        Outbound(int peer, Promise<Channel> welcomed) {
+        Outbound(int peer, Promise<Link> welcomed) {
             this.peer = peer;
             this.welcomed = welcomed;
         }
@@ -309,12 +409,12 @@ public final class NettyGroup implements Collective, AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf in) {
             byte type = in.readByte();
             int n = JobSecret.nonceBytes();
-            if (type == CHALLENGE && in.readableBytes() == n && !welcomed.isDone()) {
-                byte[] challenge = bytes(in, n);
+            if (type == CHALLENGE && in.readableBytes() == n && challenge == null) {
+                challenge = bytes(in, n);
                 byte[] mac = secret.mac(HELLO_TAG, challenge, intBytes(rank), intBytes(size));
                 ctx.writeAndFlush(ctx.alloc().buffer(1 + Integer.BYTES + 2 * n).writeByte(HELLO).writeInt(rank).writeBytes(nonce)
                         .writeBytes(mac));
-            } else if (type == WELCOME && in.readableBytes() == Integer.BYTES + n && !welcomed.isDone()) {
+            } else if (type == WELCOME && in.readableBytes() == Integer.BYTES + n && challenge != null && !welcomed.isDone()) {
                 int theirRank = in.readInt();
                 byte[] proof = bytes(in, n);
                 if (theirRank != peer || !secret.verify(secret.mac(WELCOME_TAG, nonce, intBytes(peer)), proof)) {
@@ -322,7 +422,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
                     ctx.close();
                     return;
                 }
-                welcomed.trySuccess(ctx.channel());
+                welcomed.trySuccess(new Link(ctx.channel(), new FrameMac(secret.sessionKey(challenge, nonce, rank, peer))));
             } else {
                 welcomed.tryFailure(new IllegalStateException("unexpected message of type " + type + " during the handshake"));
                 ctx.close();

@@ -164,15 +164,18 @@ class NettyGroupTest {
 
     @Test
     void allReduceOverTcpAddsInRankOrder() throws Exception {
+        // 2^53 + 3 rounds up to 2^53 + 4, so rank order (0, 1, 2) sums to 4 while most other orders give 3.
+        double[] byRank = {0x1p53, 3, -0x1p53};
+        assertEquals(3.0, (byRank[2] + byRank[1]) + byRank[0], "the inputs must tell the orders apart");
         List<NettyGroup> members = group(3, 10_000, 1000, JobSecret.generate());
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             List<Future<double[]>> f = new ArrayList<>();
             for (NettyGroup m : members) {
-                f.add(pool.submit(() -> m.allReduceSum(new double[] {1.0 + m.rank() * 1e-9})));
+                f.add(pool.submit(() -> m.allReduceSum(new double[] {byRank[m.rank()]})));
             }
             for (Future<double[]> x : f) {
-                assertEquals(3.0 + 3e-9, x.get()[0], 1e-15);
+                assertEquals(Double.doubleToRawLongBits(4.0), Double.doubleToRawLongBits(x.get()[0]));
             }
         } finally {
             pool.shutdownNow();

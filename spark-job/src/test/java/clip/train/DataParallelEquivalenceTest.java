@@ -248,19 +248,23 @@ class DataParallelEquivalenceTest {
     }
 
     @Test
-    void allReduceKeepsDoublePrecisionAndRankOrder() throws Exception {
+    void allReduceKeepsMoreThanFloatPrecisionAndAddsInRankOrder() throws Exception {
+        // 2^53 + 3 rounds up to 2^53 + 4, so rank order (0, 1, 2) sums to 4 while most other orders give 3.
+        double[] byRank = {0x1p53, 3, -0x1p53};
+        assertEquals(3.0, (byRank[2] + byRank[1]) + byRank[0], "the inputs must tell the orders apart");
         InProcessGroup group = new InProcessGroup(3, 10_000);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             List<Future<double[]>> f = new ArrayList<>();
             for (int r = 0; r < 3; r++) {
                 Collective c = group.member(r);
-                double v = 1.0 + r * 1e-9;
-                f.add(pool.submit(() -> c.allReduceSum(new double[] {v, -v})));
+                double v = 1.0 + r * 1e-9; // 1e-9 is below a float's resolution at 1
+                f.add(pool.submit(() -> c.allReduceSum(new double[] {v, -v, byRank[c.rank()]})));
             }
             for (Future<double[]> x : f) {
                 assertEquals(3.0 + 3e-9, x.get()[0], 1e-15);
                 assertEquals(-(3.0 + 3e-9), x.get()[1], 1e-15);
+                assertEquals(Double.doubleToRawLongBits(4.0), Double.doubleToRawLongBits(x.get()[2]));
             }
         } finally {
             pool.shutdownNow();
