@@ -17,6 +17,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.AxesChartStyler;
 import org.knowm.xchart.style.CategoryStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
@@ -80,13 +81,7 @@ public final class TrainingCurves {
         CategoryChart chart = new CategoryChartBuilder().width(width).height(height).title("evaluation at step " + step)
                 .xAxisTitle("metric").yAxisTitle("value").build();
         CategoryStyler st = chart.getStyler();
-        st.setChartBackgroundColor(Color.WHITE);
-        st.setPlotBackgroundColor(Color.WHITE);
-        st.setPlotBorderColor(new Color(0xbb, 0xbb, 0xbb));
-        st.setPlotGridLinesColor(new Color(0xe6, 0xe6, 0xe6));
-        st.setLegendVisible(false);
-        st.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        st.setXAxisLabelRotation(30);
+        style(st);
         st.setLabelsVisible(true);
         st.setLabelsFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
         st.setLabelsFontColor(Drawing.TEXT);
@@ -94,7 +89,6 @@ public final class TrainingCurves {
         st.setYAxisDecimalPattern("0.0");
         st.setYAxisMin(0.0);
         st.setYAxisMax(Math.max(100, points.stream().mapToDouble(MetricPoint::value).max().orElse(0)) * 1.08);
-        st.setAntiAlias(true);
         CategorySeries s = chart.addSeries("value", points.stream().map(MetricPoint::metric).toList(),
                 points.stream().map(MetricPoint::value).toList());
         s.setFillColor(LINE);
@@ -194,19 +188,23 @@ public final class TrainingCurves {
         XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle("step")
                 .yAxisTitle(yTitle).build();
         XYStyler st = chart.getStyler();
+        style(st);
+        st.setLegendPosition(Styler.LegendPosition.OutsideE);
+        st.setLegendBorderColor(Color.WHITE);
+        return chart;
+    }
+
+    /** What every chart of a run shares: white, light grid, no legend, slanted x labels. */
+    private static void style(AxesChartStyler st) {
         st.setChartBackgroundColor(Color.WHITE);
         st.setPlotBackgroundColor(Color.WHITE);
         st.setPlotBorderColor(new Color(0xbb, 0xbb, 0xbb));
         st.setPlotGridLinesColor(new Color(0xe6, 0xe6, 0xe6));
         st.setLegendVisible(false);
-        st.setLegendPosition(Styler.LegendPosition.OutsideE);
-        st.setLegendBorderColor(Color.WHITE);
         st.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         st.setAntiAlias(true);
         // XChart puts the ticks of evenly spaced steps (every step logged) on data points, and
         // level labels ran together past step 1,000; slanted, they do not.
-        st.setXAxisTickMarkSpacingHint(110);
         st.setXAxisLabelRotation(30);
-        return chart;
     }
 }
