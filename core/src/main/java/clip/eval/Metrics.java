@@ -94,8 +94,8 @@ public record Metrics(Recalls imageToText, Recalls textToImage, ZeroShotAccuracy
             sb.append(String.format("zero-shot      top-1 %5.1f%%  top-5 %5.1f%%  over %d classes, templates %s%n", zeroShot.top1,
                     zeroShot.top5, zeroShot.classes, templates));
         }
-        return sb.append(String.format("chance         R@1 %.1f%% (image to text, %.1f captions each; text to image)%s%n",
-                100.0 / images, (double) captions / images,
+        return sb.append(String.format("chance         R@1 %.1f%% both ways (%d images, %.1f captions each)%s%n",
+                100.0 / images, images, (double) captions / images,
                 zeroShot == null ? "" : String.format(", zero-shot top-1 %.1f%%", 100.0 / zeroShot.classes))).toString();
     }
 
