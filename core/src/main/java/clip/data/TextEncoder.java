@@ -2,6 +2,8 @@ package clip.data;
 
 import clip.io.BadInputException;
 import clip.model.HfModel;
+import clip.model.HfModels;
+import com.fasterxml.jackson.databind.JsonNode;
 import clip.model.TextBatch;
 import clip.tokenize.BertTokenizer;
 import clip.tokenize.ClipTokenizer;
@@ -26,9 +28,14 @@ public final class TextEncoder {
         return new TextEncoder(t -> tokenizer.encode(t, maxLength, true), maxLength);
     }
 
+    /** BERT captions' length when neither the caller nor the folder's tokenizer_config.json says. */
+    public static final int DEFAULT_BERT_LENGTH = 64;
+
     /**
      * The tokenizer files of an HF model folder: CLIP's vocab.json + merges.txt for a CLIPModel,
-     * BERT's vocab.txt for a dual encoder (captions cut at {@code bertMaxLength} tokens).
+     * BERT's vocab.txt for a dual encoder, captions cut at {@code bertMaxLength} tokens, or with 0
+     * at tokenizer_config.json's {@code model_max_length} (training writes the length it used),
+     * else {@value #DEFAULT_BERT_LENGTH}.
      */
     public static TextEncoder forModel(Path dir, HfModel model, int bertMaxLength) {
         if (model.modelType().equals("clip")) {
@@ -41,7 +48,17 @@ public final class TextEncoder {
             throw new BadInputException(dir + ": no vocab.txt beside the model (a BERT text tower needs its WordPiece vocabulary)");
         }
         int positions = model.config().path("text_config").path("max_position_embeddings").asInt(512);
-        return bert(BertTokenizer.fromVocab(vocab), Math.min(bertMaxLength, positions));
+        int length = bertMaxLength > 0 ? bertMaxLength : savedLength(dir.resolve("tokenizer_config.json"));
+        return bert(BertTokenizer.fromVocab(vocab), Math.min(length, positions));
+    }
+
+    /** HF writes a huge sentinel as model_max_length when a tokenizer has no limit: that means "not said". */
+    private static int savedLength(Path tokenizerConfig) {
+        if (!Files.isRegularFile(tokenizerConfig)) {
+            return DEFAULT_BERT_LENGTH;
+        }
+        JsonNode length = HfModels.readJson(tokenizerConfig).path("model_max_length");
+        return length.canConvertToInt() && length.asInt() >= 2 ? length.asInt() : DEFAULT_BERT_LENGTH;
     }
 
     /** Every text padded (or cut) to the fixed length, so every batch has the same shape (what training wants). */

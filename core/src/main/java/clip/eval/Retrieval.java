@@ -7,7 +7,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Image-to-text and text-to-image retrieval over every caption of every image (the COCO
- * protocol). Image-to-text: an image's rank is the best rank among its captions.
+ * protocol). Image-to-text: an image's rank is its best caption's rank among the other images' captions.
  * Text-to-image: a caption's rank is its image's rank.
  *
  * <p>Ties count against the query: the rank of the right item is 1 + the number of other
@@ -44,14 +44,15 @@ public final class Retrieval {
             float[] scores = block(images, captions, start, end);
             for (int i = start; i < end; i++) {
                 int offset = (i - start) * nc;
-                // An image is found at the rank of its best caption; the pessimistic count makes any tie with it a miss.
+                // An image is found at the rank of its best caption; the pessimistic count makes any tie with
+                // another image's caption a miss (its own captions are right answers, not competitors).
                 int best = -1;
                 for (int c : captionsOf[i]) {
                     if (best < 0 || scores[offset + c] > scores[offset + best]) {
                         best = c;
                     }
                 }
-                imageRanks[i] = best < 0 ? Integer.MAX_VALUE : rank(scores, offset, nc, best);
+                imageRanks[i] = best < 0 ? Integer.MAX_VALUE : rankAmongOthers(scores, offset, imageOfCaption, i, best);
             }
         }
         for (int start = 0; start < nc; start += BLOCK) {
@@ -87,6 +88,18 @@ public final class Retrieval {
         float[] out = new float[(int) scores.length()];
         scores.data().asNioFloat().get(out);
         return out;
+    }
+
+    /** 1 + the number of captions of images other than {@code image} scoring at least as high as caption {@code target}. */
+    private static int rankAmongOthers(float[] scores, int offset, int[] imageOfCaption, int image, int target) {
+        float s = scores[offset + target];
+        int rank = 1;
+        for (int j = 0; j < imageOfCaption.length; j++) {
+            if (imageOfCaption[j] != image && scores[offset + j] >= s) {
+                rank++;
+            }
+        }
+        return rank;
     }
 
     /** 1 + the number of other entries of the row at {@code offset} scoring at least as high as entry {@code target}. */

@@ -9,21 +9,27 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Zero-shot prompt templates: one per line, {} where the class name goes, # for comments. */
-public final class Templates {
+/**
+ * Zero-shot prompt templates ({} where the class name goes) and the name they were asked for by,
+ * so every report can say which were used. A file has one per line, # for comments.
+ */
+public record Templates(String name, List<String> prompts) {
     public static final String CLIP_80 = "clip-80";
     public static final String SIMPLE = "simple";
 
-    private Templates() {
-    }
-
     /** {@value #CLIP_80}, {@value #SIMPLE} (three short prompts, for small vocabularies), or a file of templates. */
-    public static List<String> named(String spec) throws IOException {
-        return switch (spec) {
+    public static Templates named(String spec) throws IOException {
+        return new Templates(spec, switch (spec) {
             case CLIP_80 -> openAiImageNet();
             case SIMPLE -> List.of("a picture of a {}", "a {} in the picture", "a photo of a {}");
             default -> read(Path.of(spec));
-        };
+        });
+    }
+
+    /** e.g. "simple (3 prompts)", for the reports of training and eval. */
+    @Override
+    public String toString() {
+        return name + " (" + prompts.size() + (prompts.size() == 1 ? " prompt)" : " prompts)");
     }
 
     /** The CLIP paper's 80-prompt ImageNet ensemble. */

@@ -36,6 +36,17 @@ class RetrievalTest {
     }
 
     @Test
+    void anImageWhoseCaptionsTieWithEachOtherIsFoundFirst() {
+        INDArray images = Nd4j.createFromArray(new float[][] {{1, 0}, {0, 1}});
+        // image 0 has the same caption twice; image 1's caption ties with them from image 0's side
+        INDArray captions = Nd4j.createFromArray(new float[][] {{1, 0}, {1, 0}, {0.6f, 0.8f}});
+        assertArrayEquals(new int[] {1, 1}, Retrieval.evaluate(images, captions, new int[] {0, 0, 1}).imageToText().ranks());
+        INDArray tied = Nd4j.createFromArray(new float[][] {{1, 0}, {1, 0}, {1, 0}});
+        assertArrayEquals(new int[] {2, 3}, Retrieval.evaluate(images, tied, new int[] {0, 0, 1}).imageToText().ranks(),
+                "a tie with another image's caption is a miss");
+    }
+
+    @Test
     void allEqualScoresEarnNothing() {
         INDArray same = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 4, 2);
         Retrieval.Result r = Retrieval.evaluate(same, same, new int[] {0, 1, 2, 3});

@@ -41,8 +41,9 @@ public final class AttentionCommand implements Command {
                 "  --model DIR    HF folder (config.json + model.safetensors) of a clip, vision-text-dual-encoder or vit model;",
                 "                 its preprocessor_config.json, when present, gives the normalisation",
                 "  --image FILE   the image (PNG, JPEG, BMP or GIF); it is resized to the model's square input",
-                "  --out FILE     the picture: the image with the [CLS] token's attention rollout over it, same size",
-                "  --alpha A      opacity of the heat map over the image, 0..1 (default 0.5)");
+                "  --out FILE     the picture (PNG): a title, the image, and beside it the [CLS] token's attention rollout",
+                "                 as a heat map over a greyscale copy, both scaled to 384 pixels, with a colour bar",
+                "  --alpha A      opacity of the heat map over the greyscale copy, 0..1 (default 0.5)");
     }
 
     @Override
@@ -63,9 +64,10 @@ public final class AttentionCommand implements Command {
         INDArray pixels = Nd4j.create(chw, new long[] {1, 3, size, size}, DataType.FLOAT);
         int grid = config.patchesPerSide();
         INDArray map = AttentionRollout.ofImage(vision, pixels, grid, grid);
-        new AttentionOverlay(alpha).write(image, map.toDoubleMatrix(), outFile);
-        out.println("wrote " + outFile + " (" + image.getWidth() + "x" + image.getHeight() + "; attention rollout over "
-                + vision.layers().size() + " layers, " + grid + "x" + grid + " patches)");
+        String what = "attention rollout of " + modelDir.getFileName() + " (" + vision.layers().size() + " layers, " + grid + "x"
+                + grid + " patches) on " + imageFile.getFileName();
+        new AttentionOverlay(alpha).write(what, image, map.toDoubleMatrix(), outFile);
+        out.println("wrote " + outFile + " (" + what + ")");
         return 0;
     }
 

@@ -4,10 +4,8 @@ import clip.eval.EncoderModel;
 import clip.plot.EvalPictures;
 import clip.validation.EvalSet;
 import clip.eval.Evaluator;
+import clip.eval.Metrics;
 import clip.eval.Templates;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,12 +33,14 @@ public final class EvalCommand implements Command {
                 "  --data PATH          data-prep output (manifest.json) or a COCO 2017 root as downloaded; local or Hadoop URI",
                 "  --out DIR            where metrics.json and summary.txt are written",
                 "  --split NAME         the split to evaluate (default val; COCO's 5k protocol is val2017's 5,000 images)",
-                "  --templates FILE     zero-shot prompts, one per line with {} for the class (default: the CLIP paper's 80)",
+                "  --templates T        zero-shot prompts: clip-80 (default, the CLIP paper's 80), simple, or a file with",
+                "                       one per line and {} for the class",
                 "  --limit N            evaluate only the first N images (default: all)",
-                "  --batch N            images or captions per forward pass (default 64)",
-                "  --max-text-length N  BERT captions are cut at N tokens (default 64; CLIP models use their 77)",
+                "  --max-text-length N  BERT captions are cut at N tokens (default: the folder's tokenizer_config.json",
+                "                       model_max_length, which training sets to its own length, else 64; CLIP models use 77)",
                 "  --pictures N         PNGs of N images spread over the split (text-to-image grid, top captions,",
                 "                       zero-shot bars) in OUT/pictures (default 4; 0 = none)",
+                "The same model, split and templates give exactly the metrics of training's own validation.",
                 "zero-shot labels: each image's largest-area category in COCO's annotations/instances_<split>2017.json");
     }
 
@@ -50,24 +50,26 @@ public final class EvalCommand implements Command {
         String data = args.required("data");
         Path outDir = args.path("out");
         String split = args.string("split", "val");
-        String templatesFile = args.string("templates", null);
+        String templatesName = args.string("templates", Templates.CLIP_80);
         int limit = args.integer("limit", Integer.MAX_VALUE);
-        int batch = args.integer("batch", 64);
-        int maxText = args.integer("max-text-length", 64);
+        int maxText = args.integer("max-text-length", 0);
         int pictures = args.integer("pictures", 4);
         args.rejectUnknown();
-        List<String> templates = Templates.named(templatesFile == null ? Templates.CLIP_80 : templatesFile);
+        Templates templates = Templates.named(templatesName);
 
         EncoderModel model = EncoderModel.load(modelDir, maxText, "eval");
         EvalSet set = EvalSet.open(data, split, limit, new Configuration());
-        out.printf("eval: %s: %d images, %d captions, %d zero-shot classes%n", set.description(), set.items().size(),
-                set.captionCount(), set.classes().size());
+        out.printf("eval: %s: %d images, %d captions, %d zero-shot classes, templates %s%n", set.description(), set.items().size(),
+                set.captionCount(), set.classes().size(), templates);
 
-        Evaluator.Report report = model.evaluate(set.inputs(model.images()), templates, batch, out);
+        Evaluator.Report report = model.evaluate(set.inputs(model.images()), templates, out);
         Files.createDirectories(outDir);
-        ObjectMapper json = new ObjectMapper();
-        json.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("metrics.json").toFile(), report.metrics());
-        String summary = summary(report, set);
+        report.metrics().write(outDir.resolve("metrics.json"));
+        Metrics m = report.metrics();
+        int queries = m.images() + m.captions();
+        String summary = String.format("%s: %d images, %d captions%n", set.description(), m.images(), m.captions()) + m.summary(templates)
+                + String.format("retrieval ranking took %.3f s for %d queries (%.3f s per 1,000)%n", report.retrievalSeconds(), queries,
+                1000 * report.retrievalSeconds() / Math.max(queries, 1));
         Files.writeString(outDir.resolve("summary.txt"), summary, StandardCharsets.UTF_8);
         out.print(summary);
         if (pictures > 0) {
@@ -76,28 +78,5 @@ public final class EvalCommand implements Command {
             out.printf("pictures: %d PNG files in %s%n", drawn.size(), outDir.resolve("pictures"));
         }
         return 0;
-    }
-
-    private static String summary(Evaluator.Report report, EvalSet set) {
-        ObjectNode m = report.metrics();
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%s: %d images, %d captions%n", set.description(), m.get("images").asInt(), m.get("captions").asInt()));
-        for (String direction : List.of("image_to_text", "text_to_image")) {
-            JsonNode d = m.get(direction);
-            sb.append(String.format("%-14s R@1 %5.1f%%  R@5 %5.1f%%  R@10 %5.1f%%  median rank %.0f%n", direction.replace('_', ' '),
-                    d.get("R@1").asDouble(), d.get("R@5").asDouble(), d.get("R@10").asDouble(),
-                    d.get("median_rank").asDouble()));
-        }
-        JsonNode zs = m.get("zero_shot");
-        if (zs == null || zs.isNull()) {
-            sb.append("zero-shot      not evaluated (the data has no object categories for this split)\n");
-        } else {
-            sb.append(String.format("zero-shot      top-1 %5.1f%%  top-5 %5.1f%%  over %d classes%n", zs.get("top1").asDouble(),
-                    zs.get("top5").asDouble(), zs.get("classes").asInt()));
-        }
-        int queries = m.get("images").asInt() + m.get("captions").asInt();
-        sb.append(String.format("retrieval ranking took %.3f s for %d queries (%.3f s per 1,000)%n", report.retrievalSeconds(), queries,
-                1000 * report.retrievalSeconds() / Math.max(queries, 1)));
-        return sb.toString();
     }
 }

@@ -1,18 +1,34 @@
 package clip.plot;
 
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Where a ViT looked: a patch-grid map (e.g. an attention rollout, values in [0, 1]) upsampled
- * bilinearly to the image's size and blended over it in {@link Viridis} colours; the picture
- * keeps the image's size.
+ * Where a ViT looked, as one picture: a title, the image as it is and, beside it at the same
+ * size, a greyscale copy of it under the patch-grid map (e.g. an attention rollout, values in
+ * [0, 1]) upsampled bilinearly and blended in {@link Viridis} colours, then a colour bar from 0
+ * to 1. The heat is drawn over grey so that its colours cannot be confused with the image's own,
+ * which the left panel keeps unchanged. Images are scaled so their longer side is {@link #PANEL}
+ * pixels (a ViT's input is often a thumbnail of 120x160 or less).
  */
 public final class AttentionOverlay {
+    /** The longer side of each of the two panels, in pixels. */
+    public static final int PANEL = 384;
+    public static final int MARGIN = 16;
+    /** The height of the title band above the panels. */
+    public static final int HEADER = 40;
+    public static final int BAR_WIDTH = 18;
+    private static final Font TITLE = new Font(Font.SANS_SERIF, Font.BOLD, 15);
+    private static final Font LABEL = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
+
     private final double alpha;
 
-    /** @param alpha weight of the heat map against the image, in [0, 1] */
+    /** @param alpha weight of the heat map against the greyscale image, in [0, 1] */
     public AttentionOverlay(double alpha) {
         if (!(alpha >= 0 && alpha <= 1)) {
             throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
@@ -20,29 +36,69 @@ public final class AttentionOverlay {
         this.alpha = alpha;
     }
 
-    /** @param map [gridHeight][gridWidth] in [0, 1], row-major over the image as the patches are */
-    public BufferedImage draw(BufferedImage image, double[][] map) {
-        int width = image.getWidth();
-        int height = image.getHeight();
-        double[][] heat = upsample(map, width, height);
-        BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                int p = image.getRGB(x, y);
+    /** The size each panel shows the image at: longer side {@link #PANEL}, aspect ratio kept. */
+    public static int[] panelSize(BufferedImage image) {
+        double scale = (double) PANEL / Math.max(image.getWidth(), image.getHeight());
+        return new int[] {Math.max(1, (int) Math.round(image.getWidth() * scale)), Math.max(1, (int) Math.round(image.getHeight() * scale))};
+    }
+
+    /**
+     * @param title what the map is of (shown above the panels)
+     * @param map   [gridHeight][gridWidth] in [0, 1], row-major over the image as the patches are
+     */
+    public BufferedImage draw(String title, BufferedImage image, double[][] map) {
+        int[] size = panelSize(image);
+        int pw = size[0];
+        int ph = size[1];
+        BufferedImage scaled = Drawing.canvas(pw, ph);
+        Graphics2D sg = Drawing.graphics(scaled);
+        sg.drawImage(image, 0, 0, pw, ph, null);
+        sg.dispose();
+        double[][] heat = upsample(map, pw, ph);
+        BufferedImage overlay = new BufferedImage(pw, ph, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < ph; y++) {
+            for (int x = 0; x < pw; x++) {
+                int grey = grey(scaled.getRGB(x, y));
                 int h = Viridis.rgb(heat[y][x]);
                 int rgb = 0;
                 for (int shift = 16; shift >= 0; shift -= 8) {
-                    double v = (1 - alpha) * ((p >> shift) & 0xff) + alpha * ((h >> shift) & 0xff);
-                    rgb |= (int) Math.round(v) << shift;
+                    rgb |= (int) Math.round((1 - alpha) * grey + alpha * ((h >> shift) & 0xff)) << shift;
                 }
-                out.setRGB(x, y, rgb);
+                overlay.setRGB(x, y, rgb);
             }
         }
+        int barLeft = 3 * MARGIN + 2 * pw;
+        BufferedImage out = Drawing.canvas(barLeft + BAR_WIDTH + 44 + MARGIN, HEADER + ph + 24 + MARGIN);
+        Graphics2D g = Drawing.graphics(out);
+        g.setFont(TITLE);
+        g.setColor(Drawing.TEXT);
+        g.drawString(Drawing.fit(title, g.getFontMetrics(), out.getWidth() - 2 * MARGIN), MARGIN, MARGIN + 15);
+        g.drawImage(scaled, MARGIN, HEADER, null);
+        g.drawImage(overlay, 2 * MARGIN + pw, HEADER, null);
+        for (int y = 0; y < ph; y++) {
+            g.setColor(new Color(Viridis.rgb(1 - (double) y / (ph - 1))));
+            g.fillRect(barLeft, HEADER + y, BAR_WIDTH, 1);
+        }
+        g.setFont(LABEL);
+        FontMetrics fm = g.getFontMetrics();
+        g.setColor(Drawing.TEXT);
+        g.drawString("1 (most)", barLeft + BAR_WIDTH + 4, HEADER + fm.getAscent());
+        g.drawString("0", barLeft + BAR_WIDTH + 4, HEADER + ph);
+        g.setColor(Drawing.FAINT);
+        g.drawString("the image", MARGIN, HEADER + ph + 4 + fm.getAscent());
+        g.drawString("attention (" + Math.round(100 * alpha) + "% heat over a greyscale copy)", 2 * MARGIN + pw,
+                HEADER + ph + 4 + fm.getAscent());
+        g.dispose();
         return out;
     }
 
-    public Path write(BufferedImage image, double[][] map, Path png) throws IOException {
-        return Drawing.writePng(draw(image, map), png);
+    public Path write(String title, BufferedImage image, double[][] map, Path png) throws IOException {
+        return Drawing.writePng(draw(title, image, map), png);
+    }
+
+    /** Rec. 601 luma, as PIL's convert("L"). */
+    static int grey(int rgb) {
+        return (int) Math.round(0.299 * ((rgb >> 16) & 0xff) + 0.587 * ((rgb >> 8) & 0xff) + 0.114 * (rgb & 0xff));
     }
 
     /**

@@ -18,6 +18,11 @@ final class Drawing {
     static final Color FAINT = new Color(0x77, 0x77, 0x77);
     /** Bars and lines of the pictures; tests find them by this exact colour. */
     static final Color ACCENT = new Color(31, 119, 180);
+    /** What is right (the query's image, an image's own captions, its true class); tests find it by this exact colour. */
+    static final Color CORRECT = new Color(44, 160, 44);
+    /** A note that the right answer is missing from what is shown. */
+    static final Color MISSED = new Color(214, 39, 40);
+    static final java.awt.Font TITLE = new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 15);
 
     private Drawing() {
     }
@@ -86,6 +91,26 @@ final class Drawing {
             lines.add(fit(rest.toString(), fm, width));
         }
         return lines;
+    }
+
+    /** A frame {@code thickness} pixels wide just outside the box. */
+    static void frame(Graphics2D g, Color c, int x, int y, int width, int height, int thickness) {
+        g.setColor(c);
+        g.fillRect(x - thickness, y - thickness, width + 2 * thickness, thickness);
+        g.fillRect(x - thickness, y + height, width + 2 * thickness, thickness);
+        g.fillRect(x - thickness, y, thickness, height);
+        g.fillRect(x + width, y, thickness, height);
+    }
+
+    /** The 1-based rank of {@code target} among {@code scores}, counting every other entry that scores at least as high (the metrics' rule). */
+    static int rank(double[] scores, int target, java.util.function.IntPredicate competes) {
+        int rank = 1;
+        for (int i = 0; i < scores.length; i++) {
+            if (i != target && competes.test(i) && scores[i] >= scores[target]) {
+                rank++;
+            }
+        }
+        return rank;
     }
 
     static String score(double s) {

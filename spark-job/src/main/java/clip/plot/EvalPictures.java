@@ -18,7 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * What an evaluation looks like, for a person: for a few images spread over the set, the
  * text-to-image results of one of its captions (query and top-5 images), its image-to-text
  * results (top-5 captions), and its zero-shot class probabilities, all from the embeddings the
- * metrics were computed from.
+ * metrics were computed from, with the right answers marked (the caption's image, the image's
+ * own captions, its true class).
  */
 public final class EvalPictures {
     private final EvalSet set;
@@ -42,26 +43,25 @@ public final class EvalPictures {
         }
         List<Path> written = new ArrayList<>();
         int n = set.items().size();
+        long[] ids = set.items().stream().mapToLong(EvalSet.Item::imageId).toArray();
+        int[] owner = report.captionOwner();
         for (int k = 0; k < Math.min(count, n); k++) {
             int image = (int) ((long) k * n / Math.min(count, n));
-            String name = String.format("%02d-image-%d", k + 1, set.items().get(image).imageId());
+            String name = String.format("%02d-image-%d", k + 1, ids[image]);
             int query = firstCaptionOf(image);
-            double[] toImages = row(report.captions(), query, report.images());
-            List<Ranked> top = Ranked.top(toImages, RetrievalGrid.TOP);
-            List<BufferedImage> shown = new ArrayList<>();
-            double[] shownScores = new double[top.size()];
-            for (int i = 0; i < top.size(); i++) {
-                shown.add(decode(top.get(i).index()));
-                shownScores[i] = top.get(i).score();
-            }
-            written.add(new RetrievalGrid(160).write(captions.get(query), shown, shownScores,
-                    dir.resolve(name + "-text-to-image.png")));
+            written.add(new RetrievalGrid(160).write(captions.get(query), row(report.captions(), query, report.images()), ids, image,
+                    this::decodeUnchecked, dir.resolve(name + "-text-to-image.png")));
             BufferedImage picture = decode(image);
-            written.add(new CaptionRanking(256, 520).write(picture, captions, row(report.images(), image, report.captions()),
-                    dir.resolve(name + "-image-to-text.png")));
+            boolean[] own = new boolean[owner.length];
+            for (int c = 0; c < owner.length; c++) {
+                own[c] = owner[c] == image;
+            }
+            written.add(new CaptionRanking(256, 520).write(ids[image], picture, captions, row(report.images(), image, report.captions()),
+                    own, dir.resolve(name + "-image-to-text.png")));
             if (report.classes() != null) {
-                written.add(new ZeroShotBars(256, 320).write(picture, set.classes(),
-                        softmax(row(report.images(), image, report.classes())), dir.resolve(name + "-zero-shot.png")));
+                written.add(new ZeroShotBars(256, 320).write(ids[image], picture, set.classes(),
+                        softmax(row(report.images(), image, report.classes())), set.items().get(image).label(),
+                        dir.resolve(name + "-zero-shot.png")));
             }
         }
         return written;
@@ -97,6 +97,14 @@ public final class EvalPictures {
             p[i] /= sum;
         }
         return p;
+    }
+
+    private BufferedImage decodeUnchecked(int image) {
+        try {
+            return decode(image);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private BufferedImage decode(int image) throws IOException {

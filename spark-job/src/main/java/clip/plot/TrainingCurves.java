@@ -10,9 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.AxesChartStyler;
+import org.knowm.xchart.style.CategoryStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
@@ -25,10 +31,15 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class TrainingCurves {
     /** The colour of single-series curves (tests find the curve by it). */
     public static final Color LINE = Drawing.ACCENT;
-    /** Distinct, colour-blind-safe line colours for the metrics chart (Okabe &amp; Ito), cycled. */
+    /**
+     * Line colours of the metrics chart: matplotlib's ten (an evaluation logs nine metrics, and a
+     * cycled eight-colour palette gave the ninth the first one's colour), then hues spread by the
+     * golden angle, so no two metrics share a colour.
+     */
     private static final Color[] PALETTE = {
-        new Color(0, 114, 178), new Color(230, 159, 0), new Color(0, 158, 115), new Color(204, 121, 167),
-        new Color(86, 180, 233), new Color(213, 94, 0), new Color(240, 228, 66), new Color(0, 0, 0),
+        new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44), new Color(214, 39, 40),
+        new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194), new Color(127, 127, 127),
+        new Color(188, 189, 34), new Color(23, 190, 207),
     };
 
     private final int width;
@@ -56,6 +67,34 @@ public final class TrainingCurves {
         return single("logit scale", "exp(logit_scale)", log, e -> Math.exp(e.logitScale()));
     }
 
+    /** The colour of the i-th metric: distinct for every i. */
+    static Color colour(int i) {
+        return i < PALETTE.length ? PALETTE[i] : Color.getHSBColor((float) ((i * 0.6180339887) % 1), 0.75f, 0.75f - 0.1f * (i % 3));
+    }
+
+    /**
+     * A run evaluated once, as bars: one per metric in order of first appearance, labelled with
+     * its value (as lines over steps it would be a single column of dots).
+     */
+    public CategoryChart singleEvaluationChart(List<MetricPoint> points) {
+        long step = points.get(0).step();
+        CategoryChart chart = new CategoryChartBuilder().width(width).height(height).title("evaluation at step " + step)
+                .xAxisTitle("metric").yAxisTitle("value").build();
+        CategoryStyler st = chart.getStyler();
+        style(st);
+        st.setLabelsVisible(true);
+        st.setLabelsFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
+        st.setLabelsFontColor(Drawing.TEXT);
+        st.setLabelsPosition(1.0);
+        st.setYAxisDecimalPattern("0.0");
+        st.setYAxisMin(0.0);
+        st.setYAxisMax(Math.max(100, points.stream().mapToDouble(MetricPoint::value).max().orElse(0)) * 1.08);
+        CategorySeries s = chart.addSeries("value", points.stream().map(MetricPoint::metric).toList(),
+                points.stream().map(MetricPoint::value).toList());
+        s.setFillColor(LINE);
+        return chart;
+    }
+
     /** One line per metric name, in order of first appearance. */
     public XYChart metricsChart(List<MetricPoint> points) {
         Map<String, List<MetricPoint>> byMetric = new LinkedHashMap<>();
@@ -69,8 +108,8 @@ public final class TrainingCurves {
             List<MetricPoint> ps = e.getValue().stream().sorted(java.util.Comparator.comparingLong(MetricPoint::step)).toList();
             XYSeries s = chart.addSeries(e.getKey(), ps.stream().mapToDouble(MetricPoint::step).toArray(),
                     ps.stream().mapToDouble(MetricPoint::value).toArray());
-            s.setLineColor(PALETTE[i % PALETTE.length]);
-            s.setMarkerColor(PALETTE[i % PALETTE.length]);
+            s.setLineColor(colour(i));
+            s.setMarkerColor(colour(i));
             s.setMarker(ps.size() <= 30 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
             i++;
         }
@@ -79,13 +118,14 @@ public final class TrainingCurves {
 
     /**
      * Writes loss.png, learning-rate.png, grad-norm.png, logit-scale.png (each when the log has
-     * that value) and metrics.png (when {@code metrics} is not empty) into {@code dir}.
+     * that value) and metrics.png (when {@code metrics} is not empty: lines over steps, or bars
+     * when every point is of one step) into {@code dir}.
      */
     public List<Path> writeAll(List<TrainLogEntry> log, List<MetricPoint> metrics, Path dir) throws IOException {
         if (log.isEmpty()) {
             throw new IllegalArgumentException("an empty training log has no curves");
         }
-        Map<String, XYChart> charts = new LinkedHashMap<>();
+        Map<String, Chart<?, ?>> charts = new LinkedHashMap<>();
         charts.put("loss", lossChart(log));
         if (log.stream().anyMatch(e -> Double.isFinite(e.learningRate()))) {
             charts.put("learning-rate", learningRateChart(log));
@@ -97,10 +137,11 @@ public final class TrainingCurves {
             charts.put("logit-scale", logitScaleChart(log));
         }
         if (!metrics.isEmpty()) {
-            charts.put("metrics", metricsChart(metrics));
+            boolean once = metrics.stream().mapToLong(MetricPoint::step).distinct().count() == 1;
+            charts.put("metrics", once ? singleEvaluationChart(metrics) : metricsChart(metrics));
         }
         List<Path> written = new ArrayList<>();
-        for (Map.Entry<String, XYChart> e : charts.entrySet()) {
+        for (Map.Entry<String, Chart<?, ?>> e : charts.entrySet()) {
             written.add(Drawing.writePng(BitmapEncoder.getBufferedImage(e.getValue()), dir.resolve(e.getKey() + ".png")));
         }
         return written;
@@ -147,15 +188,23 @@ public final class TrainingCurves {
         XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle("step")
                 .yAxisTitle(yTitle).build();
         XYStyler st = chart.getStyler();
+        style(st);
+        st.setLegendPosition(Styler.LegendPosition.OutsideE);
+        st.setLegendBorderColor(Color.WHITE);
+        return chart;
+    }
+
+    /** What every chart of a run shares: white, light grid, no legend, slanted x labels. */
+    private static void style(AxesChartStyler st) {
         st.setChartBackgroundColor(Color.WHITE);
         st.setPlotBackgroundColor(Color.WHITE);
         st.setPlotBorderColor(new Color(0xbb, 0xbb, 0xbb));
         st.setPlotGridLinesColor(new Color(0xe6, 0xe6, 0xe6));
         st.setLegendVisible(false);
-        st.setLegendPosition(Styler.LegendPosition.OutsideE);
-        st.setLegendBorderColor(Color.WHITE);
         st.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         st.setAntiAlias(true);
-        return chart;
+        // XChart puts the ticks of evenly spaced steps (every step logged) on data points, and
+        // level labels ran together past step 1,000; slanted, they do not.
+        st.setXAxisLabelRotation(30);
     }
 }

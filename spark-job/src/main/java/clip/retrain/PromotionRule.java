@@ -1,7 +1,6 @@
 package clip.retrain;
 
-import clip.train.Validation;
-import com.fasterxml.jackson.databind.JsonNode;
+import clip.eval.Metrics;
 
 /**
  * When a candidate replaces production: its metric must beat production's by more than the
@@ -14,7 +13,7 @@ public record PromotionRule(String metric, double margin) {
     }
 
     /** @param production production's metrics, or null when the registry has no production model */
-    public Decision decide(JsonNode candidate, JsonNode production) {
+    public Decision decide(Metrics candidate, Metrics production) {
         double c = value(candidate);
         if (!Double.isFinite(c)) {
             return new Decision(false, String.format("%s of the candidate is %s, not a number", metric, c));
@@ -29,10 +28,10 @@ public record PromotionRule(String metric, double margin) {
     }
 
     /** Missing zero-shot accuracy (a split without object categories) would read as 0 and decide nothing. */
-    public double value(JsonNode metrics) {
-        if (metric.startsWith("zero_shot.") && !metrics.path("zero_shot").isObject()) {
+    public double value(Metrics metrics) {
+        if (metric.startsWith("zero_shot.") && metrics.zeroShot() == null) {
             throw new IllegalStateException(metric + " was not measured (the validation data has no object categories)");
         }
-        return Validation.metric(metrics, metric);
+        return metrics.value(metric);
     }
 }

@@ -2,6 +2,7 @@ package clip.retrain;
 
 import clip.eval.EncoderModel;
 import clip.validation.EvalSet;
+import clip.eval.Metrics;
 import clip.eval.Templates;
 import clip.io.BadInputException;
 import clip.io.LocalFiles;
@@ -36,7 +37,6 @@ import org.apache.hadoop.conf.Configuration;
  * registry's production as it was.
  */
 public final class Retrainer {
-    private static final int EVAL_BATCH = 256;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter RUN_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
     private static final List<String> RUN_LOGS = List.of("train-log.jsonl", "eval-log.jsonl");
@@ -73,7 +73,7 @@ public final class Retrainer {
             throw new BadInputException("config key 'clip.retrain.metric' is " + retrain.metric() + ", but " + validation.description()
                     + " has no object categories to measure it on");
         }
-        List<String> templates = Templates.named(recipe.templates());
+        Templates templates = Templates.named(recipe.templates());
         // Names sort by start time, so the newest run's report is the last one listed.
         String run = RUN_TIME.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         Path scratchRoot = retrain.scratch().isBlank() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(retrain.scratch());
@@ -133,7 +133,7 @@ public final class Retrainer {
             this.rule = new PromotionRule(retrain.metric(), retrain.margin());
         }
 
-        ObjectNode run(TrainingShards shards, EvalSet validation, List<String> templates) throws IOException, InterruptedException {
+        ObjectNode run(TrainingShards shards, EvalSet validation, Templates templates) throws IOException, InterruptedException {
             Optional<JsonNode> previousRun = registry.latestRun();
             TrainingShards previous = previousRun.map(r -> TrainingShards.fromReport(r.path("data"))).orElse(null);
             Optional<String> production = registry.production();
@@ -165,13 +165,13 @@ public final class Retrainer {
             }
 
             Path candidateDir = trainConfig.outputDir().resolve("model");
-            ObjectNode candidate = evaluate("candidate", candidateDir, validation, templates, trainConfig.maxTextLength());
-            report.putObject("candidate").put("value", rule.value(candidate)).set("metrics", candidate);
-            ObjectNode current = null;
+            Metrics candidate = evaluate("candidate", candidateDir, validation, templates, trainConfig.maxTextLength());
+            report.putObject("candidate").put("value", rule.value(candidate)).set("metrics", candidate.toJson());
+            Metrics current = null;
             if (production.isPresent()) {
                 current = evaluate("production " + production.get(), scratch.resolve("production"), validation, templates,
                         trainConfig.maxTextLength());
-                report.putObject("production").put("version", production.get()).put("value", rule.value(current)).set("metrics", current);
+                report.putObject("production").put("version", production.get()).put("value", rule.value(current)).set("metrics", current.toJson());
             } else {
                 report.putNull("production");
             }
@@ -183,7 +183,7 @@ public final class Retrainer {
             String version = registry.nextVersion();
             report.put("version", version);
             decide("promoted", decision.reason());
-            JSON.writerWithDefaultPrettyPrinter().writeValue(candidateDir.resolve("metrics.json").toFile(), candidate);
+            candidate.write(candidateDir.resolve("metrics.json"));
             JSON.writerWithDefaultPrettyPrinter().writeValue(candidateDir.resolve("report.json").toFile(), report);
             lock.checkHeld();
             registry.promote(candidateDir, version, run);
@@ -205,10 +205,10 @@ public final class Retrainer {
                     .withValue("clip.model.checkpoint", ConfigValueFactory.fromAnyRef(local.toString()));
         }
 
-        private ObjectNode evaluate(String what, Path dir, EvalSet validation, List<String> templates, int maxTextLength)
+        private Metrics evaluate(String what, Path dir, EvalSet validation, Templates templates, int maxTextLength)
                 throws IOException {
             EncoderModel model = EncoderModel.load(dir, maxTextLength, "retrain");
-            ObjectNode metrics = model.evaluate(validation.inputs(model.images()), templates, EVAL_BATCH, null).metrics();
+            Metrics metrics = model.evaluate(validation.inputs(model.images()), templates, null).metrics();
             log.printf("retrain: %s on %s: %s %.2f%n", what, validation.description(), retrain.metric(), rule.value(metrics));
             return metrics;
         }

@@ -68,7 +68,7 @@ public final class CheckpointExport {
         }
         checkpoints.restore(state, chosen);
         Path vocab = built.vocab();
-        HfExport.write(model, built.hfConfig(), vocab, out);
+        HfExport.write(model, built.hfConfig(), vocab, config.maxTextLength(), out);
         LocalFiles.deleteTree(out.resolve(".work"));
         log.printf("exported step %d of %s to %s%n", chosen, run, out);
         return chosen;

@@ -16,13 +16,14 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Writes a trained ViT + BERT dual encoder as an HF {@code VisionTextDualEncoderModel} folder
  * (config.json, model.safetensors with the position_ids buffer, vocab.txt, tokenizer config)
- * that {@code from_pretrained} loads.
+ * that {@code from_pretrained} loads. The tokenizer's {@code model_max_length} is the caption
+ * length training used, so bin/clip eval cuts captions where training's validation did.
  */
 public final class HfExport {
     private HfExport() {
     }
 
-    public static void write(ContrastiveModel model, ObjectNode config, Path vocab, Path dir) throws IOException {
+    public static void write(ContrastiveModel model, ObjectNode config, Path vocab, int maxTextLength, Path dir) throws IOException {
         Files.createDirectories(dir);
         Map<String, INDArray> state = StateDict.export(model, "");
         int positions = config.path("text_config").path("max_position_embeddings").asInt(512);
@@ -38,7 +39,7 @@ public final class HfExport {
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), out);
         Files.copy(vocab, dir.resolve("vocab.txt"), StandardCopyOption.REPLACE_EXISTING);
         ObjectNode tokenizer = json.createObjectNode().put("tokenizer_class", "BertTokenizer").put("do_lower_case", true)
-                .put("model_max_length", positions);
+                .put("model_max_length", Math.min(maxTextLength, positions));
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizer);
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("preprocessor_config.json").toFile(), imageProcessor(config));
     }

@@ -4,7 +4,7 @@ import clip.optim.AdamW;
 
 import clip.exchange.Collective;
 import clip.exchange.InProcessGroup;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import clip.eval.Metrics;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -32,21 +32,21 @@ public final class LocalTrainer {
     }
 
     /** Runs the whole job; returns the evaluation metrics that were also written to metrics.json. */
-    public ObjectNode run() throws IOException, InterruptedException {
+    public Metrics run() throws IOException, InterruptedException {
         Files.createDirectories(config.outputDir());
         Configuration hadoop = new Configuration();
         InProcessGroup group = new InProcessGroup(config.workers(), config.timeoutMillis());
         ExecutorService pool = Executors.newFixedThreadPool(config.workers());
         try {
-            List<Future<ObjectNode>> workers = new ArrayList<>();
+            List<Future<Metrics>> workers = new ArrayList<>();
             for (int rank = 0; rank < config.workers(); rank++) {
                 Collective member = group.member(rank);
                 workers.add(pool.submit(() -> new TrainWorker(config, log, hadoop, member.rank(), member.size()).prepare()
                         .train(member)));
             }
-            ObjectNode metrics = null;
-            for (Future<ObjectNode> w : workers) {
-                ObjectNode m = get(w);
+            Metrics metrics = null;
+            for (Future<Metrics> w : workers) {
+                Metrics m = get(w);
                 metrics = metrics == null ? m : metrics;
             }
             return metrics;
@@ -55,7 +55,7 @@ public final class LocalTrainer {
         }
     }
 
-    private static ObjectNode get(Future<ObjectNode> f) throws IOException, InterruptedException {
+    private static Metrics get(Future<Metrics> f) throws IOException, InterruptedException {
         try {
             return f.get();
         } catch (ExecutionException e) {

@@ -4,7 +4,7 @@ import clip.exchange.JobSecret;
 import clip.exchange.NettyGroup;
 import clip.io.BadInputException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import clip.eval.Metrics;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
@@ -55,7 +55,7 @@ public final class SparkTrainer {
     }
 
     /** Runs the job; returns rank 0's evaluation metrics (also in metrics.json under output.dir). */
-    public ObjectNode run() throws IOException {
+    public Metrics run() throws IOException {
         int n = train.workers();
         SparkContext sc = spark.sparkContext();
         Task task = new Task(config.withOnlyPath("clip").root().render(ConfigRenderOptions.concise()), JobSecret.generate(),
@@ -96,10 +96,10 @@ public final class SparkTrainer {
         }
     }
 
-    private static ObjectNode metricsOf(List<String> results) throws IOException {
+    private static Metrics metricsOf(List<String> results) throws IOException {
         for (String r : results) {
             if (!r.isEmpty()) {
-                return (ObjectNode) new ObjectMapper().readTree(r);
+                return Metrics.fromJson(new ObjectMapper().readTree(r), "worker 0's metrics");
             }
         }
         throw new IllegalStateException("no worker returned the evaluation metrics");
@@ -181,8 +181,8 @@ public final class SparkTrainer {
                     peers.add(new InetSocketAddress(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
                 }
                 group.connect(peers);
-                ObjectNode metrics = worker.train(group);
-                result = metrics == null ? "" : metrics.toString();
+                Metrics metrics = worker.train(group);
+                result = metrics == null ? "" : metrics.toJson().toString();
             } catch (IOException e) {
                 throw new IllegalStateException("worker " + rank + ": " + e.getMessage(), e);
             }

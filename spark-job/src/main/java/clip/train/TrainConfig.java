@@ -1,5 +1,6 @@
 package clip.train;
 
+import clip.eval.Metrics;
 import clip.loss.ClipLoss;
 import clip.loss.ContrastiveLoss;
 import clip.loss.SigLipLoss;
@@ -67,7 +68,7 @@ public record TrainConfig(
             throw new BadInputException("config key 'clip.data.shards' must name a data-prep output when clip.data.source = shards");
         }
         oneOf("clip.train.resume", resume, "auto", "never");
-        oneOf("clip.eval.metric", evalMetric, Validation.METRICS.toArray(String[]::new));
+        oneOf("clip.eval.metric", evalMetric, Metrics.NAMES.toArray(String[]::new));
         if (checkpointEvery < 0 || evalEvery < 0) {
             throw new BadInputException("config keys 'clip.train.checkpoint-every' and 'clip.eval.every' must be >= 0 (0 = off)");
         }

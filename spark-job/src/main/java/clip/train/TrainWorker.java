@@ -9,6 +9,7 @@ import clip.optim.ParameterGroups;
 import clip.io.LocalFiles;
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
+import clip.eval.Metrics;
 import clip.exchange.Collective;
 import clip.exchange.ExchangeClock;
 import clip.exchange.ShardedOptimizer;
@@ -20,7 +21,6 @@ import clip.layers.StepMemory;
 import clip.layers.VectorMath;
 import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -113,7 +113,7 @@ public final class TrainWorker {
      *
      * @return rank 0: the evaluation metrics, also written to metrics.json; other ranks: null
      */
-    public ObjectNode train(Collective members) throws IOException {
+    public Metrics train(Collective members) throws IOException {
         if (train == null) {
             throw new IllegalStateException("prepare() first");
         }
@@ -196,8 +196,8 @@ public final class TrainWorker {
                     }
                 }
                 if (lead && config.evalEvery() > 0 && done % config.evalEvery() == 0 && done < config.steps()) {
-                    ObjectNode m = validation.evaluate(done);
-                    log.printf("eval at step %d: %s %.2f%n", done, config.evalMetric(), Validation.metric(m, config.evalMetric()));
+                    Metrics m = validation.evaluate(done);
+                    log.printf("eval at step %d: %s %.2f%n", done, config.evalMetric(), m.value(config.evalMetric()));
                 }
                 if (config.checkpointEvery() > 0 && (done % config.checkpointEvery() == 0 || done == config.steps())) {
                     if (lead) {
@@ -210,23 +210,17 @@ public final class TrainWorker {
         return lead ? finish(model, validation) : null;
     }
 
-    private ObjectNode finish(ContrastiveModel model, Validation validation) throws IOException {
+    private Metrics finish(ContrastiveModel model, Validation validation) throws IOException {
         Path out = config.outputDir();
-        ObjectNode metrics = validation.evaluate(config.steps());
+        Metrics metrics = validation.evaluate(config.steps());
         Path modelDir = out.resolve("model");
-        HfExport.write(model, built.hfConfig(), built.vocab(), modelDir);
+        HfExport.write(model, built.hfConfig(), built.vocab(), config.maxTextLength(), modelDir);
         Path tmp = out.resolve("metrics.json.tmp");
-        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), metrics);
+        metrics.write(tmp);
         Files.move(tmp, out.resolve("metrics.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        int images = metrics.path("images").asInt();
-        int captions = metrics.path("captions").asInt();
-        log.printf("validation (%d images, %d captions): image->text R@1 %.1f R@5 %.1f | text->image R@1 %.1f R@5 %.1f"
-                        + " | zero-shot top-1 %.1f%% over %d classes%n", images, captions,
-                metrics.path("image_to_text").path("R@1").asDouble(), metrics.path("image_to_text").path("R@5").asDouble(),
-                metrics.path("text_to_image").path("R@1").asDouble(), metrics.path("text_to_image").path("R@5").asDouble(),
-                metrics.path("zero_shot").path("top1").asDouble(), metrics.path("zero_shot").path("classes").asInt());
-        log.printf("chance: R@1 %.1f (image->text, %.1f captions each) / %.1f (text->image); model in %s, metrics in %s%n",
-                100.0 / images, (double) captions / images, 100.0 / images, modelDir, out.resolve("metrics.json"));
+        log.printf("validation (%d images, %d captions):%n%s", metrics.images(), metrics.captions(),
+                metrics.summary(validation.templates()));
+        log.printf("model in %s, metrics in %s%n", modelDir, out.resolve("metrics.json"));
         return metrics;
     }
 

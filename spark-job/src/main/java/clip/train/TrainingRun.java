@@ -1,7 +1,7 @@
 package clip.train;
 
 import clip.spark.SparkSessions;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import clip.eval.Metrics;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,7 +17,7 @@ public final class TrainingRun {
     }
 
     /** Records the configuration in the output folder, trains, evaluates, exports; returns the metrics. */
-    public static ObjectNode run(Config resolved, PrintStream log) throws IOException, InterruptedException {
+    public static Metrics run(Config resolved, PrintStream log) throws IOException, InterruptedException {
         TrainConfig config = TrainConfig.from(resolved);
         CheckpointExport.recordConfig(resolved, config.outputDir());
         boolean spark = config.engine().equals("spark") || (config.engine().equals("auto") && SparkSessions.submitted());

@@ -5,7 +5,8 @@ import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
 import clip.eval.EvalInputs;
 import clip.validation.EvalSet;
-import clip.eval.Evaluator;
+import clip.eval.EncoderModel;
+import clip.eval.Metrics;
 import clip.eval.Templates;
 import clip.data.TextEncoder;
 import clip.model.ContrastiveModel;
@@ -19,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -28,85 +28,54 @@ import org.apache.hadoop.conf.Configuration;
  * as an HF folder in {@code best/} (with its metrics and step), replaced only whole.
  */
 public final class Validation {
-    /** The names {@link #metric} understands: clip.eval.metric's and clip.retrain.metric's choices. */
-    public static final List<String> METRICS = List.of("mean_recall", "image_to_text.R@1", "image_to_text.R@5",
-            "image_to_text.R@10", "text_to_image.R@1", "text_to_image.R@5", "text_to_image.R@10", "zero_shot.top1",
-            "zero_shot.top5");
     static final String EVAL_LOG = "eval-log.jsonl";
     static final String BEST = "best";
-    private static final int EVAL_BATCH = 256;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TrainConfig config;
     private final ContrastiveModel model;
     private final ModelFactory.Built built;
-    private final BertTokenizer tokenizer;
+    private final EncoderModel encoder;
+    private final Templates templates;
     private final ImagePreprocessor pre;
     private final Configuration hadoop;
     private EvalInputs inputs;
     private double best;
 
+    /** @param pre how training prepares images (its size is the model's) */
     Validation(TrainConfig config, ContrastiveModel model, ModelFactory.Built built, BertTokenizer tokenizer,
                ImagePreprocessor pre, Configuration hadoop) throws IOException {
         this.config = config;
         this.model = model;
         this.built = built;
-        this.tokenizer = tokenizer;
+        // What bin/clip eval reads back from the exported folder: preprocessor_config.json, and
+        // tokenizer_config.json's model_max_length.
+        this.encoder = new EncoderModel(model, TrainWorker.pipeline(pre.size()), TextEncoder.bert(tokenizer, config.maxTextLength()));
         this.pre = pre;
+        this.templates = Templates.named(config.templates());
         this.hadoop = hadoop;
         this.best = bestSoFar();
     }
 
+    /** The zero-shot templates every evaluation of this run uses. */
+    Templates templates() {
+        return templates;
+    }
+
     /** Evaluates the model as it is after {@code step}; logs it and keeps it if it is the best. */
-    ObjectNode evaluate(long step) throws IOException {
-        ObjectNode metrics = new Evaluator(model, TextEncoder.bert(tokenizer, config.maxTextLength()), EVAL_BATCH, null)
-                .evaluate(inputs(), Templates.named(config.templates())).metrics();
-        ObjectNode line = logLine(step, metrics);
+    Metrics evaluate(long step) throws IOException {
+        Metrics metrics = encoder.evaluate(inputs(), templates, null).metrics();
+        ObjectNode line = metrics.toLogLine(step);
         try (Writer w = Files.newBufferedWriter(config.outputDir().resolve(EVAL_LOG), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             w.write(JSON.writeValueAsString(line) + "\n");
         }
-        double value = metric(metrics, config.evalMetric());
+        double value = metrics.value(config.evalMetric());
         if (value > best) {
             best = value;
             keep(step, line);
         }
         return metrics;
-    }
-
-    /** Percentages only, so they share a chart's axis: recalls, zero-shot accuracy and their mean. */
-    private static ObjectNode logLine(long step, ObjectNode metrics) {
-        ObjectNode line = JSON.createObjectNode().put("step", step);
-        for (String direction : List.of("image_to_text", "text_to_image")) {
-            ObjectNode d = line.putObject(direction);
-            for (String k : List.of("R@1", "R@5", "R@10")) {
-                d.put(k, metrics.path(direction).path(k).asDouble());
-            }
-        }
-        if (metrics.path("zero_shot").isObject()) {
-            line.putObject("zero_shot").put("top1", metrics.path("zero_shot").path("top1").asDouble())
-                    .put("top5", metrics.path("zero_shot").path("top5").asDouble());
-        }
-        return line.put("mean_recall", meanRecall(metrics));
-    }
-
-    /** The configured metric of a metrics.json; zero-shot absent (no categories) counts as 0. */
-    public static double metric(JsonNode metrics, String name) {
-        if (name.equals("mean_recall")) {
-            return meanRecall(metrics);
-        }
-        String[] parts = name.split("\\.", 2);
-        return metrics.path(parts[0]).path(parts[1]).asDouble(0);
-    }
-
-    private static double meanRecall(JsonNode m) {
-        double sum = 0;
-        for (String direction : List.of("image_to_text", "text_to_image")) {
-            for (String k : List.of("R@1", "R@5", "R@10")) {
-                sum += m.path(direction).path(k).asDouble();
-            }
-        }
-        return sum / 6;
     }
 
     /** Writes the model beside best/, then swaps it in: a crash leaves the old best or the new one. */
@@ -115,7 +84,7 @@ public final class Validation {
         Path fresh = out.resolve(BEST + ".tmp");
         Path old = out.resolve(BEST + ".old");
         LocalFiles.deleteTree(fresh);
-        HfExport.write(model, built.hfConfig(), built.vocab(), fresh);
+        HfExport.write(model, built.hfConfig(), built.vocab(), config.maxTextLength(), fresh);
         JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
                 line.deepCopy().put("metric", config.evalMetric()).put("value", best));
         LocalFiles.deleteTree(old);
@@ -144,7 +113,7 @@ public final class Validation {
         if (inputs == null) {
             if (config.dataSource().equals("shards")) {
                 int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
-                inputs = EvalSet.open(config.shards(), config.valSplit(), limit, hadoop).inputs(TrainWorker.pipeline(pre.size()));
+                inputs = EvalSet.open(config.shards(), config.valSplit(), limit, hadoop).inputs(encoder.images());
             } else {
                 inputs = ShapeEvalInputs.inputs(new ShapeImages(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
                         config.seed()), SyntheticShapes.categories());

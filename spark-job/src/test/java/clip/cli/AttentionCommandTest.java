@@ -51,7 +51,7 @@ class AttentionCommandTest {
     }
 
     @Test
-    void writesAnOverlayOfTheInputsSizeForEachVisionModelFamily() throws Exception {
+    void drawsTheImageAndItsAttentionSideBySideForEachVisionModelFamily() throws Exception {
         Path image = image();
         BufferedImage input = ImageIO.read(image.toFile());
         for (String model : new String[] {"vit", "clip", "dual"}) {
@@ -59,10 +59,17 @@ class AttentionCommandTest {
             assertEquals(0, attention("--model", Golden.path(model).toString(), "--image", image.toString(),
                     "--out", out.toString()), stderr);
             assertTrue(stdout.contains("2 layers, 4x4 patches"), stdout);
-            BufferedImage overlay = ImageIO.read(out.toFile());
-            assertEquals(50, overlay.getWidth(), model);
-            assertEquals(38, overlay.getHeight(), model);
-            assertNotEquals(input.getRGB(18, 16), overlay.getRGB(18, 16), model + ": the heat map is blended in");
+            BufferedImage picture = ImageIO.read(out.toFile());
+            int[] panel = clip.plot.AttentionOverlay.panelSize(input);
+            assertEquals(384, panel[0], "the 50x38 image scaled up");
+            assertTrue(picture.getWidth() > 2 * panel[0] && picture.getHeight() > panel[1], model);
+            int top = clip.plot.AttentionOverlay.HEADER;
+            int left = clip.plot.AttentionOverlay.MARGIN;
+            int right = 2 * left + panel[0];
+            assertEquals(input.getRGB(2, 2), picture.getRGB(left + 10, top + 10), model + ": the image as it is on the left");
+            int heat = picture.getRGB(right + 10, top + 10);
+            assertNotEquals(input.getRGB(2, 2), heat, model + ": the heat map is blended in on the right");
+            assertTrue(stdout.contains("attention rollout of " + model), stdout);
         }
     }
 

@@ -28,25 +28,40 @@ class AttentionOverlayTest {
     }
 
     @Test
-    void hotPatchesTurnYellowAndColdPatchesPurpleOverTheImage() throws Exception {
-        BufferedImage grey = Pixels.solid(new Color(128, 128, 128), 96, 64);
+    void theImageKeepsItsColoursBesideAHeatMapOverAGreyscaleCopyWithAColourBar() throws Exception {
+        BufferedImage orange = Pixels.solid(new Color(230, 120, 20), 96, 64);
         double[][] map = {{0, 0.2, 1}, {0.5, 0, 0.4}};
-        Path png = new AttentionOverlay(0.5).write(grey, map, tmp.resolve("overlay.png"));
-
+        Path png = new AttentionOverlay(0.5).write("rollout of a test", orange, map, tmp.resolve("overlay.png"));
         BufferedImage image = ImageIO.read(png.toFile());
-        assertEquals(96, image.getWidth());
-        assertEquals(64, image.getHeight());
-        int[] hot = Pixels.rgb(image, 80, 16);
-        int[] cold = Pixels.rgb(image, 16, 16);
-        assertTrue(hot[0] + hot[1] > cold[0] + cold[1] + 150, "hot is brighter red+green: " + str(hot) + " vs " + str(cold));
-        assertTrue(hot[2] < cold[2] - 20, "cold is bluer: " + str(hot) + " vs " + str(cold));
-        // Away from cell edges a cell keeps its exact colour: (128 + viridis(1)) / 2 at the hottest cell's centre.
+
+        // Both panels are 384x256 (the 96x64 image scaled up), side by side under the title band.
+        int pw = 384;
+        int ph = 256;
+        assertArrayEquals(new int[] {pw, ph}, AttentionOverlay.panelSize(orange));
+        int top = AttentionOverlay.HEADER;
+        int left = AttentionOverlay.MARGIN;
+        int right = 2 * AttentionOverlay.MARGIN + pw;
+        assertTrue(image.getWidth() > 2 * pw && image.getHeight() > ph + top, image.getWidth() + "x" + image.getHeight());
+        assertEquals(pw * ph, Pixels.find(image, new Color(230, 120, 20), 0).size(), "the left panel: the image, colours unchanged");
+        assertArrayEquals(new int[] {230, 120, 20}, Pixels.rgb(image, left + 10, top + 10));
+
+        // Right panel: (grey + viridis(heat)) / 2, so its only colour comes from the heat map.
+        int grey = AttentionOverlay.grey(new Color(230, 120, 20).getRGB());
         int yellow = Viridis.rgb(1);
-        assertArrayEquals(new int[] {(int) Math.round((128 + (yellow >> 16)) / 2.0),
-                (int) Math.round((128 + ((yellow >> 8) & 0xff)) / 2.0), (int) Math.round((128 + (yellow & 0xff)) / 2.0)},
-                Pixels.rgb(image, 95, 0), "the corner of the hottest cell");
-        int[] mid = Pixels.rgb(image, 48, 48);
-        assertTrue(mid[1] < hot[1], "a colder cell is less yellow: " + str(mid));
+        assertArrayEquals(new int[] {(int) Math.round((grey + (yellow >> 16)) / 2.0), (int) Math.round((grey + ((yellow >> 8) & 0xff)) / 2.0),
+                (int) Math.round((grey + (yellow & 0xff)) / 2.0)}, Pixels.rgb(image, right + pw - 1, top), "the hottest cell's corner");
+        int purple = Viridis.rgb(0);
+        assertArrayEquals(new int[] {(int) Math.round((grey + (purple >> 16)) / 2.0), (int) Math.round((grey + ((purple >> 8) & 0xff)) / 2.0),
+                (int) Math.round((grey + (purple & 0xff)) / 2.0)}, Pixels.rgb(image, right, top), "the coldest cell's corner");
+        int[] hot = Pixels.rgb(image, right + pw * 5 / 6, top + ph / 4);
+        int[] mid = Pixels.rgb(image, right + pw / 2, top + ph * 3 / 4);
+        assertTrue(mid[1] < hot[1], "a colder cell is less yellow: " + str(mid) + " vs " + str(hot));
+
+        // The colour bar: viridis(1) at the top, viridis(0) at the bottom, right of both panels.
+        int bar = 3 * AttentionOverlay.MARGIN + 2 * pw + AttentionOverlay.BAR_WIDTH / 2;
+        assertEquals(yellow, image.getRGB(bar, top) & 0xffffff);
+        assertEquals(purple, image.getRGB(bar, top + ph - 1) & 0xffffff);
+        assertTrue(Pixels.find(image, Drawing.TEXT, 0).size() > 100, "a title and labels");
     }
 
     private static String str(int[] rgb) {

@@ -96,6 +96,43 @@ class TrainingCurvesPlotTest {
     }
 
     @Test
+    void noTwoMetricsShareAColour() {
+        java.util.Set<java.awt.Color> colours = new java.util.HashSet<>();
+        for (int i = 0; i < 24; i++) {
+            assertTrue(colours.add(TrainingCurves.colour(i)), "metric " + i + " has a colour of its own");
+        }
+        List<MetricPoint> nine = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            nine.add(new MetricPoint(100, "m" + i, i));
+            nine.add(new MetricPoint(200, "m" + i, i + 1));
+        }
+        XYChart chart = new TrainingCurves(640, 400).metricsChart(nine);
+        assertEquals(9, chart.getSeriesMap().values().stream().map(org.knowm.xchart.XYSeries::getLineColor).distinct().count());
+    }
+
+    @Test
+    void aRunEvaluatedOnceGetsBarsNotAColumnOfDots(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        List<TrainLogEntry> log = List.of(new TrainLogEntry(1, 2.0, 1e-3, 1, 2.6), new TrainLogEntry(2, 1.5, 1e-3, 1, 2.6));
+        List<MetricPoint> once = List.of(new MetricPoint(60, "a", 80), new MetricPoint(60, "b", 20));
+        new TrainingCurves(640, 400).writeAll(log, once, dir);
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(dir.resolve("metrics.png").toFile());
+        List<int[]> columns = new ArrayList<>();
+        for (int x = 0; x < png.getWidth(); x++) {
+            int height = 0;
+            for (int y = 0; y < png.getHeight(); y++) {
+                height += (png.getRGB(x, y) & 0xffffff) == (TrainingCurves.LINE.getRGB() & 0xffffff) ? 1 : 0;
+            }
+            if (height > 0) {
+                columns.add(new int[] {x, height});
+            }
+        }
+        int tallest = columns.stream().mapToInt(c -> c[1]).max().orElse(0);
+        long wideA = columns.stream().filter(c -> c[1] > 0.9 * tallest).count();
+        long wideB = columns.stream().filter(c -> c[1] > 0.2 * tallest && c[1] < 0.3 * tallest).count();
+        assertTrue(wideA > 50 && wideB > 50, "two wide bars, the second a quarter of the first: " + wideA + ", " + wideB);
+    }
+
+    @Test
     void malformedLogLinesAreNamedByFileAndLine() throws Exception {
         Path file = tmp.resolve("bad.jsonl");
         Files.write(file, List.of("{\"step\":1,\"loss\":2.0}", "", "{\"step\":3,\"loss\":"));

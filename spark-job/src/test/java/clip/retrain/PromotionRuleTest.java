@@ -5,21 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import clip.eval.Metrics;
 import org.junit.jupiter.api.Test;
 
 class PromotionRuleTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** Metrics as the evaluator writes them, every recall at {@code r}, zero-shot absent. */
-    private static ObjectNode metrics(double r) {
-        ObjectNode m = JSON.createObjectNode();
-        for (String d : new String[] {"image_to_text", "text_to_image"}) {
-            m.putObject(d).put("R@1", r).put("R@5", r).put("R@10", r).put("median_rank", 3);
-        }
-        m.putNull("zero_shot");
-        return m;
+    /** Every recall at {@code r}, zero-shot absent. */
+    private static Metrics metrics(double r) {
+        Metrics.Recalls recalls = new Metrics.Recalls(r, r, r, 3);
+        return new Metrics(recalls, recalls, null, 10, 50);
     }
 
     @Test
@@ -47,8 +40,7 @@ class PromotionRuleTest {
     void zeroShotAccuracyThatWasNotMeasuredIsAnErrorNotAZero() {
         PromotionRule rule = new PromotionRule("zero_shot.top1", 0);
         assertThrows(IllegalStateException.class, () -> rule.decide(metrics(50), metrics(40)));
-        ObjectNode withZeroShot = metrics(50);
-        withZeroShot.putObject("zero_shot").put("top1", 80.0).put("top5", 100.0).put("classes", 4);
-        assertEquals(80.0, rule.value(withZeroShot));
+        Metrics.Recalls recalls = new Metrics.Recalls(50, 50, 50, 3);
+        assertEquals(80.0, rule.value(new Metrics(recalls, recalls, new Metrics.ZeroShotAccuracy(80, 90, 8), 10, 50)));
     }
 }
