@@ -29,7 +29,8 @@ public final class TrainCommand implements Command {
     @Override
     public int run(Args args, PrintStream out) throws Exception {
         args.rejectUnknown();
-        TrainingRun.run(RecipeArgs.of(args.positional()).load(), out);
+        RecipeArgs recipe = RecipeArgs.of(args.positional());
+        TrainingRun.run(recipe.load(), recipe.recipe(), out);
         return 0;
     }
 }

@@ -1,6 +1,6 @@
 package clip.retrain;
 
-import clip.train.Validation;
+import clip.train.EvalMetric;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
@@ -33,6 +33,6 @@ public record PromotionRule(String metric, double margin) {
         if (metric.startsWith("zero_shot.") && !metrics.path("zero_shot").isObject()) {
             throw new IllegalStateException(metric + " was not measured (the validation data has no object categories)");
         }
-        return Validation.metric(metrics, metric);
+        return EvalMetric.of(metrics, metric);
     }
 }

@@ -1,7 +1,7 @@
 package clip.retrain;
 
 import clip.io.BadInputException;
-import clip.train.Validation;
+import clip.train.EvalMetric;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
@@ -25,8 +25,8 @@ public record RetrainConfig(String metric, double margin, int keep, String valDa
     }
 
     private void validate() {
-        if (!Validation.METRICS.contains(metric)) {
-            throw new BadInputException("config key 'clip.retrain.metric' must be one of " + Validation.METRICS + ", got '" + metric + "'");
+        if (!EvalMetric.NAMES.contains(metric)) {
+            throw new BadInputException("config key 'clip.retrain.metric' must be one of " + EvalMetric.NAMES + ", got '" + metric + "'");
         }
         if (keep < 1) {
             throw new BadInputException("config key 'clip.retrain.keep' must be at least 1 (the production version), got " + keep);

@@ -8,8 +8,6 @@ import clip.validation.EvalSet;
 import clip.eval.Evaluator;
 import clip.eval.Templates;
 import clip.data.TextEncoder;
-import clip.model.ContrastiveModel;
-import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,30 +26,25 @@ import org.apache.hadoop.conf.Configuration;
  * as an HF folder in {@code best/} (with its metrics and step), replaced only whole.
  */
 public final class Validation {
-    /** The names {@link #metric} understands: clip.eval.metric's and clip.retrain.metric's choices. */
-    public static final List<String> METRICS = List.of("mean_recall", "image_to_text.R@1", "image_to_text.R@5",
-            "image_to_text.R@10", "text_to_image.R@1", "text_to_image.R@5", "text_to_image.R@10", "zero_shot.top1",
-            "zero_shot.top5");
     static final String EVAL_LOG = "eval-log.jsonl";
     static final String BEST = "best";
     private static final int EVAL_BATCH = 256;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TrainConfig config;
-    private final ContrastiveModel model;
     private final ModelFactory.Built built;
-    private final BertTokenizer tokenizer;
+    private final TextEncoder text;
     private final ImagePreprocessor pre;
     private final Configuration hadoop;
     private EvalInputs inputs;
     private double best;
 
-    Validation(TrainConfig config, ContrastiveModel model, ModelFactory.Built built, BertTokenizer tokenizer,
-               ImagePreprocessor pre, Configuration hadoop) throws IOException {
+    /** @param text and {@code pre}: the text and image preprocessing training uses */
+    Validation(TrainConfig config, ModelFactory.Built built, TextEncoder text, ImagePreprocessor pre, Configuration hadoop)
+            throws IOException {
         this.config = config;
-        this.model = model;
         this.built = built;
-        this.tokenizer = tokenizer;
+        this.text = text;
         this.pre = pre;
         this.hadoop = hadoop;
         this.best = bestSoFar();
@@ -59,14 +52,14 @@ public final class Validation {
 
     /** Evaluates the model as it is after {@code step}; logs it and keeps it if it is the best. */
     ObjectNode evaluate(long step) throws IOException {
-        ObjectNode metrics = new Evaluator(model, TextEncoder.bert(tokenizer, config.maxTextLength()), EVAL_BATCH, null)
-                .evaluate(inputs(), Templates.named(config.templates())).metrics();
+        ObjectNode metrics = new Evaluator(built.model(), text, EVAL_BATCH, null)
+                .evaluate(inputs(), Templates.named(config.eval().templates())).metrics();
         ObjectNode line = logLine(step, metrics);
         try (Writer w = Files.newBufferedWriter(config.outputDir().resolve(EVAL_LOG), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             w.write(JSON.writeValueAsString(line) + "\n");
         }
-        double value = metric(metrics, config.evalMetric());
+        double value = EvalMetric.of(metrics, config.eval().metric());
         if (value > best) {
             best = value;
             keep(step, line);
@@ -87,26 +80,7 @@ public final class Validation {
             line.putObject("zero_shot").put("top1", metrics.path("zero_shot").path("top1").asDouble())
                     .put("top5", metrics.path("zero_shot").path("top5").asDouble());
         }
-        return line.put("mean_recall", meanRecall(metrics));
-    }
-
-    /** The configured metric of a metrics.json; zero-shot absent (no categories) counts as 0. */
-    public static double metric(JsonNode metrics, String name) {
-        if (name.equals("mean_recall")) {
-            return meanRecall(metrics);
-        }
-        String[] parts = name.split("\\.", 2);
-        return metrics.path(parts[0]).path(parts[1]).asDouble(0);
-    }
-
-    private static double meanRecall(JsonNode m) {
-        double sum = 0;
-        for (String direction : List.of("image_to_text", "text_to_image")) {
-            for (String k : List.of("R@1", "R@5", "R@10")) {
-                sum += m.path(direction).path(k).asDouble();
-            }
-        }
-        return sum / 6;
+        return line.put("mean_recall", EvalMetric.meanRecall(metrics));
     }
 
     /** Writes the model beside best/, then swaps it in: a crash leaves the old best or the new one. */
@@ -115,9 +89,9 @@ public final class Validation {
         Path fresh = out.resolve(BEST + ".tmp");
         Path old = out.resolve(BEST + ".old");
         LocalFiles.deleteTree(fresh);
-        HfExport.write(model, built.hfConfig(), built.vocab(), fresh);
+        HfExport.write(built.model(), built.hfConfig(), built.vocab(), fresh);
         JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
-                line.deepCopy().put("metric", config.evalMetric()).put("value", best));
+                line.deepCopy().put("metric", config.eval().metric()).put("value", best));
         LocalFiles.deleteTree(old);
         if (Files.exists(out.resolve(BEST))) {
             Files.move(out.resolve(BEST), old);
@@ -137,17 +111,18 @@ public final class Validation {
             return Double.NEGATIVE_INFINITY;
         }
         JsonNode m = JSON.readTree(kept.toFile());
-        return m.path("metric").asText().equals(config.evalMetric()) ? m.path("value").asDouble() : Double.NEGATIVE_INFINITY;
+        return m.path("metric").asText().equals(config.eval().metric()) ? m.path("value").asDouble() : Double.NEGATIVE_INFINITY;
     }
 
     private EvalInputs inputs() throws IOException {
         if (inputs == null) {
-            if (config.dataSource().equals("shards")) {
-                int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
-                inputs = EvalSet.open(config.shards(), config.valSplit(), limit, hadoop).inputs(TrainWorker.pipeline(pre.size()));
+            TrainConfig.Data data = config.data();
+            if (data.source() == TrainConfig.DataSource.SHARDS) {
+                inputs = EvalSet.open(data.shards(), data.valSplit(), data.valImagesAtMost(), hadoop)
+                        .inputs(ShardImages.pipeline(pre.size()));
             } else {
-                inputs = ShapeEvalInputs.inputs(new ShapeImages(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
-                        config.seed()), SyntheticShapes.categories());
+                inputs = ShapeEvalInputs.inputs(new ShapeImages(SyntheticShapes.scenes(data.synthetic().valImages(),
+                        data.synthetic().seed() + 1), pre, config.train().seed()), SyntheticShapes.categories());
             }
         }
         return inputs;
