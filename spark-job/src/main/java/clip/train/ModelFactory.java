@@ -1,6 +1,7 @@
 package clip.train;
 
 import clip.data.SyntheticShapes;
+import clip.io.BadInputException;
 import clip.model.ContrastiveModel;
 import clip.model.HfModel;
 import clip.model.HfModels;
@@ -30,16 +31,8 @@ public final class ModelFactory {
         TrainConfig.Model spec = c.model();
         Double bias = c.loss().kind() == TrainConfig.LossKind.SIGLIP ? c.loss().siglipBiasInit() : null;
         if (spec.init() == TrainConfig.ModelInit.HF) {
-            Path dir = Path.of(spec.checkpoint());
-            HfModel loaded = HfModels.load(dir, DataType.FLOAT, bias);
-            if (!loaded.modelType().equals("vision-text-dual-encoder")) {
-                throw new clip.io.BadInputException(dir + ": training reads BERT-tokenized text, so it needs a "
-                        + "vision-text-dual-encoder checkpoint (got " + loaded.modelType() + ")");
-            }
-            Path vocab = !spec.vocab().isBlank() ? Path.of(spec.vocab()) : dir.resolve("vocab.txt");
-            if (!Files.isRegularFile(vocab)) {
-                throw new clip.io.BadInputException(dir + " has no vocab.txt; set clip.model.vocab");
-            }
+            Path vocab = checkHfStart(spec);
+            HfModel loaded = HfModels.load(Path.of(spec.checkpoint()), DataType.FLOAT, bias);
             ContrastiveModel model = loaded.asContrastive();
             if (bias != null) {
                 model.logitScale().value().assign(c.loss().siglipScaleInit());
@@ -55,6 +48,31 @@ public final class ModelFactory {
             model.logitScale().value().assign(c.loss().siglipScaleInit());
         }
         return new Built(model, config, vocab);
+    }
+
+    /**
+     * What an HF starting point must offer, checked from its config.json and files alone so a run
+     * can refuse it before writing anything: a vision-text dual encoder (training tokenizes with
+     * BERT) and a WordPiece vocabulary.
+     *
+     * @return the vocabulary training tokenizes with
+     */
+    static Path checkHfStart(TrainConfig.Model spec) throws IOException {
+        Path dir = Path.of(spec.checkpoint());
+        Path config = dir.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw new BadInputException("config key 'clip.model.checkpoint': " + dir + " has no config.json (not an HF model folder)");
+        }
+        String type = new ObjectMapper().readTree(config.toFile()).path("model_type").asText("");
+        if (!type.equals("vision-text-dual-encoder")) {
+            throw new BadInputException(dir + ": training reads BERT-tokenized text, so it needs a "
+                    + "vision-text-dual-encoder checkpoint (got " + type + ")");
+        }
+        Path vocab = !spec.vocab().isBlank() ? Path.of(spec.vocab()) : dir.resolve("vocab.txt");
+        if (!Files.isRegularFile(vocab)) {
+            throw new BadInputException(dir + " has no vocab.txt; set clip.model.vocab");
+        }
+        return vocab;
     }
 
     static ObjectNode scratchConfig(TrainConfig.Model c, int vocabSize) {

@@ -58,8 +58,11 @@ public final class TrainingRun {
         return resolved.withValue("clip.output.dir", ConfigValueFactory.fromAnyRef(dir.toString()));
     }
 
-    /** The inputs the configuration names that training would otherwise find missing only later: the shards' splits, the templates. */
+    /** What the configuration names that training would otherwise find wrong only later: the HF start, the shards' splits, the templates. */
     private static void checkInputs(TrainConfig config, Configuration hadoop) throws IOException {
+        if (config.model().init() == TrainConfig.ModelInit.HF) {
+            ModelFactory.checkHfStart(config.model());
+        }
         TrainConfig.Data data = config.data();
         if (data.source() == TrainConfig.DataSource.SHARDS) {
             try {

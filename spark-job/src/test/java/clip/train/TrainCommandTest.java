@@ -308,6 +308,10 @@ class TrainCommandTest {
         assertTrue(stderr.contains("clip.data.shards") && stderr.contains("no-shards"), stderr);
         assertEquals(2, train("tiny", "eval.templates=" + tmp.resolve("no-templates.txt"), "output.runs=" + nowhere));
         assertTrue(stderr.contains("clip.eval.templates") && stderr.contains("no-templates.txt"), stderr);
+        Path single = Files.createDirectories(tmp.resolve("clip-model"));
+        Files.writeString(single.resolve("config.json"), "{\"model_type\": \"clip\"}");
+        assertEquals(2, train("tiny", "model.init=hf", "model.checkpoint=" + single, "output.runs=" + nowhere));
+        assertTrue(stderr.contains("clip-model") && stderr.contains("vision-text-dual-encoder"), stderr);
         assertEquals(2, train("tiny", "eval.templates=" + tmp.resolve("no-templates.txt"), "output.dir=" + nowhere));
         assertTrue(!Files.exists(nowhere), "a run that fails its checks writes nothing");
     }
