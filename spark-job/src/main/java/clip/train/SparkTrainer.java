@@ -42,21 +42,21 @@ public final class SparkTrainer {
     /** Rank 0's console, in the output folder. */
     private static final String LOG_FILE = "train.log";
     private final Config config;
-    private final TrainConfig train;
+    private final TrainConfig trainConfig;
     private final SparkSession spark;
     private final PrintStream log;
 
     /** @param config the resolved configuration, whose {@code clip} block the tasks re-read */
     public SparkTrainer(Config config, TrainConfig train, SparkSession spark, PrintStream log) {
         this.config = config;
-        this.train = train;
+        this.trainConfig = train;
         this.spark = spark;
         this.log = log;
     }
 
     /** Runs the job; returns rank 0's evaluation metrics (also in metrics.json under output.dir). */
     public ObjectNode run() throws IOException {
-        int n = train.dist().workers();
+        int n = trainConfig.dist().workers();
         SparkContext sc = spark.sparkContext();
         Task task = new Task(config.withOnlyPath("clip").root().render(ConfigRenderOptions.concise()), JobSecret.generate(),
                 new SerializableConfiguration(sc.hadoopConfiguration()));
@@ -64,12 +64,13 @@ public final class SparkTrainer {
         JavaRDD<Integer> ranks = jsc.parallelize(IntStream.range(0, n).boxed().toList(), n);
         Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> body =
                 (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> & Serializable) task::apply;
-        Path logFile = train.outputDir().resolve(LOG_FILE);
+        Path logFile = trainConfig.outputDir().resolve(LOG_FILE);
         Files.deleteIfExists(logFile);
+        boolean resumes = trainConfig.train().checkpointEvery() > 0 && trainConfig.train().resume() == TrainConfig.Resume.AUTO;
         try (LogFollower follower = new LogFollower(logFile, log)) {
             for (int attempt = 0; ; attempt++) {
                 awaitSlots(sc, n);
-                jsc.setJobDescription("clip train: " + n + " workers, " + train.train().steps() + " steps"
+                jsc.setJobDescription("clip train: " + n + " workers, " + trainConfig.train().steps() + " steps"
                         + (attempt > 0 ? " (restart " + attempt + ")" : ""));
                 try {
                     List<String> results = JavaRDD.fromRDD(ranks.rdd().barrier().mapPartitions(body, false,
@@ -78,14 +79,14 @@ public final class SparkTrainer {
                 } catch (Exception e) {
                     // Scala throws SparkException (checked) without declaring it.
                     RuntimeException failure = unwrap(e, n);
-                    if (failure instanceof BadInputException || attempt >= train.dist().maxRestarts()) {
+                    if (failure instanceof BadInputException || attempt >= trainConfig.dist().maxRestarts()) {
                         throw failure;
                     }
                     // Spark never reruns a failed barrier result stage itself; a lost executor or peer is worth a restart.
                     log.printf("train: the workers failed (%s); restarting them %s (restart %d of %d)%n",
                             failure.getMessage().replaceFirst("^training failed: ", ""),
-                            train.train().checkpointEvery() > 0 && train.train().resume() == TrainConfig.Resume.AUTO ? "from the last checkpoint"
-                                    : "from step 0 (no checkpoints: set clip.train.checkpoint-every)", attempt + 1, train.dist().maxRestarts());
+                            resumes ? "from the last checkpoint" : "from step 0 (no checkpoints: set clip.train.checkpoint-every)",
+                            attempt + 1, trainConfig.dist().maxRestarts());
                 }
             }
         }
@@ -108,7 +109,7 @@ public final class SparkTrainer {
      * if a Spark version lacks it, Spark's own retries take over.
      */
     private void awaitSlots(SparkContext sc, int workers) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(train.dist().timeoutMillis());
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(trainConfig.dist().timeoutMillis());
         long lastReport = System.nanoTime();
         try {
             var profile = sc.resourceProfileManager().defaultResourceProfile();
