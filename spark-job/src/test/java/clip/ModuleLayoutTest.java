@@ -62,6 +62,42 @@ class ModuleLayoutTest {
         assertEquals(List.of(), offending);
     }
 
+    /**
+     * No two packages depend on each other, however indirectly (issue 12: clip.train and the
+     * exchange, TrainConfig -> Validation -> TrainWorker, the prep sources and clip.prep). A
+     * dependency is a name of another package's class in code; comments do not count.
+     */
+    @Test
+    void packagesDependOnEachOtherOneWayOnly() throws IOException {
+        java.util.regex.Pattern use = java.util.regex.Pattern.compile("\\b(clip(?:\\.[a-z][a-z0-9]*)*)\\.[A-Z]");
+        Map<String, Set<String>> uses = new TreeMap<>();
+        for (String module : MODULES) {
+            Path tree = root().resolve(module).resolve("src/main/java");
+            for (Path file : javaFiles(tree)) {
+                String pkg = tree.relativize(file.getParent()).toString().replace('/', '.');
+                String code = Files.readString(file).replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("(?m)^\\s*//.*$", "");
+                java.util.regex.Matcher m = use.matcher(code);
+                while (m.find()) {
+                    if (!m.group(1).equals(pkg)) {
+                        uses.computeIfAbsent(pkg, k -> new TreeSet<>()).add(m.group(1));
+                    }
+                }
+            }
+        }
+        assertTrue(uses.getOrDefault("clip.train", Set.of()).contains("clip.exchange"), "the scan sees imports: " + uses);
+        List<String> cycles = new ArrayList<>();
+        uses.forEach((from, targets) -> targets.stream().filter(to -> reaches(uses, to, from, new TreeSet<>()))
+                .forEach(to -> cycles.add(from + " -> " + to + " -> ... -> " + from)));
+        assertEquals(List.of(), cycles);
+    }
+
+    private static boolean reaches(Map<String, Set<String>> uses, String from, String to, Set<String> seen) {
+        if (from.equals(to)) {
+            return true;
+        }
+        return seen.add(from) && uses.getOrDefault(from, Set.of()).stream().anyMatch(next -> reaches(uses, next, to, seen));
+    }
+
     private static Path root() {
         return Golden.dir().getParent().getParent();
     }

@@ -1,5 +1,7 @@
 package clip.prep;
 
+import clip.prep.source.Fault;
+import clip.prep.source.FaultKind;
 import clip.data.image.DecodedImage;
 import clip.data.image.ImageDecodeException;
 import clip.data.image.ImageDecoder;

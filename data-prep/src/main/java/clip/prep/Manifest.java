@@ -1,5 +1,7 @@
 package clip.prep;
 
+import clip.prep.source.Fault;
+import clip.prep.source.FaultKind;
 import clip.prep.source.DatasetListing;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

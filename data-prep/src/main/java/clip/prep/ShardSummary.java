@@ -1,5 +1,6 @@
 package clip.prep;
 
+import clip.prep.source.Fault;
 import java.io.Serializable;
 import java.util.List;
 

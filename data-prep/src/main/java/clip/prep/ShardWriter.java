@@ -1,5 +1,6 @@
 package clip.prep;
 
+import clip.prep.source.Fault;
 import clip.prep.source.ImageEntry;
 import java.io.FileNotFoundException;
 import java.io.IOException;

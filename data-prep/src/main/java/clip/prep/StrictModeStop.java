@@ -1,5 +1,6 @@
 package clip.prep;
 
+import clip.prep.source.Fault;
 import clip.io.BadInputException;
 
 /** The first fault of a {@code --strict} run: the run stops and the command exits non-zero. */

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.data.image.ImageDecoder;
+import clip.prep.source.Fault;
+import clip.prep.source.FaultKind;
 import clip.io.BadInputException;
 import clip.spark.SparkSessions;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,6 @@
 package clip.cli;
 
-import clip.prep.FaultKind;
+import clip.prep.source.FaultKind;
 import clip.prep.Manifest;
 import clip.prep.PrepConfig;
 import clip.prep.PrepJob;

@@ -23,6 +23,8 @@ public final class TrainCommand implements Command {
                 "  RECIPE       a recipe from conf/ (" + String.join(", ", Recipes.names()) + ") or a HOCON file; default: conf/default.conf",
                 "  key=value    overrides, e.g. train.steps=500 optim.lr-image=5e-4 output.dir=runs/x",
                 "               (every key is listed, with its meaning, in spark-job/src/main/resources/reference.conf)",
+                "OUTPUT is output.dir, or else a new folder runs/RECIPE-<UTC time> (printed; runs/latest links to it);",
+                "name an earlier run's folder as output.dir to resume it.",
                 "writes OUTPUT/model (HF VisionTextDualEncoderModel folder), OUTPUT/metrics.json, OUTPUT/train-log.jsonl,",
                 "OUTPUT/config.conf (the resolved configuration), and, when enabled, checkpoints/, eval-log.jsonl, best/");
     }
@@ -30,7 +32,8 @@ public final class TrainCommand implements Command {
     @Override
     public int run(Args args, PrintStream out) throws Exception {
         args.rejectUnknown();
-        TrainingRun.run(RecipeArgs.of(args.positional()).load(), out);
+        RecipeArgs recipe = RecipeArgs.of(args.positional());
+        TrainingRun.run(recipe.load(), recipe.recipe(), out);
         return 0;
     }
 }

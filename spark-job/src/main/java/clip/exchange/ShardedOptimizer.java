@@ -70,9 +70,12 @@ public final class ShardedOptimizer {
         return (int) ((long) total * rank / group.size());
     }
 
-    /** One synchronous update from the workers' local gradients; returns the global norm before clipping. */
+    /**
+     * One synchronous update from the workers' local gradients; returns the global norm before
+     * clipping. A non-finite norm is a skipped step (every worker sees the same norm): nothing
+     * changes, not even the step count AdamW's bias correction reads (see clip.train.TrainStep).
+     */
     public double step(double lrFactor) {
-        step++;
         float[] grads = flatten(true);
         float[][] send = new float[group.size()][];
         for (int s = 0; s < group.size(); s++) {
@@ -90,12 +93,14 @@ public final class ShardedOptimizer {
             sumSq += (double) g * g;
         }
         double norm = Math.sqrt(group.allReduceSum(new double[] {sumSq})[0]);
+        if (!Double.isFinite(norm)) {
+            return norm;
+        }
+        step++;
         double scale = GradientClipping.scale(norm, maxGradNorm);
         float[] params = flatten(false);
         float[] shard = java.util.Arrays.copyOfRange(params, shardStart, shardEnd);
-        if (Double.isFinite(norm)) {
-            update(shard, summed, scale, lrFactor);
-        }
+        update(shard, summed, scale, lrFactor);
         float[][] shards = group.allGather(shard);
         int at = 0;
         for (float[] s : shards) {

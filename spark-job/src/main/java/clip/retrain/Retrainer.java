@@ -62,18 +62,18 @@ public final class Retrainer {
     public ObjectNode run() throws IOException, InterruptedException, RegistryLockedException {
         TrainConfig recipe = TrainConfig.from(config);
         RetrainConfig retrain = RetrainConfig.from(config);
-        if (!recipe.dataSource().equals("shards")) {
+        if (recipe.data().source() != TrainConfig.DataSource.SHARDS) {
             throw new BadInputException("retrain trains on data-prep shards: set clip.data.source = shards and clip.data.shards");
         }
         // Everything the run reads is opened before it takes the lock, so a mistyped path fails at once.
-        TrainingShards shards = TrainingShards.read(recipe.shards(), recipe.trainSplit(), hadoop);
-        String valData = retrain.valData().isBlank() ? recipe.shards() : retrain.valData();
-        EvalSet validation = EvalSet.open(valData, recipe.valSplit(), recipe.valLimit() > 0 ? recipe.valLimit() : Integer.MAX_VALUE, hadoop);
+        TrainingShards shards = TrainingShards.read(recipe.data().shards(), recipe.data().trainSplit(), hadoop);
+        String valData = retrain.valData().isBlank() ? recipe.data().shards() : retrain.valData();
+        EvalSet validation = EvalSet.open(valData, recipe.data().valSplit(), recipe.data().valImagesAtMost(), hadoop);
         if (retrain.metric().startsWith("zero_shot.") && validation.classes().isEmpty()) {
             throw new BadInputException("config key 'clip.retrain.metric' is " + retrain.metric() + ", but " + validation.description()
                     + " has no object categories to measure it on");
         }
-        Templates templates = Templates.named(recipe.templates());
+        Templates templates = Templates.named(recipe.eval().templates());
         // Names sort by start time, so the newest run's report is the last one listed.
         String run = RUN_TIME.format(Instant.now()) + "-" + UUID.randomUUID().toString().substring(0, 6);
         Path scratchRoot = retrain.scratch().isBlank() ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(retrain.scratch());
@@ -156,7 +156,7 @@ public final class Retrainer {
                     shards.shards().size(), shards.root(), fresh);
             Config training = trainingConfig(production);
             TrainConfig trainConfig = TrainConfig.from(training);
-            TrainingRun.run(training, log);
+            TrainingRun.run(training, "retrain", log);
             for (String name : RUN_LOGS) {
                 Path logFile = trainConfig.outputDir().resolve(name);
                 if (Files.exists(logFile)) {
@@ -165,12 +165,12 @@ public final class Retrainer {
             }
 
             Path candidateDir = trainConfig.outputDir().resolve("model");
-            Metrics candidate = evaluate("candidate", candidateDir, validation, templates, trainConfig.maxTextLength());
+            Metrics candidate = evaluate("candidate", candidateDir, validation, templates, trainConfig.model().maxTextLength());
             report.putObject("candidate").put("value", rule.value(candidate)).set("metrics", candidate.toJson());
             Metrics current = null;
             if (production.isPresent()) {
                 current = evaluate("production " + production.get(), scratch.resolve("production"), validation, templates,
-                        trainConfig.maxTextLength());
+                        trainConfig.model().maxTextLength());
                 report.putObject("production").put("version", production.get()).put("value", rule.value(current)).set("metrics", current.toJson());
             } else {
                 report.putNull("production");

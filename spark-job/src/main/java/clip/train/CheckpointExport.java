@@ -1,7 +1,5 @@
 package clip.train;
 
-import clip.optim.AdamW;
-import clip.optim.ParameterGroups;
 
 import clip.io.LocalFiles;
 import clip.exchange.InProcessGroup;
@@ -50,13 +48,11 @@ public final class CheckpointExport {
         TrainConfig config = TrainConfig.from(ConfigFactory.parseFile(recorded.toFile()));
         ModelFactory.Built built = ModelFactory.build(config, out.resolve(".work"));
         ContrastiveModel model = built.model();
-        config.mode().applyTo(model);
-        InProcessGroup alone = new InProcessGroup(1, config.timeoutMillis());
-        ShardedOptimizer state = new ShardedOptimizer(model.namedParameters(),
-                new ParameterGroups(config.lrImage(), config.lrText(), config.lrLogit(), config.weightDecayImage(),
-                        config.weightDecayText()),
-                new AdamW(config.beta1(), config.beta2(), config.eps()), alone.member(0), config.gradClip());
-        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config.checkpointUri(), config.keepCheckpoints(), alone.member(0),
+        config.train().mode().applyTo(model);
+        InProcessGroup alone = new InProcessGroup(1, config.dist().timeoutMillis());
+        ShardedOptimizer state = new ShardedOptimizer(model.namedParameters(), config.optim().groups(), config.optim().adamW(),
+                alone.member(0), config.train().gradClip());
+        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config.checkpointUri(), config.train().keepCheckpoints(), alone.member(0),
                 new Configuration());
         List<Long> steps = checkpoints.steps();
         if (steps.isEmpty()) {
@@ -68,7 +64,7 @@ public final class CheckpointExport {
         }
         checkpoints.restore(state, chosen);
         Path vocab = built.vocab();
-        HfExport.write(model, built.hfConfig(), vocab, config.maxTextLength(), out);
+        HfExport.write(model, built.hfConfig(), vocab, config.model().maxTextLength(), out);
         LocalFiles.deleteTree(out.resolve(".work"));
         log.printf("exported step %d of %s to %s%n", chosen, run, out);
         return chosen;

@@ -1,6 +1,5 @@
 package clip.train;
 
-import clip.optim.AdamW;
 
 import clip.exchange.Collective;
 import clip.exchange.InProcessGroup;
@@ -35,11 +34,11 @@ public final class LocalTrainer {
     public Metrics run() throws IOException, InterruptedException {
         Files.createDirectories(config.outputDir());
         Configuration hadoop = new Configuration();
-        InProcessGroup group = new InProcessGroup(config.workers(), config.timeoutMillis());
-        ExecutorService pool = Executors.newFixedThreadPool(config.workers());
+        InProcessGroup group = new InProcessGroup(config.dist().workers(), config.dist().timeoutMillis());
+        ExecutorService pool = Executors.newFixedThreadPool(config.dist().workers());
         try {
             List<Future<Metrics>> workers = new ArrayList<>();
-            for (int rank = 0; rank < config.workers(); rank++) {
+            for (int rank = 0; rank < config.dist().workers(); rank++) {
                 Collective member = group.member(rank);
                 workers.add(pool.submit(() -> new TrainWorker(config, log, hadoop, member.rank(), member.size()).prepare()
                         .train(member)));

@@ -1,6 +1,7 @@
 package clip.train;
 
 import clip.data.SyntheticShapes;
+import clip.io.BadInputException;
 import clip.model.ContrastiveModel;
 import clip.model.HfModel;
 import clip.model.HfModels;
@@ -27,36 +28,54 @@ public final class ModelFactory {
     }
 
     public static Built build(TrainConfig c, Path workDir) throws IOException {
-        Double bias = c.loss().equals("siglip") ? c.siglipBiasInit() : null;
-        if (c.init().equals("hf")) {
-            Path dir = Path.of(c.checkpoint());
-            HfModel m = HfModels.load(dir, DataType.FLOAT, bias);
-            if (!m.modelType().equals("vision-text-dual-encoder")) {
-                throw new clip.io.BadInputException(dir + ": training reads BERT-tokenized text, so it needs a "
-                        + "vision-text-dual-encoder checkpoint (got " + m.modelType() + ")");
-            }
-            Path vocab = !c.vocab().isBlank() ? Path.of(c.vocab()) : dir.resolve("vocab.txt");
-            if (!Files.isRegularFile(vocab)) {
-                throw new clip.io.BadInputException(dir + " has no vocab.txt; set clip.model.vocab");
-            }
-            ContrastiveModel model = m.asContrastive();
+        TrainConfig.Model spec = c.model();
+        Double bias = c.loss().kind() == TrainConfig.LossKind.SIGLIP ? c.loss().siglipBiasInit() : null;
+        if (spec.init() == TrainConfig.ModelInit.HF) {
+            Path vocab = checkHfStart(spec);
+            HfModel loaded = HfModels.load(Path.of(spec.checkpoint()), DataType.FLOAT, bias);
+            ContrastiveModel model = loaded.asContrastive();
             if (bias != null) {
-                model.logitScale().value().assign(c.siglipScaleInit());
+                model.logitScale().value().assign(c.loss().siglipScaleInit());
             }
-            return new Built(model, (ObjectNode) m.config(), vocab);
+            return new Built(model, (ObjectNode) loaded.config(), vocab);
         }
-        Path vocab = c.vocab().isBlank() ? writeSyntheticVocab(workDir) : Path.of(c.vocab());
+        Path vocab = spec.vocab().isBlank() ? writeSyntheticVocab(workDir) : Path.of(spec.vocab());
         int vocabSize = BertTokenizer.fromVocab(vocab).vocabSize();
-        ObjectNode config = scratchConfig(c, vocabSize);
-        ContrastiveModel model = HfModels.build(config, "config", new Init(c.seed(), DataType.FLOAT, c.initStd()), bias)
+        ObjectNode config = scratchConfig(spec, vocabSize);
+        ContrastiveModel model = HfModels.build(config, "config", new Init(c.train().seed(), DataType.FLOAT, spec.initStd()), bias)
                 .asContrastive();
         if (bias != null) {
-            model.logitScale().value().assign(c.siglipScaleInit());
+            model.logitScale().value().assign(c.loss().siglipScaleInit());
         }
         return new Built(model, config, vocab);
     }
 
-    static ObjectNode scratchConfig(TrainConfig c, int vocabSize) {
+    /**
+     * What an HF starting point must offer, checked from its config.json and files alone so a run
+     * can refuse it before writing anything: a vision-text dual encoder (training tokenizes with
+     * BERT) and a WordPiece vocabulary.
+     *
+     * @return the vocabulary training tokenizes with
+     */
+    static Path checkHfStart(TrainConfig.Model spec) throws IOException {
+        Path dir = Path.of(spec.checkpoint());
+        Path config = dir.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw new BadInputException("config key 'clip.model.checkpoint': " + dir + " has no config.json (not an HF model folder)");
+        }
+        String type = new ObjectMapper().readTree(config.toFile()).path("model_type").asText("");
+        if (!type.equals("vision-text-dual-encoder")) {
+            throw new BadInputException(dir + ": training reads BERT-tokenized text, so it needs a "
+                    + "vision-text-dual-encoder checkpoint (got " + type + ")");
+        }
+        Path vocab = !spec.vocab().isBlank() ? Path.of(spec.vocab()) : dir.resolve("vocab.txt");
+        if (!Files.isRegularFile(vocab)) {
+            throw new BadInputException(dir + " has no vocab.txt; set clip.model.vocab");
+        }
+        return vocab;
+    }
+
+    static ObjectNode scratchConfig(TrainConfig.Model c, int vocabSize) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = json.createObjectNode().put("model_type", "vision-text-dual-encoder")
                 .put("projection_dim", c.projectionDim()).put("logit_scale_init_value", c.logitScaleInit());

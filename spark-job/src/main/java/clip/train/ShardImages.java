@@ -4,6 +4,7 @@ import clip.data.image.ImageDecodeException;
 import clip.prep.ShardReader;
 import clip.prep.ShardSchema;
 import clip.data.ImagePipeline;
+import clip.data.ImagePreprocessor;
 import clip.io.BadInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -144,5 +145,10 @@ public final class ShardImages implements CaptionedImages {
             }
         }
         return Nd4j.createFromArray(pixels).reshape(which.length, 3, size, size);
+    }
+
+    /** Shard images as training sees them and as the exported preprocessor_config.json describes: shorter side, then a square crop. */
+    static ImagePipeline pipeline(int size) {
+        return new ImagePipeline(size, ImagePreprocessor.HALF, ImagePreprocessor.HALF, true);
     }
 }

@@ -42,21 +42,21 @@ public final class SparkTrainer {
     /** Rank 0's console, in the output folder. */
     private static final String LOG_FILE = "train.log";
     private final Config config;
-    private final TrainConfig train;
+    private final TrainConfig trainConfig;
     private final SparkSession spark;
     private final PrintStream log;
 
     /** @param config the resolved configuration, whose {@code clip} block the tasks re-read */
     public SparkTrainer(Config config, TrainConfig train, SparkSession spark, PrintStream log) {
         this.config = config;
-        this.train = train;
+        this.trainConfig = train;
         this.spark = spark;
         this.log = log;
     }
 
     /** Runs the job; returns rank 0's evaluation metrics (also in metrics.json under output.dir). */
     public Metrics run() throws IOException {
-        int n = train.workers();
+        int n = trainConfig.dist().workers();
         SparkContext sc = spark.sparkContext();
         Task task = new Task(config.withOnlyPath("clip").root().render(ConfigRenderOptions.concise()), JobSecret.generate(),
                 new SerializableConfiguration(sc.hadoopConfiguration()));
@@ -64,15 +64,16 @@ public final class SparkTrainer {
         JavaRDD<Integer> ranks = jsc.parallelize(IntStream.range(0, n).boxed().toList(), n);
         Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> body =
                 (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> & Serializable) task::apply;
-        Path logFile = train.outputDir().resolve(LOG_FILE);
+        Path logFile = trainConfig.outputDir().resolve(LOG_FILE);
         Files.deleteIfExists(logFile);
+        boolean resumes = trainConfig.train().checkpointEvery() > 0 && trainConfig.train().resume() == TrainConfig.Resume.AUTO;
         TaskFailures failures = new TaskFailures();
         sc.addSparkListener(failures);
         try (LogFollower follower = new LogFollower(logFile, log)) {
             for (int attempt = 0; ; attempt++) {
                 awaitSlots(sc, n);
                 failures.reset();
-                jsc.setJobDescription("clip train: " + n + " workers, " + train.steps() + " steps"
+                jsc.setJobDescription("clip train: " + n + " workers, " + trainConfig.train().steps() + " steps"
                         + (attempt > 0 ? " (restart " + attempt + ")" : ""));
                 try {
                     List<String> results = JavaRDD.fromRDD(ranks.rdd().barrier().mapPartitions(body, false,
@@ -81,14 +82,14 @@ public final class SparkTrainer {
                 } catch (Exception e) {
                     // Scala throws SparkException (checked) without declaring it.
                     RuntimeException failure = unwrap(e, n, failures.await(sc));
-                    if (failure instanceof BadInputException || attempt >= train.maxRestarts()) {
+                    if (failure instanceof BadInputException || attempt >= trainConfig.dist().maxRestarts()) {
                         throw failure;
                     }
                     // Spark never reruns a failed barrier result stage itself; a lost executor or peer is worth a restart.
                     log.printf("train: the workers failed (%s); restarting them %s (restart %d of %d)%n",
                             failure.getMessage().replaceFirst("^training failed: ", ""),
-                            train.checkpointEvery() > 0 && train.resume().equals("auto") ? "from the last checkpoint"
-                                    : "from step 0 (no checkpoints: set clip.train.checkpoint-every)", attempt + 1, train.maxRestarts());
+                            resumes ? "from the last checkpoint" : "from step 0 (no checkpoints: set clip.train.checkpoint-every)",
+                            attempt + 1, trainConfig.dist().maxRestarts());
                 }
             }
         } finally {
@@ -113,7 +114,7 @@ public final class SparkTrainer {
      * if a Spark version lacks it, Spark's own retries take over.
      */
     private void awaitSlots(SparkContext sc, int workers) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(train.timeoutMillis());
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(trainConfig.dist().timeoutMillis());
         long lastReport = System.nanoTime();
         try {
             var profile = sc.resourceProfileManager().defaultResourceProfile();
@@ -163,17 +164,17 @@ public final class SparkTrainer {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             TrainConfig config = TrainConfig.from(ConfigFactory.parseString(configText));
             int rank = ctx.partitionId();
-            String host = config.listenHost().isBlank() ? executorHost(ctx, rank) : config.listenHost();
+            String host = config.dist().listenHost().isBlank() ? executorHost(ctx, rank) : config.dist().listenHost();
             String result;
             // Rank 0's progress goes to a file in the output folder, which the driver echoes.
             try (PrintStream log = rank == 0 ? new PrintStream(Files.newOutputStream(config.outputDir().resolve(LOG_FILE),
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8) : null;
-                 NettyGroup group = NettyGroup.listen(rank, config.workers(), secret,
-                    new InetSocketAddress(host, config.listenPort()), config.timeoutMillis(), CHUNK_FLOATS)) {
+                 NettyGroup group = NettyGroup.listen(rank, config.dist().workers(), secret,
+                    new InetSocketAddress(host, config.dist().port()), config.dist().timeoutMillis(), CHUNK_FLOATS)) {
                 // Prepared before the rendezvous: workers wait for the slowest to load its data
                 // (or run its towers) at Spark's barrier, which has no exchange deadline.
                 TrainWorker worker = new TrainWorker(config, log != null ? log : System.out, hadoop.value(), rank,
-                        config.workers()).prepare();
+                        config.dist().workers()).prepare();
                 String[] published = ctx.allGather(host + ":" + group.address().getPort());
                 List<InetSocketAddress> peers = new ArrayList<>();
                 for (String p : published) {

@@ -1,31 +1,114 @@
 package clip.train;
 
 import clip.eval.Metrics;
+import clip.io.BadInputException;
 import clip.loss.ClipLoss;
 import clip.loss.ContrastiveLoss;
 import clip.loss.SigLipLoss;
+import clip.optim.AdamW;
 import clip.optim.LrSchedule;
-
-import clip.io.BadInputException;
+import clip.optim.ParameterGroups;
 import com.typesafe.config.Config;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
-/** The typed view of the {@code clip} block of the configuration (see reference.conf). */
-public record TrainConfig(
-        String init, String checkpoint, String vocab, int imageSize, int patchSize, int hiddenSize, int layers,
-        int heads, int mlpRatio, int projectionDim, double logitScaleInit, int maxTextLength, double initStd,
-        String loss, double siglipScaleInit, double siglipBiasInit,
-        int trainImages, int valImages, long dataSeed,
-        String dataSource, String shards, String trainSplit, String valSplit, int valLimit, String templates,
-        int steps, int batchSize, int microBatches, long seed, TrainMode mode, String featureCache, double gradClip, String schedule, int warmupSteps,
-        int restartsT0, int restartsTMult, double minLrRatio, int logEvery,
-        int checkpointEvery, int keepCheckpoints, String checkpointDir, String resume, int evalEvery, String evalMetric,
-        double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
-        double beta1, double beta2, double eps,
-        int workers, long timeoutMillis, int maxRestarts, String engine, String listenHost, int listenPort,
-        Path outputDir) {
+/**
+ * The typed view of the {@code clip} block of the configuration: one record per HOCON block of
+ * reference.conf ({@code clip.retrain} is {@link clip.retrain.RetrainConfig}'s), an enum per
+ * choice. Every check that needs no other file than the configuration happens here, with a
+ * one-line error naming the key.
+ */
+public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim optim, Dist dist, Eval eval,
+                          Output output) {
+
+    /** {@code clip.model}. The size keys describe a model trained from scratch; an HF checkpoint brings its own. */
+    public record Model(ModelInit init, String checkpoint, String vocab, int imageSize, int patchSize, int hiddenSize,
+                        int layers, int heads, int mlpRatio, int projectionDim, double logitScaleInit, int maxTextLength,
+                        double initStd) {
+    }
+
+    /** {@code clip.loss}. */
+    public record Loss(LossKind kind, double siglipScaleInit, double siglipBiasInit) {
+        public ContrastiveLoss create() {
+            return kind == LossKind.SIGLIP ? new SigLipLoss() : new ClipLoss();
+        }
+    }
+
+    /** {@code clip.data}; {@code synthetic} is the generated dataset's sub-block. */
+    public record Data(DataSource source, String shards, String trainSplit, String valSplit, int valLimit,
+                       Synthetic synthetic) {
+        /** The most validation images to evaluate on. */
+        public int valImagesAtMost() {
+            return valLimit > 0 ? valLimit : Integer.MAX_VALUE;
+        }
+    }
+
+    /** {@code clip.data.synthetic}. */
+    public record Synthetic(int trainImages, int valImages, long seed) {
+    }
+
+    /** {@code clip.train}. */
+    public record Train(int steps, int batchSize, long seed, int microBatches, TrainMode mode, String featureCache,
+                        double gradClip, Schedule schedule, int warmupSteps, int restartsT0, int restartsTMult,
+                        double minLrRatio, int logEvery, int checkpointEvery, int keepCheckpoints, String checkpointDir,
+                        Resume resume) {
+        public LrSchedule lrSchedule() {
+            return switch (schedule) {
+                case COSINE -> LrSchedule.warmupCosine(warmupSteps, steps, minLrRatio);
+                case RESTARTS -> LrSchedule.cosineWarmRestarts(restartsT0, restartsTMult, minLrRatio, warmupSteps);
+                case CONSTANT -> LrSchedule.constant();
+            };
+        }
+    }
+
+    /** {@code clip.optim}: AdamW with per-tower learning rates and weight decays. */
+    public record Optim(double lrImage, double lrText, double lrLogit, double weightDecayImage, double weightDecayText,
+                        double beta1, double beta2, double eps) {
+        public ParameterGroups groups() {
+            return new ParameterGroups(lrImage, lrText, lrLogit, weightDecayImage, weightDecayText);
+        }
+
+        public AdamW adamW() {
+            return new AdamW(beta1, beta2, eps);
+        }
+    }
+
+    /** {@code clip.dist}. */
+    public record Dist(int workers, long timeoutMillis, int maxRestarts, Engine engine, String listenHost, int port) {
+    }
+
+    /** {@code clip.eval}. */
+    public record Eval(int every, String metric, String templates) {
+    }
+
+    /**
+     * {@code clip.output}: {@code dir} is the run folder, or blank until {@link RunFolder} makes a
+     * new one under {@code runs}.
+     */
+    public record Output(String dir, Path runs) {
+        public boolean chosen() {
+            return !dir.isBlank();
+        }
+    }
+
+    public enum ModelInit { SCRATCH, HF }
+
+    public enum LossKind { CLIP, SIGLIP }
+
+    public enum DataSource { SYNTHETIC, SHARDS }
+
+    public enum Schedule { COSINE, RESTARTS, CONSTANT }
+
+    /** auto: continue from the newest checkpoint there is; never: start afresh. */
+    public enum Resume { AUTO, NEVER }
+
+    /** Where the workers run: threads of this JVM, a Spark barrier stage, or Spark only under spark-submit. */
+    public enum Engine { AUTO, THREADS, SPARK }
 
     public static TrainConfig from(Config root) {
         Config c = root.getConfig("clip");
@@ -34,125 +117,139 @@ public record TrainConfig(
             throw new BadInputException("config key 'clip.optim.betas' needs two values, got " + betas);
         }
         TrainConfig t = new TrainConfig(
-                c.getString("model.init"), c.getString("model.checkpoint"), c.getString("model.vocab"),
-                c.getInt("model.image-size"), c.getInt("model.patch-size"), c.getInt("model.hidden-size"),
-                c.getInt("model.layers"), c.getInt("model.heads"), c.getInt("model.mlp-ratio"),
-                c.getInt("model.projection-dim"), c.getDouble("model.logit-scale-init"), c.getInt("model.max-text-length"),
-                c.getDouble("model.init-std"),
-                c.getString("loss.kind"), c.getDouble("loss.siglip-scale-init"), c.getDouble("loss.siglip-bias-init"),
-                c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"), c.getLong("data.synthetic.seed"),
-                c.getString("data.source"), c.getString("data.shards"), c.getString("data.train-split"),
-                c.getString("data.val-split"), c.getInt("data.val-limit"), c.getString("eval.templates"),
-                c.getInt("train.steps"), c.getInt("train.batch-size"), c.getInt("train.micro-batches"), c.getLong("train.seed"), TrainMode.parse("clip.train.mode", c.getString("train.mode")),
-                c.getString("train.feature-cache"),
-                c.getDouble("train.grad-clip"), c.getString("train.schedule"), c.getInt("train.warmup-steps"),
-                c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
-                c.getInt("train.log-every"),
-                c.getInt("train.checkpoint-every"), c.getInt("train.keep-checkpoints"), c.getString("train.checkpoint-dir"),
-                c.getString("train.resume"), c.getInt("eval.every"), c.getString("eval.metric"),
-                c.getDouble("optim.lr-image"), c.getDouble("optim.lr-text"), c.getDouble("optim.lr-logit"),
-                c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
-                betas.get(0), betas.get(1), c.getDouble("optim.eps"),
-                c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getInt("dist.max-restarts"), c.getString("dist.engine"),
-                c.getString("dist.listen-host"), c.getInt("dist.port"),
-                Paths.get(c.getString("output.dir")));
+                new Model(choice(c, "model.init", ModelInit.class), c.getString("model.checkpoint"), c.getString("model.vocab"),
+                        c.getInt("model.image-size"), c.getInt("model.patch-size"), c.getInt("model.hidden-size"),
+                        c.getInt("model.layers"), c.getInt("model.heads"), c.getInt("model.mlp-ratio"),
+                        c.getInt("model.projection-dim"), c.getDouble("model.logit-scale-init"),
+                        c.getInt("model.max-text-length"), c.getDouble("model.init-std")),
+                new Loss(choice(c, "loss.kind", LossKind.class), c.getDouble("loss.siglip-scale-init"),
+                        c.getDouble("loss.siglip-bias-init")),
+                new Data(choice(c, "data.source", DataSource.class), c.getString("data.shards"), c.getString("data.train-split"),
+                        c.getString("data.val-split"), c.getInt("data.val-limit"),
+                        new Synthetic(c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"),
+                                c.getLong("data.synthetic.seed"))),
+                new Train(c.getInt("train.steps"), c.getInt("train.batch-size"), c.getLong("train.seed"),
+                        c.getInt("train.micro-batches"), TrainMode.parse("clip.train.mode", c.getString("train.mode")),
+                        c.getString("train.feature-cache"), c.getDouble("train.grad-clip"),
+                        choice(c, "train.schedule", Schedule.class), c.getInt("train.warmup-steps"),
+                        c.getInt("train.restarts-t0"), c.getInt("train.restarts-t-mult"), c.getDouble("train.min-lr-ratio"),
+                        c.getInt("train.log-every"), c.getInt("train.checkpoint-every"), c.getInt("train.keep-checkpoints"),
+                        c.getString("train.checkpoint-dir"), choice(c, "train.resume", Resume.class)),
+                new Optim(c.getDouble("optim.lr-image"), c.getDouble("optim.lr-text"), c.getDouble("optim.lr-logit"),
+                        c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
+                        betas.get(0), betas.get(1), c.getDouble("optim.eps")),
+                new Dist(c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getInt("dist.max-restarts"),
+                        choice(c, "dist.engine", Engine.class), c.getString("dist.listen-host"), c.getInt("dist.port")),
+                new Eval(c.getInt("eval.every"), c.getString("eval.metric"), c.getString("eval.templates")),
+                new Output(c.getString("output.dir"), Paths.get(c.getString("output.runs"))));
         t.validate();
         return t;
     }
 
+    /** This configuration writing into {@code dir}. */
+    public TrainConfig withOutputDir(Path dir) {
+        return new TrainConfig(model, loss, data, train, optim, dist, eval, new Output(dir.toString(), output.runs()));
+    }
+
+    /** The run folder; {@link RunFolder} chooses one before anything is written. */
+    public Path outputDir() {
+        if (!output.chosen()) {
+            throw new IllegalStateException("no run folder chosen yet (clip.output.dir is blank)");
+        }
+        return Paths.get(output.dir());
+    }
+
+    /** Where checkpoints go: checkpoint-dir (a path or Hadoop URI), or output.dir/checkpoints. */
+    public URI checkpointUri() {
+        return uriOr(train.checkpointDir(), "checkpoints");
+    }
+
+    /** Where projection-only training caches tower features: feature-cache (a path or Hadoop URI), or output.dir/features. */
+    public URI featureCacheUri() {
+        return uriOr(train.featureCache(), "features");
+    }
+
+    private URI uriOr(String configured, String underOutput) {
+        if (configured.isBlank()) {
+            return outputDir().resolve(underOutput).toAbsolutePath().toUri();
+        }
+        URI u = URI.create(configured);
+        return u.getScheme() == null ? Paths.get(configured).toAbsolutePath().toUri() : u;
+    }
+
     private void validate() {
-        oneOf("clip.model.init", init, "scratch", "hf");
-        oneOf("clip.loss.kind", loss, "clip", "siglip");
-        oneOf("clip.data.source", dataSource, "synthetic", "shards");
-        if (dataSource.equals("shards") && shards.isBlank()) {
+        if (data.source() == DataSource.SHARDS && data.shards().isBlank()) {
             throw new BadInputException("config key 'clip.data.shards' must name a data-prep output when clip.data.source = shards");
         }
-        oneOf("clip.train.resume", resume, "auto", "never");
-        oneOf("clip.eval.metric", evalMetric, Metrics.NAMES.toArray(String[]::new));
-        if (checkpointEvery < 0 || evalEvery < 0) {
+        if (!Metrics.NAMES.contains(eval.metric())) {
+            throw new BadInputException("config key 'clip.eval.metric' must be one of " + Metrics.NAMES + ", got '"
+                    + eval.metric() + "'");
+        }
+        if (train.checkpointEvery() < 0 || eval.every() < 0) {
             throw new BadInputException("config keys 'clip.train.checkpoint-every' and 'clip.eval.every' must be >= 0 (0 = off)");
         }
-        positive("clip.train.keep-checkpoints", keepCheckpoints);
-        if (maxRestarts < 0) {
-            throw new BadInputException("config key 'clip.dist.max-restarts' must be >= 0, got " + maxRestarts);
+        positive("clip.train.keep-checkpoints", train.keepCheckpoints());
+        positive("clip.train.log-every", train.logEvery());
+        if (dist.maxRestarts() < 0) {
+            throw new BadInputException("config key 'clip.dist.max-restarts' must be >= 0, got " + dist.maxRestarts());
         }
-        oneOf("clip.dist.engine", engine, "auto", "threads", "spark");
-        if (listenPort < 0 || listenPort > 65535) {
-            throw new BadInputException("config key 'clip.dist.port' must be a TCP port (0 = any free one), got " + listenPort);
+        if (dist.port() < 0 || dist.port() > 65535) {
+            throw new BadInputException("config key 'clip.dist.port' must be a TCP port (0 = any free one), got " + dist.port());
         }
-        oneOf("clip.train.schedule", schedule, "cosine", "restarts", "constant");
-        if (init.equals("hf") && checkpoint.isBlank()) {
+        if (model.init() == ModelInit.HF && model.checkpoint().isBlank()) {
             throw new BadInputException("config key 'clip.model.checkpoint' must name an HF folder when clip.model.init = hf");
         }
-        if (init.equals("hf") && !java.nio.file.Files.isDirectory(Paths.get(checkpoint))) {
-            throw new BadInputException("config key 'clip.model.checkpoint': no such directory " + checkpoint);
+        if (model.init() == ModelInit.HF && !Files.isDirectory(Paths.get(model.checkpoint()))) {
+            throw new BadInputException("config key 'clip.model.checkpoint': no such directory " + model.checkpoint());
         }
-        if (!vocab.isBlank() && !java.nio.file.Files.isRegularFile(Paths.get(vocab))) {
-            throw new BadInputException("config key 'clip.model.vocab': no such file " + vocab);
+        if (!model.vocab().isBlank() && !Files.isRegularFile(Paths.get(model.vocab()))) {
+            throw new BadInputException("config key 'clip.model.vocab': no such file " + model.vocab());
         }
-        positive("clip.train.steps", steps);
-        positive("clip.train.batch-size", batchSize);
-        positive("clip.data.synthetic.train-images", trainImages);
-        positive("clip.data.synthetic.val-images", valImages);
-        positive("clip.dist.workers", workers);
-        if (batchSize % workers != 0) {
-            throw new BadInputException("config key 'clip.train.batch-size' (" + batchSize
-                    + ") must be a multiple of clip.dist.workers (" + workers + ")");
+        positive("clip.train.steps", train.steps());
+        positive("clip.train.batch-size", train.batchSize());
+        positive("clip.data.synthetic.train-images", data.synthetic().trainImages());
+        positive("clip.data.synthetic.val-images", data.synthetic().valImages());
+        positive("clip.dist.workers", dist.workers());
+        if (train.batchSize() % dist.workers() != 0) {
+            throw new BadInputException("config key 'clip.train.batch-size' (" + train.batchSize()
+                    + ") must be a multiple of clip.dist.workers (" + dist.workers() + ")");
         }
-        positive("clip.train.micro-batches", microBatches);
-        if ((batchSize / workers) % microBatches != 0) {
-            throw new BadInputException("config key 'clip.train.micro-batches' (" + microBatches + ") must divide each worker's"
-                    + " share of the batch (" + batchSize / workers + " = clip.train.batch-size / clip.dist.workers)");
+        positive("clip.train.micro-batches", train.microBatches());
+        int share = train.batchSize() / dist.workers();
+        if (share % train.microBatches() != 0) {
+            throw new BadInputException("config key 'clip.train.micro-batches' (" + train.microBatches() + ") must divide each"
+                    + " worker's share of the batch (" + share + " = clip.train.batch-size / clip.dist.workers)");
         }
-        if (imageSize % patchSize != 0) {
-            throw new BadInputException("config key 'clip.model.image-size' (" + imageSize
-                    + ") must be a multiple of clip.model.patch-size (" + patchSize + ")");
+        if (model.imageSize() % model.patchSize() != 0) {
+            throw new BadInputException("config key 'clip.model.image-size' (" + model.imageSize()
+                    + ") must be a multiple of clip.model.patch-size (" + model.patchSize() + ")");
         }
-        if (hiddenSize % heads != 0) {
-            throw new BadInputException("config key 'clip.model.hidden-size' (" + hiddenSize
-                    + ") must be a multiple of clip.model.heads (" + heads + ")");
+        if (model.hiddenSize() % model.heads() != 0) {
+            throw new BadInputException("config key 'clip.model.hidden-size' (" + model.hiddenSize()
+                    + ") must be a multiple of clip.model.heads (" + model.heads() + ")");
         }
     }
 
-    private static void oneOf(String key, String value, String... allowed) {
-        if (!List.of(allowed).contains(value)) {
-            throw new BadInputException("config key '" + key + "' must be one of " + List.of(allowed) + ", got '" + value + "'");
+    /** The enum constant written as its name in lower case with '-' for '_' (FROZEN_TOWERS: frozen-towers). */
+    private static <E extends Enum<E>> E choice(Config c, String key, Class<E> type) {
+        String value = c.getString(key);
+        for (E e : type.getEnumConstants()) {
+            if (keyOf(e).equals(value)) {
+                return e;
+            }
         }
+        List<String> allowed = Arrays.stream(type.getEnumConstants()).map(TrainConfig::keyOf).toList();
+        throw new BadInputException("config key 'clip." + key + "' must be one of " + allowed + ", got '" + value + "'");
+    }
+
+    /** How a choice is written in the configuration. */
+    public static String keyOf(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     private static void positive(String key, int value) {
         if (value <= 0) {
             throw new BadInputException("config key '" + key + "' must be positive, got " + value);
         }
-    }
-
-    /** Where checkpoints go: checkpoint-dir (a path or Hadoop URI), or output.dir/checkpoints. */
-    public java.net.URI checkpointUri() {
-        return uriOr(checkpointDir, "checkpoints");
-    }
-
-    /** Where projection-only training caches tower features: feature-cache (a path or Hadoop URI), or output.dir/features. */
-    public java.net.URI featureCacheUri() {
-        return uriOr(featureCache, "features");
-    }
-
-    private java.net.URI uriOr(String configured, String underOutput) {
-        if (configured.isBlank()) {
-            return outputDir.resolve(underOutput).toAbsolutePath().toUri();
-        }
-        java.net.URI u = java.net.URI.create(configured);
-        return u.getScheme() == null ? Paths.get(configured).toAbsolutePath().toUri() : u;
-    }
-
-    public LrSchedule lrSchedule() {
-        return switch (schedule) {
-            case "cosine" -> LrSchedule.warmupCosine(warmupSteps, steps, minLrRatio);
-            case "restarts" -> LrSchedule.cosineWarmRestarts(restartsT0, restartsTMult, minLrRatio, warmupSteps);
-            default -> LrSchedule.constant();
-        };
-    }
-
-    public ContrastiveLoss contrastiveLoss() {
-        return loss.equals("siglip") ? new SigLipLoss() : new ClipLoss();
     }
 }

@@ -9,8 +9,6 @@ import clip.eval.EncoderModel;
 import clip.eval.Metrics;
 import clip.eval.Templates;
 import clip.data.TextEncoder;
-import clip.model.ContrastiveModel;
-import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,7 +31,6 @@ public final class Validation {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TrainConfig config;
-    private final ContrastiveModel model;
     private final ModelFactory.Built built;
     private final EncoderModel encoder;
     private final Templates templates;
@@ -42,17 +39,16 @@ public final class Validation {
     private EvalInputs inputs;
     private double best;
 
-    /** @param pre how training prepares images (its size is the model's) */
-    Validation(TrainConfig config, ContrastiveModel model, ModelFactory.Built built, BertTokenizer tokenizer,
-               ImagePreprocessor pre, Configuration hadoop) throws IOException {
+    /** @param text and {@code pre}: the text and image preprocessing training uses (pre's size is the model's) */
+    Validation(TrainConfig config, ModelFactory.Built built, TextEncoder text, ImagePreprocessor pre, Configuration hadoop)
+            throws IOException {
         this.config = config;
-        this.model = model;
         this.built = built;
         // What bin/clip eval reads back from the exported folder: preprocessor_config.json, and
         // tokenizer_config.json's model_max_length.
-        this.encoder = new EncoderModel(model, TrainWorker.pipeline(pre.size()), TextEncoder.bert(tokenizer, config.maxTextLength()));
+        this.encoder = new EncoderModel(built.model(), ShardImages.pipeline(pre.size()), text);
         this.pre = pre;
-        this.templates = Templates.named(config.templates());
+        this.templates = Templates.named(config.eval().templates());
         this.hadoop = hadoop;
         this.best = bestSoFar();
     }
@@ -70,7 +66,7 @@ public final class Validation {
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             w.write(JSON.writeValueAsString(line) + "\n");
         }
-        double value = metrics.value(config.evalMetric());
+        double value = metrics.value(config.eval().metric());
         if (value > best) {
             best = value;
             keep(step, line);
@@ -84,9 +80,9 @@ public final class Validation {
         Path fresh = out.resolve(BEST + ".tmp");
         Path old = out.resolve(BEST + ".old");
         LocalFiles.deleteTree(fresh);
-        HfExport.write(model, built.hfConfig(), built.vocab(), config.maxTextLength(), fresh);
+        HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), fresh);
         JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
-                line.deepCopy().put("metric", config.evalMetric()).put("value", best));
+                line.deepCopy().put("metric", config.eval().metric()).put("value", best));
         LocalFiles.deleteTree(old);
         if (Files.exists(out.resolve(BEST))) {
             Files.move(out.resolve(BEST), old);
@@ -106,17 +102,17 @@ public final class Validation {
             return Double.NEGATIVE_INFINITY;
         }
         JsonNode m = JSON.readTree(kept.toFile());
-        return m.path("metric").asText().equals(config.evalMetric()) ? m.path("value").asDouble() : Double.NEGATIVE_INFINITY;
+        return m.path("metric").asText().equals(config.eval().metric()) ? m.path("value").asDouble() : Double.NEGATIVE_INFINITY;
     }
 
     private EvalInputs inputs() throws IOException {
         if (inputs == null) {
-            if (config.dataSource().equals("shards")) {
-                int limit = config.valLimit() > 0 ? config.valLimit() : Integer.MAX_VALUE;
-                inputs = EvalSet.open(config.shards(), config.valSplit(), limit, hadoop).inputs(encoder.images());
+            TrainConfig.Data data = config.data();
+            if (data.source() == TrainConfig.DataSource.SHARDS) {
+                inputs = EvalSet.open(data.shards(), data.valSplit(), data.valImagesAtMost(), hadoop).inputs(encoder.images());
             } else {
-                inputs = ShapeEvalInputs.inputs(new ShapeImages(SyntheticShapes.scenes(config.valImages(), config.dataSeed() + 1), pre,
-                        config.seed()), SyntheticShapes.categories());
+                inputs = ShapeEvalInputs.inputs(new ShapeImages(SyntheticShapes.scenes(data.synthetic().valImages(),
+                        data.synthetic().seed() + 1), pre, config.train().seed()), SyntheticShapes.categories());
             }
         }
         return inputs;

@@ -22,6 +22,6 @@ class RetrainConfigTest {
         RetrainConfig r = RetrainConfig.from(loaded);
         assertEquals(5, r.keep());
         assertEquals("/data/clip/val-fixed", r.valData());
-        assertEquals("shards", TrainConfig.from(loaded).dataSource());
+        assertEquals(TrainConfig.DataSource.SHARDS, TrainConfig.from(loaded).data().source());
     }
 }

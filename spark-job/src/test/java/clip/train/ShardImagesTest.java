@@ -48,7 +48,7 @@ class ShardImagesTest {
     }
 
     private static ShardImages share(Path shards, int rank, int workers, int local) throws Exception {
-        return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, TrainWorker.pipeline(8), 1);
+        return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, ShardImages.pipeline(8), 1);
     }
 
     @Test

@@ -266,6 +266,56 @@ class TrainCommandTest {
                 "the final evaluation is the eval log's last line");
     }
 
+    /**
+     * Without output.dir every run gets a new folder (and runs/latest follows the newest): two
+     * runs leave two complete folders. A run whose configuration or inputs fail their checks
+     * writes nothing at all.
+     */
+    @Test
+    void runsWithoutOutputDirEachGetANewFolderAndAFailedCheckWritesNothing() throws Exception {
+        Path runs = tmp.resolve("runs");
+        List<String> printed = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            assertEquals(0, train("tiny", "train.steps=3", "output.runs=" + runs), stderr);
+            printed.add(stdout.lines().filter(l -> l.startsWith("run folder: ")).findFirst().orElseThrow());
+        }
+        List<String> folders = children(runs).stream().filter(n -> !n.equals("latest")).toList();
+        assertEquals(2, folders.size(), folders.toString());
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < 2; i++) {
+            Path run = runs.resolve(folders.get(i));
+            assertTrue(folders.get(i).startsWith("tiny-"), folders.get(i));
+            assertTrue(printed.get(i).startsWith("run folder: " + run), printed.get(i));
+            assertTrue(Files.isRegularFile(run.resolve("metrics.json")) && Files.isRegularFile(run.resolve("model/model.safetensors"))
+                    && Files.isRegularFile(run.resolve("config.conf")), run.toString());
+            List<String> log = Files.readAllLines(run.resolve("train-log.jsonl"));
+            assertEquals(3, log.size(), run.toString());
+            double before = 0;
+            for (String line : log) {
+                JsonNode step = json.readTree(line);
+                for (String key : List.of("lr_image", "lr_text", "lr_logit", "elapsed_s")) {
+                    assertTrue(step.path(key).isNumber(), key + " in " + line);
+                }
+                assertTrue(step.path("elapsed_s").asDouble() >= before, line);
+                before = step.path("elapsed_s").asDouble();
+            }
+        }
+        assertEquals(Path.of(folders.get(1)), Files.readSymbolicLink(runs.resolve("latest")));
+
+        Path nowhere = tmp.resolve("nothing-here");
+        assertEquals(2, train("tiny", "dist.workers=3", "output.runs=" + nowhere));
+        assertEquals(2, train("tiny", "data.source=shards", "data.shards=" + tmp.resolve("no-shards"), "output.runs=" + nowhere));
+        assertTrue(stderr.contains("clip.data.shards") && stderr.contains("no-shards"), stderr);
+        assertEquals(2, train("tiny", "eval.templates=" + tmp.resolve("no-templates.txt"), "output.runs=" + nowhere));
+        assertTrue(stderr.contains("clip.eval.templates") && stderr.contains("no-templates.txt"), stderr);
+        Path single = Files.createDirectories(tmp.resolve("clip-model"));
+        Files.writeString(single.resolve("config.json"), "{\"model_type\": \"clip\"}");
+        assertEquals(2, train("tiny", "model.init=hf", "model.checkpoint=" + single, "output.runs=" + nowhere));
+        assertTrue(stderr.contains("clip-model") && stderr.contains("vision-text-dual-encoder"), stderr);
+        assertEquals(2, train("tiny", "eval.templates=" + tmp.resolve("no-templates.txt"), "output.dir=" + nowhere));
+        assertTrue(!Files.exists(nowhere), "a run that fails its checks writes nothing");
+    }
+
     private static List<String> children(Path dir) throws java.io.IOException {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
@@ -290,7 +340,7 @@ class TrainCommandTest {
             for (Path recipe : recipes.filter(p -> p.toString().endsWith(".conf")).toList()) {
                 TrainConfig c = TrainConfig.from(new clip.config.ConfigLoader().load(recipe.toString(),
                         List.of("model.checkpoint=" + dual), java.util.Map.of()));
-                assertTrue(c.steps() > 0, recipe.toString());
+                assertTrue(c.train().steps() > 0, recipe.toString());
             }
         }
     }

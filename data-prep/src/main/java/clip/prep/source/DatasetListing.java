@@ -1,6 +1,5 @@
 package clip.prep.source;
 
-import clip.prep.Fault;
 import java.util.List;
 
 /**

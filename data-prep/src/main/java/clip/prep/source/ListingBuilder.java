@@ -1,7 +1,5 @@
 package clip.prep.source;
 
-import clip.prep.Fault;
-import clip.prep.FaultKind;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;

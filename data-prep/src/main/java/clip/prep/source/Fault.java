@@ -1,4 +1,4 @@
-package clip.prep;
+package clip.prep.source;
 
 import java.io.Serializable;
 

@@ -1,4 +1,4 @@
-package clip.prep;
+package clip.prep.source;
 
 /**
  * Everything that can be wrong with a published dataset, and what it costs: whether the image (with

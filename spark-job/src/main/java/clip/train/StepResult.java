@@ -1,0 +1,14 @@
+package clip.train;
+
+/**
+ * What one training step did, as the log and the hooks see it.
+ *
+ * @param step          the steps done after it (1 for the first)
+ * @param lrFactor      the schedule's factor on every group's base learning rate
+ * @param gatherSeconds time in the exchange that gathers embeddings, waiting for peers included
+ * @param serverSeconds time in the parameter server's exchange
+ * @param applied       false for a skipped step (see {@link TrainStep}): nothing changed
+ */
+record StepResult(long step, double loss, double gradNorm, double lrFactor, double gatherSeconds, double serverSeconds,
+                  double logitScale, boolean applied) {
+}

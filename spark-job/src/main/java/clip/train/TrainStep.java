@@ -1,0 +1,78 @@
+package clip.train;
+
+import clip.exchange.ExchangeClock;
+import clip.exchange.ShardedOptimizer;
+import clip.layers.StepMemory;
+import clip.loss.ClipLoss;
+import clip.loss.ContrastiveLoss;
+import clip.model.ContrastiveModel;
+import clip.optim.LrSchedule;
+
+/**
+ * One training step of one worker: its pairs of the step's global batch, the global-batch
+ * gradient ({@link DataParallelGradient}), one sharded AdamW update, the logit scale clamped.
+ *
+ * <p>The one rule for skipped steps: a step whose loss or global gradient norm is not finite
+ * changes nothing (no parameter, no AdamW moment, not AdamW's step count), while the schedule
+ * still advances, as torch's GradScaler skips {@code optimizer.step()}. A non-finite loss is
+ * skipped before the optimizer, a non-finite norm inside it ({@link ShardedOptimizer#step});
+ * every worker sees the same global values, so all skip together. Three in a row stop the job.
+ */
+final class TrainStep {
+    static final int MAX_SKIPPED_IN_A_ROW = 3;
+    private final ContrastiveModel model;
+    private final ContrastiveLoss loss;
+    private final TrainingData data;
+    private final ShardedOptimizer optimizer;
+    private final ExchangeClock group;
+    private final LrSchedule schedule;
+    private final int globalBatch;
+    private final int microBatches;
+    private int skippedInARow;
+
+    TrainStep(ContrastiveModel model, ContrastiveLoss loss, TrainingData data, ShardedOptimizer optimizer, ExchangeClock group,
+              LrSchedule schedule, int globalBatch, int microBatches) {
+        this.model = model;
+        this.loss = loss;
+        this.data = data;
+        this.optimizer = optimizer;
+        this.group = group;
+        this.schedule = schedule;
+        this.globalBatch = globalBatch;
+        this.microBatches = microBatches;
+    }
+
+    /** Takes step {@code step} (0-based): the batches and the learning rate depend only on it. */
+    StepResult take(long step) {
+        TrainBatch batch = data.batch(step, globalBatch, group.rank(), group.size());
+        double lrFactor = schedule.factor(step);
+        StepResult result;
+        group.lap();
+        try (var ws = StepMemory.open()) {
+            model.zeroGrad();
+            double lossValue = DataParallelGradient.accumulate(model, loss, batch, group, microBatches).loss();
+            double gatherSeconds = group.lap();
+            double norm = Double.isFinite(lossValue) ? optimizer.step(lrFactor) : Double.NaN;
+            boolean applied = Double.isFinite(lossValue) && Double.isFinite(norm);
+            if (applied) {
+                clampLogitScale(model);
+            }
+            result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, group.lap(),
+                    model.logitScale().value().getDouble(0), applied);
+        }
+        skippedInARow = result.applied() ? 0 : skippedInARow + 1;
+        if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+            throw new IllegalStateException(MAX_SKIPPED_IN_A_ROW + " non-finite steps in a row at step " + result.step()
+                    + ": lower the learning rates or enable clip.train.grad-clip");
+        }
+        return result;
+    }
+
+    /** OpenCLIP keeps exp(logit_scale) within [1, 100] after every step. */
+    private static void clampLogitScale(ContrastiveModel model) {
+        double v = model.logitScale().value().getDouble(0);
+        if (v < 0 || v > ClipLoss.MAX_LOGIT_SCALE) {
+            model.logitScale().value().assign(Math.max(0, Math.min(ClipLoss.MAX_LOGIT_SCALE, v)));
+        }
+    }
+}
