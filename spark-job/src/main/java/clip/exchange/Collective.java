@@ -39,6 +39,25 @@ public interface Collective {
         return allToAll(send);
     }
 
+    /**
+     * Reduce-scatter: worker r gets the element-wise sum over workers of what each sent it as
+     * {@code send[r]}, added in rank order.
+     */
+    default float[] reduceScatterSum(float[][] send) {
+        float[][] received = allToAll(send);
+        float[] sum = new float[received[0].length];
+        for (float[] part : received) {
+            if (part.length != sum.length) {
+                throw new IllegalStateException("workers disagree on the length of a reduce-scatter part: "
+                        + part.length + " vs " + sum.length);
+            }
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += part[i];
+            }
+        }
+        return sum;
+    }
+
     /** Element-wise sum over workers, added in rank order (small arrays: scalars, flags). */
     default double[] allReduceSum(double[] local) {
         float[] asFloat = new float[local.length * 2];
