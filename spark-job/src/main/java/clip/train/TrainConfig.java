@@ -15,7 +15,7 @@ import java.util.List;
 public record TrainConfig(
         String init, String checkpoint, String vocab, int imageSize, int patchSize, int hiddenSize, int layers,
         int heads, int mlpRatio, int projectionDim, double logitScaleInit, int maxTextLength, double initStd,
-        String loss, double siglipScaleInit, double siglipBiasInit,
+        String loss, double siglipScaleInit, double siglipBiasInit, boolean localLoss,
         int trainImages, int valImages, long dataSeed,
         String dataSource, String shards, String trainSplit, String valSplit, int valLimit, String templates,
         int steps, int batchSize, int microBatches, long seed, TrainMode mode, String featureCache, double gradClip, String schedule, int warmupSteps,
@@ -39,6 +39,7 @@ public record TrainConfig(
                 c.getInt("model.projection-dim"), c.getDouble("model.logit-scale-init"), c.getInt("model.max-text-length"),
                 c.getDouble("model.init-std"),
                 c.getString("loss.kind"), c.getDouble("loss.siglip-scale-init"), c.getDouble("loss.siglip-bias-init"),
+                c.getBoolean("loss.local"),
                 c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"), c.getLong("data.synthetic.seed"),
                 c.getString("data.source"), c.getString("data.shards"), c.getString("data.train-split"),
                 c.getString("data.val-split"), c.getInt("data.val-limit"), c.getString("eval.templates"),

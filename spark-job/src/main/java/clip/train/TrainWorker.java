@@ -163,7 +163,8 @@ public final class TrainWorker {
                 group.lap();
                 try (var ws = StepMemory.open()) {
                     model.zeroGrad();
-                    lossValue = DataParallelGradient.accumulate(model, loss, batch, group, config.microBatches()).loss();
+                    lossValue = DataParallelGradient.accumulate(model, loss, batch, group, config.microBatches(),
+                            config.localLoss());
                     gatherSeconds = group.lap();
                     norm = Double.isFinite(lossValue) ? optimizer.step(schedule.factor(step)) : Double.NaN;
                     if (Double.isFinite(norm)) {
