@@ -9,8 +9,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * CLIP's symmetric cross-entropy: mean of CE(image -> text) and CE(text -> image) over the
- * logits exp(s) I T^T (a worker's share: OpenCLIP's ClipLoss with local_loss and gather_with_grad). Evaluated in double: the matrix is small and the log-sum-exp then has
- * no precision to lose. The temperature clamp (exp(s) <= 100) is applied to the parameter after
+ * logits exp(s) I T^T (a worker's share: OpenCLIP's ClipLoss with local_loss and
+ * gather_with_grad). Evaluated in double: the matrices are small and the log-sum-exp then has no
+ * precision to lose. The temperature clamp (exp(s) <= 100) is applied to the parameter after
  * each optimizer step, as OpenCLIP does, not inside the loss.
  */
 public final class ClipLoss implements ContrastiveLoss {
