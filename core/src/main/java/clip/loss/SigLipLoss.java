@@ -7,14 +7,18 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * SigLIP's pairwise sigmoid loss (open_clip SigLipLoss): logits = exp(t) I T^T + b, labels +1
  * on the diagonal and -1 elsewhere, loss = -sum(log sigmoid(labels * logits)) / N. Both t and b
- * are learned.
+ * are learned. A worker's share is the terms of its images against every text, as open_clip's
+ * SigLipLoss sums them across ranks (each pair counted once).
  */
 public final class SigLipLoss implements ContrastiveLoss {
+    /** The terms of this worker's images against all N gathered texts, divided by N. */
     @Override
-    public LossResult compute(INDArray imageEmbeds, INDArray textEmbeds, double logitScale, double logitBias) {
-        INDArray img = imageEmbeds.castTo(DataType.DOUBLE);
-        INDArray txt = textEmbeds.castTo(DataType.DOUBLE);
-        int n = (int) img.size(0);
+    public LossResult computeShare(INDArray images, INDArray texts, INDArray allImages, INDArray allTexts, long firstRow,
+                                   double logitScale, double logitBias) {
+        INDArray img = images.castTo(DataType.DOUBLE);
+        INDArray txt = allTexts.castTo(DataType.DOUBLE);
+        int b = (int) img.size(0);
+        int n = (int) txt.size(0);
         double scale = Math.exp(logitScale);
         INDArray similarity = Nd4j.gemm(img, txt, false, true);
         double[] s = similarity.dup('c').data().asDouble();
@@ -22,10 +26,10 @@ public final class SigLipLoss implements ContrastiveLoss {
         double loss = 0;
         double dScale = 0;
         double dBias = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < b; i++) {
             for (int j = 0; j < n; j++) {
                 int k = i * n + j;
-                double z = i == j ? 1 : -1;
+                double z = firstRow + i == j ? 1 : -1;
                 double m = z * (scale * s[k] + logitBias);
                 loss += softplus(-m);
                 // d softplus(-m)/d logit = -z * sigmoid(-m)
@@ -34,12 +38,17 @@ public final class SigLipLoss implements ContrastiveLoss {
                 dBias += g[k];
             }
         }
-        INDArray grad = Nd4j.createFromArray(g).reshape(n, n);
+        INDArray grad = Nd4j.createFromArray(g).reshape(b, n);
         INDArray dImage = Nd4j.gemm(grad, txt, false, false).muli(scale);
-        INDArray dText = Nd4j.gemm(grad, img, true, false).muli(scale);
+        INDArray dAllTexts = Nd4j.gemm(grad, img, true, false).muli(scale);
         INDArray logits = similarity.muli(scale).addi(logitBias);
-        return new LossResult(loss / n, dImage.castTo(imageEmbeds.dataType()), dText.castTo(textEmbeds.dataType()),
+        return new LossResult(loss / n, dImage.castTo(images.dataType()), dAllTexts.castTo(allTexts.dataType()),
                 dScale, dBias, logits);
+    }
+
+    @Override
+    public boolean shareReadsAllImages() {
+        return false;
     }
 
     @Override

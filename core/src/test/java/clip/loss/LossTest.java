@@ -3,6 +3,7 @@ package clip.loss;
 import clip.optim.ClipGradNorm;
 import clip.optim.LrSchedule;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** open_clip's loss values (shared/golden/losses) and the losses' gradients by central differences. */
 class LossTest {
@@ -57,6 +60,49 @@ class LossTest {
                         - loss.compute(img, txt, scaleBias[0], scaleBias[1] - h).loss()) / (2 * h);
                 assertEquals(dBias, r.dLogitBias(), 1e-7);
             }
+        }
+    }
+
+    /**
+     * Three workers' shares (OpenCLIP's local loss) add up to the global loss, and their gradients,
+     * each gathered row's summed onto its owner, to the global gradient: in double precision, to
+     * rounding.
+     */
+    @Test
+    void workersSharesSumToTheGlobalLossAndGradient() {
+        int workers = 3;
+        int b = 2;
+        for (ContrastiveLoss loss : new ContrastiveLoss[] {new ClipLoss(), new SigLipLoss()}) {
+            Init init = new Init(5, DataType.DOUBLE, 1.0);
+            INDArray img = init.normal(workers * b, 4).value();
+            INDArray txt = init.normal(workers * b, 4).value();
+            LossResult global = loss.compute(img, txt, 1.3, -2.0);
+            double sum = 0;
+            double dScale = 0;
+            double dBias = 0;
+            INDArray dImages = img.like();
+            INDArray dTexts = txt.like();
+            for (int r = 0; r < workers; r++) {
+                INDArrayIndex mine = NDArrayIndex.interval(r * b, (r + 1) * b);
+                INDArray myImages = img.get(mine, NDArrayIndex.all()).dup();
+                LossResult share = loss.computeShare(myImages, txt.get(mine, NDArrayIndex.all()).dup(),
+                        loss.shareReadsAllImages() ? img : null, txt, (long) r * b, 1.3, -2.0);
+                assertArrayEquals(new long[] {b, workers * b}, share.logitsPerImage().shape());
+                sum += share.loss();
+                dScale += share.dLogitScale();
+                dBias += share.dLogitBias();
+                if (loss.shareReadsAllImages()) {
+                    dImages.addi(share.dImageEmbeds());
+                } else {
+                    dImages.get(mine, NDArrayIndex.all()).addi(share.dImageEmbeds());
+                }
+                dTexts.addi(share.dTextEmbeds());
+            }
+            assertEquals(global.loss(), sum, 1e-12);
+            assertEquals(global.dLogitScale(), dScale, 1e-12);
+            assertEquals(global.dLogitBias(), dBias, 1e-12);
+            assertEquals(0, dImages.sub(global.dImageEmbeds()).amaxNumber().doubleValue(), 1e-12);
+            assertEquals(0, dTexts.sub(global.dTextEmbeds()).amaxNumber().doubleValue(), 1e-12);
         }
     }
 

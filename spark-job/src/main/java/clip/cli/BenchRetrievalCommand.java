@@ -1,9 +1,9 @@
 package clip.cli;
 
 import clip.eval.Retrieval;
+import clip.bench.RandomEmbeddings;
 import java.io.PrintStream;
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,8 +39,8 @@ public final class BenchRetrievalCommand implements Command {
         int dim = args.integer("dim", 512);
         args.rejectUnknown();
         Random rng = Nd4j.getRandomFactory().getNewRandomInstance(7);
-        INDArray img = unit(Nd4j.randn(rng, new long[] {images, dim}).castTo(DataType.FLOAT));
-        INDArray txt = unit(Nd4j.randn(rng, new long[] {(long) images * perImage, dim}).castTo(DataType.FLOAT));
+        INDArray img = RandomEmbeddings.unitRows(rng, images, dim);
+        INDArray txt = RandomEmbeddings.unitRows(rng, (long) images * perImage, dim);
         int[] owner = new int[images * perImage];
         for (int i = 0; i < owner.length; i++) {
             owner[i] = i / perImage;
@@ -56,9 +56,5 @@ public final class BenchRetrievalCommand implements Command {
         out.printf("{\"images\":%d,\"captions\":%d,\"dim\":%d,\"seconds\":%.3f,\"seconds_per_1000_queries\":%.4f}%n", images,
                 owner.length, dim, seconds, 1000 * seconds / queries);
         return 0;
-    }
-
-    private static INDArray unit(INDArray x) {
-        return x.diviColumnVector(x.norm2(1).reshape(x.size(0), 1));
     }
 }

@@ -17,6 +17,7 @@ public final class Main {
                 .register(new PrepCommand(), "strict")
                 .register(new BenchImagesCommand(), "no-pil")
                 .register(new BenchRetrievalCommand())
+                .register(new BenchLossCommand())
                 .register(new BenchCommCommand())
                 .register(new ForwardCommand(), "grads")
                 .register(new TokenizeCommand(System.in))

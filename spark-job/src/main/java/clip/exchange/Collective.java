@@ -40,6 +40,25 @@ public interface Collective {
     }
 
     /**
+     * Reduce-scatter: worker r gets the element-wise sum over workers of what each sent it as
+     * {@code send[r]}, added in rank order.
+     */
+    default float[] reduceScatterSum(float[][] send) {
+        float[][] received = allToAll(send);
+        float[] sum = new float[received[0].length];
+        for (float[] part : received) {
+            if (part.length != sum.length) {
+                throw new IllegalStateException("workers disagree on the length of a reduce-scatter part: "
+                        + part.length + " vs " + sum.length);
+            }
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += part[i];
+            }
+        }
+        return sum;
+    }
+
+    /**
      * Element-wise sum over workers, added in double in rank order (small arrays: scalars,
      * flags). Each value travels as a float plus the float of its remainder: about 48 of a
      * double's 53 bits (relative error under 2^-48) for magnitudes from about 1e-20 to 3e38,

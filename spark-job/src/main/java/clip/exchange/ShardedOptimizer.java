@@ -81,13 +81,7 @@ public final class ShardedOptimizer {
         for (int s = 0; s < group.size(); s++) {
             send[s] = java.util.Arrays.copyOfRange(grads, shardStart(s), shardStart(s + 1));
         }
-        float[][] received = group.allToAll(send);
-        float[] summed = new float[shardEnd - shardStart];
-        for (float[] part : received) {
-            for (int i = 0; i < summed.length; i++) {
-                summed[i] += part[i];
-            }
-        }
+        float[] summed = group.reduceScatterSum(send);
         double sumSq = 0;
         for (float g : summed) {
             sumSq += (double) g * g;

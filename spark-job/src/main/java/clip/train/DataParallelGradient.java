@@ -13,12 +13,20 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * One worker's share of a global-batch gradient. Each worker encodes its local pairs; the
- * embeddings of all workers are gathered so every worker holds the global similarity matrix;
- * each evaluates the global loss, keeps the gradient rows of its own pairs and backpropagates
- * them through its towers. Summed over workers this is exactly the single-machine gradient of
- * the global batch (no missing cross terms, no 1/N factor). The logit scale and bias gradients
- * are global already, so only rank 0 contributes them to the sum.
+ * One worker's share of a global-batch gradient. Each worker encodes its local pairs and the
+ * embeddings of all workers are gathered. Summed over workers the result is exactly the
+ * single-machine gradient of the global batch (no missing cross terms, no 1/N factor), computed
+ * one of two ways:
+ *
+ * <ul>
+ *   <li>local loss (OpenCLIP's local_loss with gather_with_grad): each worker evaluates only its
+ *   share of the loss, its rows against every gathered row, in O(B N D) rather than O(N^2 D). The
+ *   share's gradient reaches every gathered embedding; a reduce-scatter sums each row's
+ *   gradients from all workers onto the row's owner, which backpropagates them through its
+ *   towers. Every worker adds its share's logit scale and bias gradients.
+ *   <li>global loss: every worker evaluates the whole N x N loss, keeps the gradient rows of its
+ *   own pairs, and only rank 0 contributes the (already global) logit scale and bias gradients.
+ * </ul>
  *
  * <p>With micro-batches the loss is still the whole global batch's: the local pairs are encoded a
  * micro-batch at a time without keeping activations, the loss gradient is taken over all the
@@ -30,9 +38,17 @@ public final class DataParallelGradient {
     private DataParallelGradient() {
     }
 
-    /** @param microBatches pieces the local pairs are encoded in; must divide their number */
-    public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
-                                        int microBatches) {
+    /** The gradient of the global loss with respect to this worker's embeddings and the logit scale and bias. */
+    private record OwnGradient(double globalLoss, INDArray dImages, INDArray dTexts, double dLogitScale, double dLogitBias) {
+    }
+
+    /**
+     * @param microBatches pieces the local pairs are encoded in; must divide their number
+     * @param localLoss whether each worker evaluates only its share of the loss (else all of it)
+     * @return the global batch's loss
+     */
+    public static double accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
+                                    int microBatches, boolean localLoss) {
         long local = batch.size();
         if (microBatches < 1 || local % microBatches != 0) {
             throw new IllegalArgumentException(local + " local pairs cannot be cut into " + microBatches + " micro-batches");
@@ -41,8 +57,8 @@ public final class DataParallelGradient {
         INDArray images;
         INDArray texts;
         if (microBatches == 1) {
-            images = gather(batch.encodeImages(model, 0, local), group);
-            texts = gather(batch.encodeTexts(model, 0, local), group);
+            images = batch.encodeImages(model, 0, local);
+            texts = batch.encodeTexts(model, 0, local);
         } else {
             INDArray[] imageParts = new INDArray[microBatches];
             INDArray[] textParts = new INDArray[microBatches];
@@ -54,32 +70,53 @@ public final class DataParallelGradient {
                     textParts[k] = StepMemory.outside(txt::dup);
                 }
             }
-            images = gather(Nd4j.vstack(imageParts), group);
-            texts = gather(Nd4j.vstack(textParts), group);
+            images = Nd4j.vstack(imageParts);
+            texts = Nd4j.vstack(textParts);
         }
+        double scale = model.logitScale().value().getDouble(0);
         double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
-        LossResult r = loss.compute(images, texts, model.logitScale().value().getDouble(0), bias);
-        long from = group.rank() * local;
+        OwnGradient g = localLoss ? localLoss(loss, images, texts, group, scale, bias)
+                : globalLoss(loss, images, texts, group, scale, bias);
         if (microBatches == 1) {
-            model.backwardImages(rows(r.dImageEmbeds(), from, local));
-            model.backwardTexts(rows(r.dTextEmbeds(), from, local));
+            model.backwardImages(g.dImages());
+            model.backwardTexts(g.dTexts());
         } else {
             for (int k = 0; k < microBatches; k++) {
                 try (var ws = StepMemory.openMicroBatch()) {
                     batch.encodeImages(model, k * m, m);
-                    model.backwardImages(rows(r.dImageEmbeds(), from + k * m, m));
+                    model.backwardImages(rows(g.dImages(), k * m, m));
                     batch.encodeTexts(model, k * m, m);
-                    model.backwardTexts(rows(r.dTextEmbeds(), from + k * m, m));
+                    model.backwardTexts(rows(g.dTexts(), k * m, m));
                 }
             }
         }
-        if (group.rank() == 0) {
-            add(model.logitScale(), r.dLogitScale());
-            if (model.logitBias() != null) {
-                add(model.logitBias(), r.dLogitBias());
-            }
+        add(model.logitScale(), g.dLogitScale());
+        if (model.logitBias() != null) {
+            add(model.logitBias(), g.dLogitBias());
         }
-        return r;
+        return g.globalLoss();
+    }
+
+    private static OwnGradient localLoss(ContrastiveLoss loss, INDArray images, INDArray texts, Collective group,
+                                         double scale, double bias) {
+        INDArray allImages = loss.shareReadsAllImages() ? gather(images, group) : null;
+        LossResult share = loss.computeShare(images, texts, allImages, gather(texts, group), group.rank() * images.size(0),
+                scale, bias);
+        INDArray dImages = allImages == null ? share.dImageEmbeds() : sumOntoOwners(share.dImageEmbeds(), group);
+        INDArray dTexts = sumOntoOwners(share.dTextEmbeds(), group);
+        // the shares add up to the global loss; every worker needs it (a non-finite one skips the step everywhere)
+        double globalLoss = group.allReduceSum(new double[] {share.loss()})[0];
+        return new OwnGradient(globalLoss, dImages, dTexts, share.dLogitScale(), share.dLogitBias());
+    }
+
+    private static OwnGradient globalLoss(ContrastiveLoss loss, INDArray images, INDArray texts, Collective group,
+                                          double scale, double bias) {
+        LossResult r = loss.compute(gather(images, group), gather(texts, group), scale, bias);
+        long local = images.size(0);
+        long from = group.rank() * local;
+        boolean lead = group.rank() == 0;
+        return new OwnGradient(r.loss(), rows(r.dImageEmbeds(), from, local), rows(r.dTextEmbeds(), from, local),
+                lead ? r.dLogitScale() : 0, lead ? r.dLogitBias() : 0);
     }
 
     /** [b, D] local rows -> [N*b, D], in rank order. */
@@ -94,6 +131,20 @@ public final class DataParallelGradient {
             System.arraycopy(parts[r], 0, all, r * parts[0].length, parts[r].length);
         }
         return Nd4j.createFromArray(all).reshape(all.length / cols, cols).castTo(local.dataType());
+    }
+
+    /**
+     * [N*b, D] gradient of this worker's share with respect to every worker's rows -> [b, D], the
+     * sum of all workers' gradients for this worker's rows (a reduce-scatter).
+     */
+    private static INDArray sumOntoOwners(INDArray gradient, Collective group) {
+        long rowsEach = gradient.size(0) / group.size();
+        float[][] send = new float[group.size()][];
+        for (int s = 0; s < group.size(); s++) {
+            send[s] = rows(gradient, s * rowsEach, rowsEach).castTo(DataType.FLOAT).data().asFloat();
+        }
+        return Nd4j.createFromArray(group.reduceScatterSum(send)).reshape(rowsEach, gradient.size(1))
+                .castTo(gradient.dataType());
     }
 
     private static INDArray rows(INDArray m, long from, long count) {

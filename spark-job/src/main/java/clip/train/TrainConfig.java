@@ -32,8 +32,12 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                         double initStd) {
     }
 
-    /** {@code clip.loss}. */
-    public record Loss(LossKind kind, double siglipScaleInit, double siglipBiasInit) {
+    /**
+     * {@code clip.loss}. {@code local}: each worker takes the loss of its own rows against every
+     * gathered row and sends the gathered rows' gradients back to their owners (OpenCLIP's local
+     * loss), instead of every worker taking the whole global batch's loss.
+     */
+    public record Loss(LossKind kind, double siglipScaleInit, double siglipBiasInit, boolean local) {
         public ContrastiveLoss create() {
             return kind == LossKind.SIGLIP ? new SigLipLoss() : new ClipLoss();
         }
@@ -123,7 +127,7 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                         c.getInt("model.projection-dim"), c.getDouble("model.logit-scale-init"),
                         c.getInt("model.max-text-length"), c.getDouble("model.init-std")),
                 new Loss(choice(c, "loss.kind", LossKind.class), c.getDouble("loss.siglip-scale-init"),
-                        c.getDouble("loss.siglip-bias-init")),
+                        c.getDouble("loss.siglip-bias-init"), c.getBoolean("loss.local")),
                 new Data(choice(c, "data.source", DataSource.class), c.getString("data.shards"), c.getString("data.train-split"),
                         c.getString("data.val-split"), c.getInt("data.val-limit"),
                         new Synthetic(c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"),

@@ -28,10 +28,11 @@ final class TrainStep {
     private final LrSchedule schedule;
     private final int globalBatch;
     private final int microBatches;
+    private final boolean localLoss;
     private int skippedInARow;
 
     TrainStep(ContrastiveModel model, ContrastiveLoss loss, TrainingData data, ShardedOptimizer optimizer, ExchangeClock group,
-              LrSchedule schedule, int globalBatch, int microBatches) {
+              LrSchedule schedule, int globalBatch, int microBatches, boolean localLoss) {
         this.model = model;
         this.loss = loss;
         this.data = data;
@@ -40,6 +41,7 @@ final class TrainStep {
         this.schedule = schedule;
         this.globalBatch = globalBatch;
         this.microBatches = microBatches;
+        this.localLoss = localLoss;
     }
 
     /** Takes step {@code step} (0-based): the batches and the learning rate depend only on it. */
@@ -50,7 +52,7 @@ final class TrainStep {
         group.lap();
         try (var ws = StepMemory.open()) {
             model.zeroGrad();
-            double lossValue = DataParallelGradient.accumulate(model, loss, batch, group, microBatches).loss();
+            double lossValue = DataParallelGradient.accumulate(model, loss, batch, group, microBatches, localLoss);
             double gatherSeconds = group.lap();
             double norm = Double.isFinite(lossValue) ? optimizer.step(lrFactor) : Double.NaN;
             boolean applied = Double.isFinite(lossValue) && Double.isFinite(norm);

@@ -111,7 +111,8 @@ public final class TrainWorker {
         long first = resume(checkpoints, optimizer);
         Validation validation = lead() ? new Validation(config, built, text, pre, hadoop) : null;
         TrainStep stepper = new TrainStep(built.model(), config.loss().create(), train, optimizer, group,
-                config.train().lrSchedule(), config.train().batchSize(), config.train().microBatches());
+                config.train().lrSchedule(), config.train().batchSize(), config.train().microBatches(),
+                config.loss().local());
         try (TrainProgress progress = lead() ? TrainProgress.lead(config, first, log) : TrainProgress.none()) {
             List<StepHook> hooks = new ArrayList<>();
             if (lead()) {

@@ -44,7 +44,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The same global batch trained for several steps by 1, 2 and 4 workers (threads exchanging
- * through {@link InProcessGroup}) gives the parameters one process gets on the whole batch.
+ * through {@link InProcessGroup}, or over TCP through {@link NettyGroup}) gives the parameters one
+ * process gets on the whole batch, with the local loss (each worker its rows) and the global one.
  */
 class DataParallelEquivalenceTest {
     private static final int GLOBAL_BATCH = 8;
@@ -117,7 +118,8 @@ class DataParallelEquivalenceTest {
         return List.copyOf(members);
     }
 
-    private static List<Map<String, Parameter>> workers(List<Collective> members, boolean siglip) throws Exception {
+    private static List<Map<String, Parameter>> workers(List<Collective> members, boolean siglip, boolean localLoss)
+            throws Exception {
         int n = members.size();
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
@@ -136,7 +138,7 @@ class DataParallelEquivalenceTest {
                         TextBatch t = text(s);
                         TextBatch mine = new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null);
                         m.zeroGrad();
-                        DataParallelGradient.accumulate(m, loss, new PixelBatch(px, mine), c, 1);
+                        DataParallelGradient.accumulate(m, loss, new PixelBatch(px, mine), c, 1, localLoss);
                         opt.step(1.0);
                     }
                     return m.namedParameters();
@@ -149,10 +151,14 @@ class DataParallelEquivalenceTest {
             return out;
         } finally {
             pool.shutdownNow();
-            for (Collective c : members) {
-                if (c instanceof AutoCloseable closeable) {
-                    closeable.close();
-                }
+            closeAll(members);
+        }
+    }
+
+    private static void closeAll(List<Collective> members) throws Exception {
+        for (Collective c : members) {
+            if (c instanceof AutoCloseable closeable) {
+                closeable.close();
             }
         }
     }
@@ -161,16 +167,17 @@ class DataParallelEquivalenceTest {
         return a.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all()).dup('c');
     }
 
-    @ParameterizedTest(name = "{0} workers, siglip={1}")
-    @CsvSource({"1,false", "2,false", "4,false", "1,true", "2,true", "4,true"})
-    void workersEndWhereOneProcessEnds(int n, boolean siglip) throws Exception {
-        assertMatchesOneProcess(workers(inProcess(n), siglip), n, siglip);
+    @ParameterizedTest(name = "{0} workers, siglip={1}, local loss={2}")
+    @CsvSource({"1,false,true", "2,false,true", "4,false,true", "1,true,true", "2,true,true", "4,true,true",
+            "2,false,false", "4,false,false", "2,true,false", "4,true,false"})
+    void workersEndWhereOneProcessEnds(int n, boolean siglip, boolean localLoss) throws Exception {
+        assertMatchesOneProcess(workers(inProcess(n), siglip, localLoss), n, siglip);
     }
 
-    @ParameterizedTest(name = "{0} workers over TCP, siglip={1}")
-    @CsvSource({"2,false", "4,true"})
-    void workersOverTcpEndWhereOneProcessEnds(int n, boolean siglip) throws Exception {
-        assertMatchesOneProcess(workers(overTcp(n), siglip), n, siglip);
+    @ParameterizedTest(name = "{0} workers over TCP, siglip={1}, local loss={2}")
+    @CsvSource({"2,false,true", "4,true,true", "4,false,true", "2,false,false", "4,true,false"})
+    void workersOverTcpEndWhereOneProcessEnds(int n, boolean siglip, boolean localLoss) throws Exception {
+        assertMatchesOneProcess(workers(overTcp(n), siglip, localLoss), n, siglip);
     }
 
     private static void assertMatchesOneProcess(List<Map<String, Parameter>> results, int n, boolean siglip) {
@@ -189,20 +196,24 @@ class DataParallelEquivalenceTest {
     /**
      * Adam is nearly invariant to the scale of a gradient, so parameters alone would not catch a
      * 1/N or N-fold error: the summed gradients themselves must equal the global-batch gradient,
-     * also when each worker encodes its pairs in micro-batches.
+     * also when each worker encodes its pairs in micro-batches; and every worker reports the global
+     * batch's loss.
      */
-    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each")
-    @CsvSource({"2,false,1", "4,false,1", "4,true,1", "1,false,4", "2,true,2"})
-    void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip, int microBatches) throws Exception {
+    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each, local loss={3}, TCP={4}")
+    @CsvSource({"2,false,1,true,false", "4,false,1,true,false", "4,true,1,true,false", "1,false,4,true,false",
+            "2,true,2,true,false", "4,false,2,true,false", "2,false,1,true,true", "4,true,2,true,true",
+            "2,false,1,false,false", "4,false,1,false,false", "4,true,1,false,false", "1,false,4,false,false",
+            "2,true,2,false,false"})
+    void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip, int microBatches, boolean localLoss,
+                                                       boolean overTcp) throws Exception {
         ContrastiveModel ref = model(siglip);
         ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
-        BatchGradient.accumulate(ref, loss, pixels(0), text(0));
-        InProcessGroup group = new InProcessGroup(n, 30_000);
+        double globalLoss = BatchGradient.accumulate(ref, loss, pixels(0), text(0)).loss();
+        List<Collective> members = overTcp ? overTcp(n) : inProcess(n);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<Map<String, Parameter>>> futures = new ArrayList<>();
-            for (int rank = 0; rank < n; rank++) {
-                Collective c = group.member(rank);
+            for (Collective c : members) {
                 futures.add(pool.submit(() -> {
                     ContrastiveModel m = model(siglip);
                     int local = GLOBAL_BATCH / n;
@@ -210,9 +221,10 @@ class DataParallelEquivalenceTest {
                     INDArray px = pixels(0).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
                             NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
                     TextBatch t = text(0);
-                    DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
+                    double reported = DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
                             new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null)), c,
-                            microBatches);
+                            microBatches, localLoss);
+                    assertEquals(globalLoss, reported, 1e-6 * Math.abs(globalLoss), "worker " + c.rank() + "'s loss");
                     return m.namedParameters();
                 }));
             }
@@ -236,6 +248,7 @@ class DataParallelEquivalenceTest {
             }
         } finally {
             pool.shutdownNow();
+            closeAll(members);
         }
     }
 

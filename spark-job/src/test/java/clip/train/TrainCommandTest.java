@@ -101,14 +101,15 @@ class TrainCommandTest {
     }
 
     /**
-     * One worker, two worker threads, two tasks of a Spark barrier stage talking over TCP, and two
-     * workers encoding their pairs in micro-batches train on the same global batches: the loss
-     * curves must agree.
+     * One worker, two worker threads, two tasks of a Spark barrier stage talking over TCP, two
+     * workers encoding their pairs in micro-batches, and two workers each evaluating the whole
+     * loss instead of their rows of it train on the same global batches: the loss curves (the
+     * global batch's loss, whichever way it is computed) must agree.
      */
     @Test
     void oneWorkerTwoThreadsTwoSparkTasksAndMicroBatchesFollowTheSameLossCurve() throws Exception {
         List<String> runs = List.of("dist.workers=1", "dist.workers=2", "dist.workers=2 dist.engine=spark",
-                "dist.workers=2 train.micro-batches=4");
+                "dist.workers=2 train.micro-batches=4", "dist.workers=2 loss.local=false");
         double[][] curves = new double[runs.size()][];
         for (int i = 0; i < runs.size(); i++) {
             Path run = tmp.resolve("run" + i);

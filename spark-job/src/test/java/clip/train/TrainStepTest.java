@@ -56,7 +56,8 @@ class TrainStepTest {
             optimizer = new ShardedOptimizer(model.namedParameters(), config.optim().groups(), config.optim().adamW(), group,
                     config.train().gradClip());
             ContrastiveLoss loss = new Poisoned(config.loss().create(), poisoned, poison);
-            step = new TrainStep(model, loss, data, optimizer, group, config.train().lrSchedule(), config.train().batchSize(), 1);
+            step = new TrainStep(model, loss, data, optimizer, group, config.train().lrSchedule(), config.train().batchSize(), 1,
+                    config.loss().local());
         }
 
         Map<String, INDArray> parameters() {
@@ -80,8 +81,9 @@ class TrainStepTest {
         }
 
         @Override
-        public LossResult compute(INDArray images, INDArray texts, double logitScale, double logitBias) {
-            LossResult r = inner.compute(images, texts, logitScale, logitBias);
+        public LossResult computeShare(INDArray images, INDArray texts, INDArray allImages, INDArray allTexts, long firstRow,
+                                       double logitScale, double logitBias) {
+            LossResult r = inner.computeShare(images, texts, allImages, allTexts, firstRow, logitScale, logitBias);
             if (!poisoned.contains(calls++)) {
                 return r;
             }
@@ -89,6 +91,11 @@ class TrainStepTest {
                     ? new LossResult(Double.NaN, r.dImageEmbeds(), r.dTextEmbeds(), r.dLogitScale(), r.dLogitBias(), r.logitsPerImage())
                     : new LossResult(r.loss(), r.dImageEmbeds().dup().assign(Double.NaN), r.dTextEmbeds(), r.dLogitScale(), r.dLogitBias(),
                             r.logitsPerImage());
+        }
+
+        @Override
+        public boolean shareReadsAllImages() {
+            return inner.shareReadsAllImages();
         }
 
         @Override
