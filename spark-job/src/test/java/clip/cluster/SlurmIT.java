@@ -102,6 +102,82 @@ class SlurmIT {
                 "the cancelled job ran its teardown");
     }
 
+    /**
+     * Two SLURM nodes, each a host in its own network namespace (cluster/netns.sh) running its own
+     * slurmd: {@code sbatch --nodes=2 cluster/multi_node.sh} starts a Spark worker on each node and
+     * trains with one worker per node across them; a job cancelled mid-run takes its Spark cluster
+     * down on both nodes, and stopping SLURM leaves no daemon behind.
+     */
+    @Test
+    void sbatchOnTwoNodesTrainsAcrossBothAndLeavesNothingBehind() throws Exception {
+        String hosts = "clipsl";
+        run(Map.of(), "cluster/netns.sh", "down", "--name", hosts);
+        run(Map.of(), "cluster/netns.sh", "up", "--hosts", "2", "--name", hosts);
+        Path slurm = tmp.resolve("slurm");
+        Path out = tmp.resolve("run");
+        String job = null;
+        String state;
+        String cancelled;
+        String cancelledState;
+        try {
+            String started = run(Map.of(), "slurm/start.sh", slurm.toString(), "--hosts", "2", "--name", hosts);
+            assertTrue(started.contains("export SLURM_CONF="), started);
+            List<String> env = List.of("env", "-u", "SPARK_LOCAL_IP", "SLURM_CONF=" + slurm.resolve("slurm.conf"),
+                    "CLIP_JOB_DIR=" + tmp.resolve("job"), "CLIP_SCRATCH=" + tmp.resolve("scratch"));
+            job = onHost0(hosts, env, "sbatch", "--parsable", "--nodes=2", "--cpus-per-task=1", "--output=" + tmp.resolve("job-%j.out"),
+                    "cluster/multi_node.sh", "tiny", "train.steps=10", "output.dir=" + out).strip();
+            state = awaitEnd(hosts, env, job);
+            cancelled = onHost0(hosts, env, "sbatch", "--parsable", "--nodes=2", "--cpus-per-task=1",
+                    "--output=" + tmp.resolve("job-%j.out"), "cluster/multi_node.sh", "tiny", "train.steps=100000",
+                    "output.dir=" + tmp.resolve("cancelled")).strip();
+            Path cancelledLog = tmp.resolve("cancelled/train-log.jsonl");
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (!Files.exists(cancelledLog) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertTrue(Files.exists(cancelledLog), "the second job never started training");
+            onHost0(hosts, env, "scancel", cancelled);
+            cancelledState = awaitEnd(hosts, env, cancelled);
+        } finally {
+            run(Map.of(), "slurm/stop.sh", slurm.toString());
+            run(Map.of(), "cluster/netns.sh", "down", "--name", hosts);
+        }
+        String log = Files.readString(tmp.resolve("job-" + job + ".out"));
+        assertEquals("COMPLETED", state, log);
+        assertTrue(log.contains(hosts + "-h0 " + hosts + "-h1") && log.contains("2 training worker(s)"), log);
+        assertTrue(log.contains("2 worker(s)") && log.contains("step 10/10") && log.contains("cluster stopped (exit 0)"), log);
+        String master = Files.readString(tmp.resolve("job/logs/master.log"));
+        assertTrue(master.contains("Registering worker 198.18.0.1:") && master.contains("Registering worker 198.18.0.2:"), master);
+        assertTrue(Files.isRegularFile(out.resolve("model/model.safetensors")));
+        assertEquals("CANCELLED", cancelledState);
+        assertTrue(Files.readString(tmp.resolve("job-" + cancelled + ".out")).contains("cluster stopped"),
+                "the cancelled job ran its teardown");
+        assertEquals(List.of(), processesMentioning(tmp.toString()), "processes of the jobs or of SLURM left running");
+        assertTrue(!run(Map.of(), "ip", "netns", "list").contains(hosts + "-"), "hosts left behind");
+    }
+
+    /** A command on host 0, where SLURM's controller is reachable. */
+    private static String onHost0(String hosts, List<String> env, String... command) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>(List.of("cluster/netns.sh", "exec", "0", "--name", hosts, "--"));
+        argv.addAll(env);
+        argv.addAll(List.of(command));
+        return run(Map.of(), argv.toArray(new String[0]));
+    }
+
+    private static String awaitEnd(String hosts, List<String> env, String job) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        String state = "";
+        while (System.nanoTime() < deadline) {
+            Matcher m = STATE.matcher(onHost0(hosts, env, "scontrol", "show", "job", job));
+            state = m.find() ? m.group(1) : "";
+            if (List.of("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY").contains(state)) {
+                return state;
+            }
+            Thread.sleep(500);
+        }
+        return state;
+    }
+
     private String submit(Map<String, String> env, String... overrides) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("sbatch", "--parsable", "--nodes=1",
                 "--cpus-per-task=" + Runtime.getRuntime().availableProcessors(), "--output=" + tmp.resolve("job-%j.out"),
