@@ -5,9 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
@@ -49,6 +54,45 @@ public final class ShardReader {
             throw new BadInputException(root + "/manifest.json lists no shard of split '" + split + "'");
         }
         return out;
+    }
+
+    /**
+     * Checks a shard against its manifest entry (size and SHA-256, read in full), so a flipped bit
+     * or a truncation is found when the shard is opened rather than when an image fails to
+     * decode, or never; a damaged or missing shard is a one-line error naming it.
+     */
+    public static void verify(JsonNode entry, Path root, Configuration conf) throws IOException {
+        verify(new Path(root, entry.path("path").asText()), entry.path("bytes").asLong(-1), entry.path("sha256").asText(), conf);
+    }
+
+    /** @param bytes the shard's size in the manifest, or -1 if the caller does not know it */
+    public static void verify(Path shard, long bytes, String sha256, Configuration conf) throws IOException {
+        if (!matches(shard, bytes, sha256, conf)) {
+            throw new BadInputException(shard + ": damaged or changed after prep (its size or SHA-256 differs from manifest.json's)");
+        }
+    }
+
+    /** Whether a shard's bytes are those its manifest entry lists; a missing shard is a one-line error. */
+    public static boolean matchesManifest(JsonNode entry, Path root, Configuration conf) throws IOException {
+        return matches(new Path(root, entry.path("path").asText()), entry.path("bytes").asLong(-1), entry.path("sha256").asText(), conf);
+    }
+
+    private static boolean matches(Path shard, long bytes, String sha256, Configuration conf) throws IOException {
+        FileSystem fs = shard.getFileSystem(conf);
+        if (!fs.exists(shard)) {
+            throw new BadInputException(shard + ": missing (manifest.json lists it)");
+        }
+        if (bytes >= 0 && fs.getFileStatus(shard).getLen() != bytes) {
+            return false;
+        }
+        try (DigestInputStream in = new DigestInputStream(fs.open(shard), MessageDigest.getInstance("SHA-256"))) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(in.getMessageDigest().digest()).equals(sha256);
+        } catch (ChecksumException e) {
+            return false; // Hadoop's .crc side file caught it first
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static List<ShardSchema.Row> read(Path shard, Configuration conf) throws IOException {

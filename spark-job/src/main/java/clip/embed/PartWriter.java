@@ -49,6 +49,7 @@ final class PartWriter {
         EncoderModel encoder = model.load(config.maxTextLength(), "embed", conf);
         Embedder embedder = encoder.embedder(config.batch(), "embed", null);
         Path shard = new Path(config.data(), part.shard());
+        ShardReader.verify(shard, -1, part.shardSha256(), conf);
         List<ShardSchema.Row> rows = ShardReader.read(shard, conf, part.firstRow(), part.rows());
         int captions = rows.stream().mapToInt(r -> r.captions().size()).sum();
         if (rows.size() != part.rows() || captions != part.captions()) {

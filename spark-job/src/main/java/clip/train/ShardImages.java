@@ -8,6 +8,7 @@ import clip.data.ImagePreprocessor;
 import clip.io.BadInputException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -30,12 +31,15 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ShardImages implements CaptionedImages {
     private static final long RANK_STRIDE = 0x632BE59BD9B4E019L;
     private final List<ShardSchema.Row> rows;
+    /** The shard each row was read from, for errors. */
+    private final List<String> shardOf;
     private final int splitSize;
     private final ImagePipeline pipeline;
     private final long seed;
 
-    private ShardImages(List<ShardSchema.Row> rows, int splitSize, ImagePipeline pipeline, long seed) {
+    private ShardImages(List<ShardSchema.Row> rows, List<String> shardOf, int splitSize, ImagePipeline pipeline, long seed) {
         this.rows = rows;
+        this.shardOf = shardOf;
         this.splitSize = splitSize;
         this.pipeline = pipeline;
         this.seed = seed;
@@ -44,10 +48,14 @@ public final class ShardImages implements CaptionedImages {
     /**
      * Worker {@code rank}'s share of {@code split} in the shards under {@code dir}.
      *
+     * Each shard is checked against manifest.json's SHA-256 as it is opened. A damaged one stops
+     * the run with a line naming it, or with {@code skipDamaged} is read as far as it can be and
+     * every image of the share decoded once, keeping those that decode (counted in {@code log}).
+     *
      * @param local the pairs the worker trains on per step: its share must hold at least as many images
      */
     public static ShardImages read(String dir, String split, Configuration conf, int rank, int workers, int local,
-                                   ImagePipeline pipeline, long seed) throws IOException {
+                                   ImagePipeline pipeline, long seed, boolean skipDamaged, PrintStream log) throws IOException {
         Path root = new Path(dir);
         List<JsonNode> shards = ShardReader.entriesOf(ShardReader.manifest(root, conf), root, split);
         long total = 0;
@@ -62,22 +70,67 @@ public final class ShardImages implements CaptionedImages {
                     + " pairs a worker trains on per step (clip.train.batch-size / clip.dist.workers)");
         }
         List<ShardSchema.Row> mine = new ArrayList<>();
+        List<String> shardOf = new ArrayList<>();
+        long skipped = 0;
         long shardStart = 0;
         for (JsonNode shard : shards) {
             long shardEnd = shardStart + shard.path("rows").asLong();
             if (shardEnd > first && shardStart < end) {
                 long from = Math.max(first, shardStart);
-                long to = Math.min(end, shardEnd);
-                mine.addAll(ShardReader.read(new Path(root, shard.path("path").asText()), conf, from - shardStart,
-                        (int) (to - from)));
+                int count = (int) (Math.min(end, shardEnd) - from);
+                Path path = new Path(root, shard.path("path").asText());
+                List<ShardSchema.Row> rows;
+                if (ShardReader.matchesManifest(shard, root, conf)) {
+                    rows = ShardReader.read(path, conf, from - shardStart, count);
+                } else if (skipDamaged) {
+                    rows = readable(path, conf, from - shardStart, count, pipeline);
+                    skipped += count - rows.size();
+                    log.printf("worker %d: %s is damaged (its SHA-256 differs from manifest.json's): kept the %d of its %d"
+                            + " images in this share that decode, skipped %d%n", rank, path, rows.size(), count, count - rows.size());
+                } else {
+                    throw new BadInputException(path + ": damaged or changed after prep (its size or SHA-256 differs from"
+                            + " manifest.json's); rerun bin/clip prep, or set clip.data.damaged = skip to train on its readable images");
+                }
+                mine.addAll(rows);
+                rows.forEach(r -> shardOf.add(path.toString()));
             }
             shardStart = shardEnd;
         }
-        if (mine.size() != end - first) {
+        if (skipped > 0 && mine.size() < local) {
+            throw new BadInputException(dir + ": after skipping " + skipped + " damaged images, worker " + rank + "'s share of split '"
+                    + split + "' holds " + mine.size() + " images, fewer than the " + local + " pairs it trains on per step");
+        }
+        if (mine.size() + skipped != end - first) {
             throw new BadInputException(dir + "/manifest.json: its shards of split '" + split + "' hold fewer rows than it says ("
                     + mine.size() + " of rows " + first + ".." + end + " read)");
         }
-        return new ShardImages(mine, (int) total, pipeline, seed);
+        return new ShardImages(mine, shardOf, (int) total, pipeline, seed);
+    }
+
+    /** The rows of a damaged shard that can be read and decoded: reading stops at the first unreadable row. */
+    private static List<ShardSchema.Row> readable(Path shard, Configuration conf, long first, int count, ImagePipeline pipeline) {
+        List<ShardSchema.Row> rows = new ArrayList<>();
+        try {
+            rows.addAll(ShardReader.read(shard, conf, first, count));
+        } catch (IOException | RuntimeException e) {
+            // Parquet stops at the damaged page; the rows read before it were lost with the exception, so read them one by one.
+            for (long i = first; i < first + count; i++) {
+                try {
+                    rows.addAll(ShardReader.read(shard, conf, i, 1));
+                } catch (IOException | RuntimeException stop) {
+                    break;
+                }
+            }
+        }
+        float[] scratch = new float[3 * pipeline.size() * pipeline.size()];
+        return rows.stream().filter(row -> {
+            try {
+                pipeline.toChw(row.jpeg(), scratch, 0);
+                return true;
+            } catch (ImageDecodeException | RuntimeException e) {
+                return false;
+            }
+        }).toList();
     }
 
     @Override
@@ -141,7 +194,8 @@ public final class ShardImages implements CaptionedImages {
             try {
                 decode.into(row, pixels, i * floats);
             } catch (ImageDecodeException e) {
-                throw new BadInputException("shard image " + row.imageId() + " (" + row.fileName() + "): " + e.getMessage());
+                throw new BadInputException(shardOf.get(which[i]) + ": image " + row.imageId() + " (" + row.fileName() + "): "
+                        + e.getMessage());
             }
         }
         return Nd4j.createFromArray(pixels).reshape(which.length, 3, size, size);

@@ -45,7 +45,7 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
 
     /** {@code clip.data}; {@code synthetic} is the generated dataset's sub-block. */
     public record Data(DataSource source, String shards, String trainSplit, String valSplit, int valLimit,
-                       Synthetic synthetic) {
+                       Damaged damaged, Synthetic synthetic) {
         /** The most validation images to evaluate on. */
         public int valImagesAtMost() {
             return valLimit > 0 ? valLimit : Integer.MAX_VALUE;
@@ -106,6 +106,9 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
 
     public enum DataSource { SYNTHETIC, SHARDS }
 
+    /** A training shard whose bytes differ from manifest.json's SHA-256: stop, or train on its images that still decode. */
+    public enum Damaged { STOP, SKIP }
+
     public enum Schedule { COSINE, RESTARTS, CONSTANT }
 
     /** auto: continue from the newest checkpoint there is; never: start afresh. */
@@ -129,7 +132,7 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                 new Loss(choice(c, "loss.kind", LossKind.class), c.getDouble("loss.siglip-scale-init"),
                         c.getDouble("loss.siglip-bias-init"), c.getBoolean("loss.local")),
                 new Data(choice(c, "data.source", DataSource.class), c.getString("data.shards"), c.getString("data.train-split"),
-                        c.getString("data.val-split"), c.getInt("data.val-limit"),
+                        c.getString("data.val-split"), c.getInt("data.val-limit"), choice(c, "data.damaged", Damaged.class),
                         new Synthetic(c.getInt("data.synthetic.train-images"), c.getInt("data.synthetic.val-images"),
                                 c.getLong("data.synthetic.seed"))),
                 new Train(c.getInt("train.steps"), c.getInt("train.batch-size"), c.getLong("train.seed"),

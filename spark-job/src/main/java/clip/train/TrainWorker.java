@@ -72,7 +72,8 @@ public final class TrainWorker {
         long seed = config.train().seed();
         CaptionedImages images = shards
                 ? ShardImages.read(data.shards(), data.trainSplit(), hadoop, rank, workers,
-                        config.train().batchSize() / workers, ShardImages.pipeline(imageSize), seed)
+                        config.train().batchSize() / workers, ShardImages.pipeline(imageSize), seed,
+                        data.damaged() == TrainConfig.Damaged.SKIP, log)
                 : new ShapeImages(SyntheticShapes.scenes(data.synthetic().trainImages(), data.synthetic().seed()), pre, seed);
         TrainMode mode = config.train().mode();
         mode.applyTo(model);

@@ -69,7 +69,10 @@ public final class TrainingRun {
                 org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(data.shards());
                 JsonNode manifest = ShardReader.manifest(root, hadoop);
                 ShardReader.entriesOf(manifest, root, data.trainSplit());
-                ShardReader.entriesOf(manifest, root, data.valSplit());
+                // A damaged validation shard would otherwise surface only after the last step, with no model written.
+                for (JsonNode entry : ShardReader.entriesOf(manifest, root, data.valSplit())) {
+                    ShardReader.verify(entry, root, hadoop);
+                }
             } catch (BadInputException e) {
                 throw new BadInputException("config key 'clip.data.shards': " + e.getMessage());
             }

@@ -59,11 +59,12 @@ public record EvalSet(List<Item> items, List<String> classes, String description
         JsonNode manifest = ShardReader.manifest(root, conf);
         CocoCategories labels = labels(manifest.at("/source/format").asText(), manifest.at("/source/root").asText(), split, conf);
         List<Item> items = new ArrayList<>();
-        for (Path shard : ShardReader.shardsOf(manifest, root, split)) {
+        for (JsonNode entry : ShardReader.entriesOf(manifest, root, split)) {
             if (items.size() == limit) {
                 break;
             }
-            for (ShardSchema.Row row : ShardReader.read(shard, conf)) {
+            ShardReader.verify(entry, root, conf);
+            for (ShardSchema.Row row : ShardReader.read(new Path(root, entry.path("path").asText()), conf)) {
                 if (items.size() == limit) {
                     break;
                 }

@@ -48,7 +48,8 @@ class ShardImagesTest {
     }
 
     private static ShardImages share(Path shards, int rank, int workers, int local) throws Exception {
-        return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, ShardImages.pipeline(8), 1);
+        return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, ShardImages.pipeline(8), 1,
+                false, System.out);
     }
 
     @Test
@@ -81,14 +82,59 @@ class ShardImagesTest {
                 mine.trainingImages(s.rows(), 3).shape()[2], mine.trainingImages(s.rows(), 3).shape()[3]));
     }
 
-    @Test
-    void aWorkerOpensOnlyTheShardsOfItsShare() throws Exception {
+    private Path copyOfShards() throws Exception {
         Path copy = own.resolve("shards");
         try (var files = Files.walk(shards)) {
             for (Path p : files.toList()) {
                 Files.copy(p, copy.resolve(shards.relativize(p).toString()));
             }
         }
+        return copy;
+    }
+
+    /** Flips one byte in the middle of a training shard and drops Hadoop's .crc side file, as a copy tool would. */
+    private static Path damageSecondShard(Path copy) throws Exception {
+        Path shard;
+        try (var files = Files.list(copy.resolve("train"))) {
+            shard = files.filter(p -> p.toString().endsWith(".parquet")).sorted().skip(1).findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(shard);
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(shard, bytes);
+        Files.deleteIfExists(shard.resolveSibling("." + shard.getFileName() + ".crc"));
+        return shard;
+    }
+
+    @Test
+    void aDamagedShardStopsTheRunNamingItWhenOpened() throws Exception {
+        Path copy = copyOfShards();
+        Path damaged = damageSecondShard(copy);
+        BadInputException e = assertThrows(BadInputException.class, () -> share(copy, 0, 1, 2));
+        assertTrue(e.getMessage().contains(damaged.getFileName().toString()) && e.getMessage().contains("SHA-256"), e.getMessage());
+        assertEquals(10, share(copy, 0, 5, 2).size(), "a share outside the damaged shard is untouched");
+    }
+
+    @Test
+    void withSkipADamagedShardKeepsItsImagesThatDecodeAndCountsTheRest() throws Exception {
+        Path copy = copyOfShards();
+        Path damaged = damageSecondShard(copy);
+        byte[] bytes = Files.readAllBytes(damaged);
+        Files.write(damaged, java.util.Arrays.copyOf(bytes, bytes.length / 2)); // truncated: no footer, no row readable
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        ShardImages mine = ShardImages.read(copy.toString(), "train", new Configuration(), 0, 1, 2, ShardImages.pipeline(8), 1,
+                true, new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+        String line = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(line.contains(damaged.getFileName().toString()) && line.contains("skipped"), line);
+        assertTrue(line.contains("kept the 0 of its 10 images") && line.contains("skipped 10"), line);
+        assertEquals(40, mine.size(), "the other shards' images");
+        assertEquals(50, mine.splitSize());
+        int[] all = java.util.stream.IntStream.range(0, mine.size()).toArray();
+        assertEquals(mine.size(), mine.images(all).size(0), "every kept image decodes");
+    }
+
+    @Test
+    void aWorkerOpensOnlyTheShardsOfItsShare() throws Exception {
+        Path copy = copyOfShards();
         ShardImages before = share(copy, 0, 5, 2); // rows 0..9: the first shard
         List<Path> others = new ArrayList<>();
         try (var files = Files.list(copy.resolve("train"))) {

@@ -98,6 +98,25 @@ class TrainCommandTest {
         assertTrue(metrics.path("zero_shot").path("top1").asDouble() > 25 + 5, "zero-shot over four shapes: " + metrics);
         JsonNode processor = new ObjectMapper().readTree(run.resolve("model/preprocessor_config.json").toFile());
         assertEquals(16, processor.path("crop_size").path("height").asInt());
+
+        // A validation shard damaged after prep (a flipped byte, Hadoop's .crc gone) is found before
+        // the first step, naming it, rather than after the last step with no model written.
+        Path val;
+        try (var files = Files.list(shards.resolve("val"))) {
+            val = files.filter(p -> p.toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(val);
+        bytes[bytes.length / 3] ^= 0x01;
+        Files.write(val, bytes);
+        Files.deleteIfExists(val.resolveSibling("." + val.getFileName() + ".crc"));
+        Path nowhere = tmp.resolve("not-written");
+        assertEquals(2, train("tiny", "data.source=shards", "data.shards=" + shards, "output.runs=" + nowhere));
+        assertTrue(stderr.contains(val.getFileName().toString()) && stderr.contains("SHA-256"), stderr);
+        assertTrue(!Files.exists(nowhere), "the check runs before a run folder is made");
+        clip.io.BadInputException evalRefused = org.junit.jupiter.api.Assertions.assertThrows(clip.io.BadInputException.class,
+                () -> clip.validation.EvalSet.open(shards.toString(), "val", 1000, new org.apache.hadoop.conf.Configuration()));
+        assertTrue(evalRefused.getMessage().contains(val.getFileName().toString()), "eval and embed check the shards they open too: "
+                + evalRefused.getMessage());
     }
 
     /**
