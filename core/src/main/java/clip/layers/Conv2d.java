@@ -1,0 +1,179 @@
+package clip.layers;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A bias-free 2-D convolution over [N, C, H, W] with a square kernel, stride and zero padding,
+ * weight [out, in, k, k] as PyTorch stores it (torchvision's ResNets use no conv bias).
+ *
+ * <p>im2col + one sgemm per image: each image's receptive fields are gathered into a
+ * [in*k*k, outH*outW] matrix through a precomputed index map, and the backward pass scatters the
+ * column gradient back through the same map. Only one image's columns exist at a time (the
+ * backward pass gathers them again) so memory stays that of the activations. A 1x1 stride-1
+ * convolution needs no gathering: the image itself is the column matrix.
+ */
+public final class Conv2d extends Module implements Layer {
+    private final Parameter weight;
+    private final int in;
+    private final int out;
+    private final int kernel;
+    private final int stride;
+    private final int padding;
+    private INDArray input;
+    private int height;
+    private int width;
+    private int outHeight;
+    private int outWidth;
+    /** For each element of one image's column matrix: its index in the image, or -1 for padding. */
+    private int[] columnSource;
+
+    public Conv2d(int in, int out, int kernel, int stride, int padding, Init init) {
+        this.in = in;
+        this.out = out;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.padding = padding;
+        // He initialisation (fan_out), as torchvision initialises its ResNets.
+        this.weight = param("weight", init.normal(Math.sqrt(2.0 / (out * kernel * kernel)), out, in, kernel, kernel));
+    }
+
+    @Override
+    public INDArray forward(INDArray x) {
+        if (x.rank() != 4 || x.size(1) != in) {
+            throw new IllegalArgumentException("Conv2d expects [N, " + in + ", H, W], got " + java.util.Arrays.toString(x.shape()));
+        }
+        input = RowMajor.isPacked(x) ? x : x.dup('c');
+        setGeometry((int) x.size(2), (int) x.size(3));
+        int images = (int) x.size(0);
+        INDArray w = weight.value().reshape('c', out, rows());
+        INDArray y = Nd4j.createUninitialized(x.dataType(), images, out, outHeight, outWidth);
+        INDArray y3 = y.reshape('c', images, out, columns());
+        INDArray scratch = pointwise() ? null : Nd4j.createUninitialized(x.dataType(), rows(), columns());
+        for (int i = 0; i < images; i++) {
+            Blas.gemm(w, false, columnsOf(i, scratch), false, 1.0, 0.0, y3.slice(i));
+        }
+        return y;
+    }
+
+    /** Accumulates dW and returns dL/dx [N, C, H, W]. */
+    @Override
+    public INDArray backward(INDArray dy) {
+        int images = (int) input.size(0);
+        INDArray dy3 = (RowMajor.isPacked(dy) ? dy : dy.dup('c')).reshape('c', images, out, columns());
+        INDArray w = weight.value().reshape('c', out, rows());
+        INDArray dw = weight.trainable() ? weight.grad().reshape('c', out, rows()) : null;
+        INDArray dx = Nd4j.zeros(input.dataType(), input.shape());
+        INDArray scratch = pointwise() ? null : Nd4j.createUninitialized(input.dataType(), rows(), columns());
+        INDArray dColumns = pointwise() ? null : Nd4j.createUninitialized(input.dataType(), rows(), columns());
+        INDArray dx3 = dx.reshape('c', images, in, (long) height * width);
+        for (int i = 0; i < images; i++) {
+            if (dw != null) {
+                Blas.gemm(dy3.slice(i), false, columnsOf(i, scratch), true, 1.0, 1.0, dw);
+            }
+            if (pointwise()) {
+                Blas.gemm(w, true, dy3.slice(i), false, 1.0, 0.0, dx3.slice(i));
+            } else {
+                Blas.gemm(w, true, dy3.slice(i), false, 1.0, 0.0, dColumns);
+                scatter(dColumns, i, dx);
+            }
+        }
+        return dx;
+    }
+
+    private boolean pointwise() {
+        return kernel == 1 && stride == 1 && padding == 0;
+    }
+
+    private int rows() {
+        return in * kernel * kernel;
+    }
+
+    private int columns() {
+        return outHeight * outWidth;
+    }
+
+    private void setGeometry(int h, int w) {
+        if (columnSource != null && h == height && w == width) {
+            return;
+        }
+        height = h;
+        width = w;
+        outHeight = (h + 2 * padding - kernel) / stride + 1;
+        outWidth = (w + 2 * padding - kernel) / stride + 1;
+        if (outHeight < 1 || outWidth < 1) {
+            throw new IllegalArgumentException("a " + h + "x" + w + " input is smaller than the " + kernel + "x" + kernel + " kernel");
+        }
+        columnSource = new int[rows() * columns()];
+        int at = 0;
+        for (int c = 0; c < in; c++) {
+            for (int ki = 0; ki < kernel; ki++) {
+                for (int kj = 0; kj < kernel; kj++) {
+                    for (int oy = 0; oy < outHeight; oy++) {
+                        int iy = oy * stride - padding + ki;
+                        for (int ox = 0; ox < outWidth; ox++) {
+                            int ix = ox * stride - padding + kj;
+                            boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+                            columnSource[at++] = inside ? (c * h + iy) * w + ix : -1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Image {@code i}'s column matrix [in*k*k, outH*outW]: a view of the input, or gathered into {@code scratch}. */
+    private INDArray columnsOf(int i, INDArray scratch) {
+        if (scratch == null) {
+            return input.reshape('c', input.size(0), in, (long) height * width).slice(i);
+        }
+        long base = input.offset() + (long) i * in * height * width;
+        if (input.dataType() == DataType.FLOAT) {
+            FloatBuffer src = input.data().asNioFloat();
+            float[] cols = new float[columnSource.length];
+            for (int j = 0; j < cols.length; j++) {
+                int s = columnSource[j];
+                cols[j] = s < 0 ? 0f : src.get((int) (base + s));
+            }
+            HostArrays.write(scratch, cols);
+        } else {
+            DoubleBuffer src = input.data().asNioDouble();
+            double[] cols = new double[columnSource.length];
+            for (int j = 0; j < cols.length; j++) {
+                int s = columnSource[j];
+                cols[j] = s < 0 ? 0.0 : src.get((int) (base + s));
+            }
+            HostArrays.write(scratch, cols);
+        }
+        return scratch;
+    }
+
+    /** col2im: adds image {@code i}'s column gradient into dx through the index map. */
+    private void scatter(INDArray dColumns, int i, INDArray dx) {
+        long base = dx.offset() + (long) i * in * height * width;
+        if (dx.dataType() == DataType.FLOAT) {
+            float[] d = HostArrays.floats(dColumns);
+            FloatBuffer target = dx.data().asNioFloat();
+            for (int j = 0; j < d.length; j++) {
+                int s = columnSource[j];
+                if (s >= 0) {
+                    int t = (int) (base + s);
+                    target.put(t, target.get(t) + d[j]);
+                }
+            }
+        } else {
+            double[] d = HostArrays.doubles(dColumns);
+            DoubleBuffer target = dx.data().asNioDouble();
+            for (int j = 0; j < d.length; j++) {
+                int s = columnSource[j];
+                if (s >= 0) {
+                    int t = (int) (base + s);
+                    target.put(t, target.get(t) + d[j]);
+                }
+            }
+        }
+    }
+}
