@@ -18,7 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Builds models from HF folders (config.json + model.safetensors): {@code bert}, {@code vit},
- * {@code clip} and {@code vision-text-dual-encoder}.
+ * {@code clip} and {@code vision-text-dual-encoder}, and ResNets from timm/torchvision folders
+ * (a config.json with an {@code architecture}, no {@code model_type}).
  */
 public final class HfModels {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,14 +53,15 @@ public final class HfModels {
 
     /** A model with fresh weights for {@code config} (HF's normal(0, std) initialisation). */
     public static HfModel build(JsonNode config, String source, Init init, Double logitBias) {
-        String type = config.path("model_type").asText("");
+        String type = ResNetConfig.describes(config) ? "resnet" : config.path("model_type").asText("");
         Module module = switch (type) {
+            case "resnet" -> new ResNetModel(ResNetConfig.fromJson(config, source), init);
             case "bert" -> new BertModel(TowerConfig.fromJson(config, source), init);
             case "vit" -> new ViTModel(TowerConfig.fromJson(config, source), init);
             case "clip" -> clip(config, source, init, logitBias);
             case "vision-text-dual-encoder" -> dualEncoder(config, source, init, logitBias);
             default -> throw new BadInputException(source + ": unsupported model_type '" + type
-                    + "' (supported: bert, vit, clip, vision-text-dual-encoder)");
+                    + "' (supported: bert, vit, clip, vision-text-dual-encoder, or a timm/torchvision resnet)");
         };
         return new HfModel(type, module, config);
     }

@@ -119,18 +119,20 @@ class ImageLayerGradientTest {
 
     @Test
     void float32MatchesFloat64() {
-        INDArray x = randn(61, 2, 3, 9, 9);
-        Conv2d c64 = new Conv2d(3, 4, 3, 2, 1, init());
-        Conv2d c32 = new Conv2d(3, 4, 3, 2, 1, new Init(7, DataType.FLOAT, 0.5));
-        c32.namedParameters().get("weight").value().assign(c64.namedParameters().get("weight").value());
-        INDArray y64 = c64.forward(x);
-        INDArray y32 = c32.forward(x.castTo(DataType.FLOAT));
-        assertEquals(0.0, y64.sub(y32.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-5);
-        INDArray r = randn(62, y64.shape());
-        INDArray dx64 = c64.backward(r);
-        INDArray dx32 = c32.backward(r.castTo(DataType.FLOAT));
-        assertEquals(0.0, dx64.sub(dx32.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-5);
-        assertEquals(0.0, c64.namedParameters().get("weight").grad()
-                .sub(c32.namedParameters().get("weight").grad().castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-4);
+        for (int[] g : new int[][] {{3, 2, 1}, {1, 1, 0}}) {
+            INDArray x = randn(61, 2, 3, 9, 9);
+            Conv2d c64 = new Conv2d(3, 4, g[0], g[1], g[2], init());
+            Conv2d c32 = new Conv2d(3, 4, g[0], g[1], g[2], new Init(7, DataType.FLOAT, 0.5));
+            c32.namedParameters().get("weight").value().assign(c64.namedParameters().get("weight").value());
+            INDArray y64 = c64.forward(x);
+            INDArray y32 = c32.forward(x.castTo(DataType.FLOAT));
+            assertEquals(0.0, y64.sub(y32.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-5);
+            INDArray r = randn(62, y64.shape());
+            INDArray dx64 = c64.backward(r);
+            INDArray dx32 = c32.backward(r.castTo(DataType.FLOAT));
+            assertEquals(0.0, dx64.sub(dx32.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-5);
+            assertEquals(0.0, c64.namedParameters().get("weight").grad()
+                    .sub(c32.namedParameters().get("weight").grad().castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-4);
+        }
     }
 }
