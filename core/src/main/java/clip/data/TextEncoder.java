@@ -28,7 +28,8 @@ public final class TextEncoder {
 
     /**
      * The tokenizer files of an HF model folder: CLIP's vocab.json + merges.txt for a CLIPModel,
-     * BERT's vocab.txt for a dual encoder (captions cut at {@code bertMaxLength} tokens).
+     * BERT's vocab.txt for a dual encoder, cased if its tokenizer_config.json says so (captions cut at
+     * {@code bertMaxLength} tokens).
      */
     public static TextEncoder forModel(Path dir, HfModel model, int bertMaxLength) {
         if (model.modelType().equals("clip")) {
@@ -41,7 +42,7 @@ public final class TextEncoder {
             throw new BadInputException(dir + ": no vocab.txt beside the model (a BERT text tower needs its WordPiece vocabulary)");
         }
         int positions = model.config().path("text_config").path("max_position_embeddings").asInt(512);
-        return bert(BertTokenizer.fromVocab(vocab), Math.min(bertMaxLength, positions));
+        return bert(BertTokenizer.fromFolder(dir), Math.min(bertMaxLength, positions));
     }
 
     /** Every text padded (or cut) to the fixed length, so every batch has the same shape (what training wants). */

@@ -17,7 +17,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Builds models from HF folders (config.json + model.safetensors): {@code bert}, {@code vit},
+ * Builds models from HF folders (config.json + model.safetensors): {@code bert}, {@code distilbert}, {@code vit},
  * {@code clip} and {@code vision-text-dual-encoder}, and ResNets from timm/torchvision folders
  * (a config.json with an {@code architecture}, no {@code model_type}).
  */
@@ -57,11 +57,13 @@ public final class HfModels {
         Module module = switch (type) {
             case "resnet" -> new ResNetModel(ResNetConfig.fromJson(config, source), init);
             case "bert" -> new BertModel(TowerConfig.fromJson(config, source), init);
+            case "distilbert" -> new DistilBertModel(TowerConfig.fromJson(config, source),
+                    config.path("sinusoidal_pos_embds").asBoolean(false), init);
             case "vit" -> new ViTModel(TowerConfig.fromJson(config, source), init);
             case "clip" -> clip(config, source, init, logitBias);
             case "vision-text-dual-encoder" -> dualEncoder(config, source, init, logitBias);
             default -> throw new BadInputException(source + ": unsupported model_type '" + type
-                    + "' (supported: bert, vit, clip, vision-text-dual-encoder, or a timm/torchvision resnet)");
+                    + "' (supported: bert, distilbert, vit, clip, vision-text-dual-encoder, or a timm/torchvision resnet)");
         };
         return new HfModel(type, module, config);
     }
