@@ -41,14 +41,33 @@ public final class HfModels {
         }
         Path configFile = dir.resolve("config.json");
         JsonNode config = readJson(configFile);
-        HfModel model = build(config, configFile.toString(), new Init(0, dataType, 0.02), logitBias);
         Path weights = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(weights)) {
             throw new BadInputException(weights + ": no such file (only safetensors checkpoints are read)");
         }
         java.util.Map<String, INDArray> state = SafeTensors.read(weights);
+        Init init = new Init(0, dataType, 0.02);
+        HfModel model = withoutPooler(config, state, weights)
+                ? new HfModel("bert", new BertModel(TowerConfig.fromJson(config, configFile.toString()), false, init), config)
+                : build(config, configFile.toString(), init, logitBias);
         StateDict.load(model.module(), state, weights.toString(), "", java.util.Set.of("logit_bias"));
         return model;
+    }
+
+    /**
+     * A BERT saved without its pooling layer (sentence-transformers, {@code add_pooling_layer=False}):
+     * transformers loads it with a warning; so does this, and the tower then pools at [CLS] without
+     * the pooler it does not have. Every other weight stays required. (A dual encoder pools through
+     * its text tower's pooler, so there the pooler stays required.)
+     */
+    private static boolean withoutPooler(JsonNode config, java.util.Map<String, INDArray> state, Path weights) {
+        if (!config.path("model_type").asText("").equals("bert")
+                || state.keySet().stream().anyMatch(k -> k.endsWith("pooler.dense.weight") || k.endsWith("pooler.dense.bias"))) {
+            return false;
+        }
+        System.err.println("warning: " + weights + " has no pooler.dense.weight, pooler.dense.bias (saved without its pooling"
+                + " layer): they are unused, the pooled output is the [CLS] hidden state");
+        return true;
     }
 
     /** A model with fresh weights for {@code config} (HF's normal(0, std) initialisation). */
