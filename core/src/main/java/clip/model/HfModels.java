@@ -6,13 +6,17 @@ import clip.layers.Parameter;
 
 import clip.io.BadInputException;
 import clip.io.SafeTensors;
+import clip.layers.Layer;
 import clip.layers.Linear;
+import clip.layers.MlpProjection;
+import clip.layers.ResidualProjection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -102,23 +106,58 @@ public final class HfModels {
                 init.constant(config.path("logit_scale_init_value").asDouble(2.6592)), bias(init, logitBias));
     }
 
+    /**
+     * HF's {@code VisionTextDualEncoderModel}, with any of the vision towers (vit, clip_vision_model,
+     * or a timm/torchvision resnet config) and text towers (bert, distilbert). Keys HF does not
+     * have: {@code projection} (linear, the default; mlp; residual), {@code projection_dropout}
+     * (residual heads), {@code learn_logit_scale} (false: the temperature stays at its initial value).
+     *
+     * <p>Parts are created in the order fresh models always were (text tower, heads, scale, vision
+     * tower), so a seed keeps giving the same initial weights.
+     */
     private static ContrastiveModel dualEncoder(JsonNode config, String source, Init init, Double logitBias) {
-        TowerConfig textConfig = TowerConfig.fromJson(config.path("text_config"), source + " text_config");
-        TowerConfig visionConfig = TowerConfig.fromJson(config.path("vision_config"), source + " vision_config");
-        if (!textConfig.modelType().equals("bert")) {
-            throw new BadInputException(source + ": text_config model_type '" + textConfig.modelType() + "' is not supported (bert)");
+        JsonNode visionJson = config.path("vision_config");
+        JsonNode textJson = config.path("text_config");
+        ResNetConfig resnet = ResNetConfig.describes(visionJson) ? ResNetConfig.fromJson(visionJson, source + " vision_config") : null;
+        TowerConfig visionConfig = resnet == null ? TowerConfig.fromJson(visionJson, source + " vision_config") : null;
+        if (visionConfig != null && !List.of("vit", "clip_vision_model").contains(visionConfig.modelType())) {
+            throw new BadInputException(source + ": vision_config model_type '" + visionConfig.modelType()
+                    + "' is not supported (vit, clip_vision_model, or a resnet architecture)");
         }
-        int projection = config.path("projection_dim").asInt(512);
-        BertModel text = new BertModel(textConfig, init);
-        Linear visualProjection = new Linear(visionConfig.hidden(), projection, false, init);
-        Linear textProjection = new Linear(textConfig.hidden(), projection, false, init);
+        TowerConfig textConfig = TowerConfig.fromJson(textJson, source + " text_config");
+        Module text = switch (textConfig.modelType()) {
+            case "bert" -> new BertModel(textConfig, init);
+            case "distilbert" -> new DistilBertModel(textConfig, textJson.path("sinusoidal_pos_embds").asBoolean(false), init);
+            default -> throw new BadInputException(source + ": text_config model_type '" + textConfig.modelType()
+                    + "' is not supported (bert, distilbert)");
+        };
+        int dim = config.path("projection_dim").asInt(512);
+        int v = resnet != null ? resnet.features() : visionConfig.hidden();
+        int t = textConfig.hidden();
+        double dropout = config.path("projection_dropout").asDouble(0.0);
+        String kind = config.path("projection").asText("linear");
+        Module[] heads = switch (kind) {
+            case "linear" -> new Module[] {new Linear(v, dim, false, init), new Linear(t, dim, false, init)};
+            case "mlp" -> new Module[] {new MlpProjection(v, v, dim, init), new MlpProjection(t, t, dim, init)};
+            case "residual" -> new Module[] {new ResidualProjection(v, dim, dropout, 1, init),
+                    new ResidualProjection(t, dim, dropout, 2, init)};
+            default -> throw new BadInputException(source + ": projection '" + kind + "' is not one of linear, mlp, residual");
+        };
         Parameter scale = init.constant(config.path("logit_scale_init_value").asDouble(2.6592));
-        if (visionConfig.modelType().equals("clip_vision_model")) {
-            return new ContrastiveModel(ContrastiveModel.Layout.DUAL_ENCODER, new ClipVisionModel(visionConfig, init), text,
-                    visualProjection, textProjection, scale, bias(init, logitBias));
-        }
-        return new ContrastiveModel(ContrastiveModel.Layout.DUAL_ENCODER, new ViTModel(visionConfig, init), text,
-                visualProjection, textProjection, scale, bias(init, logitBias));
+        scale.setTrainable(config.path("learn_logit_scale").asBoolean(true));
+        Module vision = resnet != null ? new ResNetModel(resnet, init)
+                : visionConfig.modelType().equals("clip_vision_model") ? new ClipVisionModel(visionConfig, init)
+                : new ViTModel(visionConfig, init);
+        return assemble(vision, text, heads[0], heads[1], scale, bias(init, logitBias));
+    }
+
+    /** Every tower here is a Module and a Tower, every head a Module and a Layer: the casts only name that. */
+    @SuppressWarnings("unchecked")
+    private static <V extends Module & Tower<INDArray>, T extends Module & Tower<TextBatch>, P extends Module & Layer>
+            ContrastiveModel assemble(Module vision, Module text, Module visualHead, Module textHead, Parameter scale,
+                                      Parameter bias) {
+        return new ContrastiveModel(ContrastiveModel.Layout.DUAL_ENCODER, (V) vision, (T) text, (P) visualHead, (P) textHead,
+                scale, bias);
     }
 
     private static JsonNode withType(JsonNode tower, String type) {

@@ -81,7 +81,7 @@ class ResNetGoldenTest {
     }
 
     /**
-     * Train-mode gradients in float64 against torch's float64 gradients (gen_resnet_f64_grads.py).
+     * Train-mode gradients in float64 against torch's float64 gradients (testdata/torch-f64).
      * The bottleneck's float32 reference cannot be met at 1e-5: exact float64 gradients (torch's
      * and these) are 1.03e-5 of max|ref| from it on layer1.0.conv3.weight, its own float32 noise
      * (batch-statistics backward cancels large terms), so this exact comparison stands in for it.
@@ -89,7 +89,7 @@ class ResNetGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"resnet", "resnet_bottleneck"})
     void float64GradientsEqualTorchFloat64(String model) {
-        Map<String, INDArray> grads = Golden.safetensors(model + "/train/grads.f64.safetensors");
+        Map<String, INDArray> grads = Golden.torchF64(model + "/grads.safetensors");
         Map<String, Parameter> params = trainModeGradients(model, DataType.DOUBLE);
         assertEquals(grads.keySet(), params.keySet(), "every parameter has a reference gradient");
         grads.forEach((k, g) -> assertGradClose(g, params.get(k).grad(), 1e-10, model + " float64 grad " + k));

@@ -1,15 +1,15 @@
-"""Float64 gradients for the ResNet goldens' training step (resnet*/train/grads.f64.safetensors).
+"""Float64 gradients for the ResNet goldens' training step (torch-f64/resnet*/grads.safetensors).
 
 Rebuilds each tiny ResNet from its config.json and model.safetensors with torchvision 0.14.1's
 blocks on CPU torch 1.13.1 (the goldens' versions), runs the train-mode pass of train/ in float32
 and float64, prints how far each is from the float32 golden, and with a second argument writes
 the float64 gradients there:
-    python3 gen_resnet_f64_grads.py resnet_bottleneck resnet_bottleneck/train/grads.f64.safetensors
+    python3 gen_resnet_f64_grads.py resnet_bottleneck resnet_bottleneck/grads.safetensors
 """
 import json, struct, sys, numpy as np, torch, torch.nn as nn
 import torchvision.models.resnet as R
 import os
-G = os.path.dirname(os.path.abspath(__file__)) + '/'
+G = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + '/golden/'
 def st(p):
     b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8+n]); h.pop('__metadata__', None)
     dt = {'F32': np.float32, 'I64': np.int64, 'F64': np.float64}
@@ -32,6 +32,20 @@ def build(model, dtype):
     sd = {k: torch.from_numpy(v.copy()) for k, v in st(G + model + '/model.safetensors').items() if not k.startswith('fc.')}
     net.load_state_dict(sd)
     return net.to(dtype)
+def write_f64(tensors, out):
+    """Float64 tensors as a safetensors file (with the metadata HF's loaders want)."""
+    header, blobs, off = {}, [], 0
+    for k, v in sorted(tensors.items()):
+        b = np.ascontiguousarray(v, dtype='<f8').tobytes()
+        header[k] = {'dtype': 'F64', 'shape': list(v.shape), 'data_offsets': [off, off + len(b)]}
+        off += len(b)
+        blobs.append(b)
+    header['__metadata__'] = {'format': 'pt'}
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    open(out, 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+
+
 if __name__ == '__main__':
     model = sys.argv[1]
     x = torch.from_numpy(np.load(G + model + '/inputs/pixel_values.npy'))
@@ -52,11 +66,4 @@ if __name__ == '__main__':
     for b, a, k in worst[:6]:
         print('%-32s torch-f32-here vs golden %.2e   torch-f64 vs golden(f32) %.2e' % (k, a, b))
     if len(sys.argv) > 2:
-        out = sys.argv[2]
-        # write float64 gradients as safetensors
-        items = sorted(res[torch.float64].items()); header = {}; off = 0; blobs = []
-        for k, v in items:
-            b = np.ascontiguousarray(v, dtype='<f8').tobytes(); header[k] = {'dtype': 'F64', 'shape': list(v.shape), 'data_offsets': [off, off + len(b)]}; off += len(b); blobs.append(b)
-        header['__metadata__'] = {'format': 'pt'}
-        h = json.dumps(header, separators=(',', ':')).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
-        open(out, 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+        write_f64(res[torch.float64], sys.argv[2])
