@@ -1,0 +1,83 @@
+package clip.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import clip.cli.Cli;
+import clip.cli.TrainCommand;
+import clip.io.SafeTensors;
+import clip.layers.Init;
+import clip.model.ContrastiveModel;
+import clip.model.HfModels;
+import clip.model.ResNetModel;
+import clip.model.StateDict;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The "CLIP from scratch" recipe's shape at a tiny size, through bin/clip train: a dual-encoder
+ * folder with a ResNet and a DistilBERT, residual heads and a fixed temperature, trained with
+ * frozen towers. The heads learn; towers, running statistics and temperature stay as they were.
+ */
+class MixedTowerTrainTest {
+    @TempDir
+    Path tmp;
+
+    private Path recipeFolder(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        Path vocab = ModelFactory.writeSyntheticVocab(dir);
+        int vocabSize = Files.readAllLines(vocab).size();
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = json.createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 16)
+                .put("projection", "residual").put("logit_scale_init_value", 2.6592).put("learn_logit_scale", false);
+        ObjectNode vision = config.putObject("vision_config").put("architecture", "resnet").put("block", "basic")
+                .put("image_size", 32);
+        vision.putArray("layers").add(1).add(1).add(1).add(1);
+        vision.putArray("planes").add(8).add(8).add(16).add(16);
+        config.putObject("text_config").put("model_type", "distilbert").put("vocab_size", vocabSize).put("dim", 16)
+                .put("n_layers", 1).put("n_heads", 2).put("hidden_dim", 32).put("max_position_embeddings", 64);
+        ContrastiveModel model = HfModels.build(config, "recipe", new Init(3, DataType.FLOAT, 0.02), null).asContrastive();
+        json.writeValue(dir.resolve("config.json").toFile(), config);
+        SafeTensors.write(dir.resolve("model.safetensors"), StateDict.export(model, ""));
+        return dir;
+    }
+
+    @Test
+    void frozenResNetAndDistilBertUnderResidualHeads() throws Exception {
+        Path start = recipeFolder(tmp.resolve("start"));
+        Path run = tmp.resolve("run");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = new Cli().register(new TrainCommand()).run(new String[] {"train", "tiny", "model.init=hf",
+                "model.checkpoint=" + start, "train.mode=frozen-towers", "train.steps=30", "output.dir=" + run},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+
+        ObjectMapper json = new ObjectMapper();
+        List<String> log = Files.readAllLines(run.resolve("train-log.jsonl"));
+        double first = json.readTree(log.get(0)).path("loss").asDouble();
+        double last = json.readTree(log.get(log.size() - 1)).path("loss").asDouble();
+        assertTrue(last < first - 0.2, "loss fell from " + first + " to " + last);
+
+        ContrastiveModel trained = HfModels.load(run.resolve("model"), DataType.FLOAT).asContrastive();
+        assertTrue(trained.vision() instanceof ResNetModel);
+        Map<String, INDArray> before = SafeTensors.read(start.resolve("model.safetensors"));
+        Map<String, INDArray> after = StateDict.export(trained, "");
+        for (Map.Entry<String, INDArray> e : before.entrySet()) {
+            String k = e.getKey();
+            boolean head = k.startsWith("visual_projection") || k.startsWith("text_projection");
+            assertEquals(!head, e.getValue().equals(after.get(k)), k + (head ? " trains" : " stays as it was"));
+        }
+    }
+}
