@@ -30,6 +30,9 @@ public final class Conv2d extends Module implements Layer {
     private int outWidth;
     /** For each element of one image's column matrix: its index in the image, or -1 for padding. */
     private int[] columnSource;
+    /** One image's column matrix on the Java side, reused from image to image and call to call. */
+    private float[] floatColumns;
+    private double[] doubleColumns;
 
     public Conv2d(int in, int out, int kernel, int stride, int padding, Init init) {
         this.in = in;
@@ -62,17 +65,28 @@ public final class Conv2d extends Module implements Layer {
     /** Accumulates dW and returns dL/dx [N, C, H, W]. */
     @Override
     public INDArray backward(INDArray dy) {
+        return backward(dy, true);
+    }
+
+    /**
+     * Accumulates dW; returns dL/dx when {@code inputGradient}, else null (a stem convolution over
+     * pixels, whose gradient nothing reads: the column scatter is most of its backward pass).
+     */
+    public INDArray backward(INDArray dy, boolean inputGradient) {
         int images = (int) input.size(0);
         INDArray dy3 = (RowMajor.isPacked(dy) ? dy : dy.dup('c')).reshape('c', images, out, columns());
         INDArray w = weight.value().reshape('c', out, rows());
         INDArray dw = weight.trainable() ? weight.grad().reshape('c', out, rows()) : null;
-        INDArray dx = Nd4j.zeros(input.dataType(), input.shape());
+        INDArray dx = inputGradient ? Nd4j.zeros(input.dataType(), input.shape()) : null;
         INDArray scratch = pointwise() ? null : Nd4j.createUninitialized(input.dataType(), rows(), columns());
         INDArray dColumns = pointwise() ? null : Nd4j.createUninitialized(input.dataType(), rows(), columns());
-        INDArray dx3 = dx.reshape('c', images, in, (long) height * width);
+        INDArray dx3 = inputGradient ? dx.reshape('c', images, in, (long) height * width) : null;
         for (int i = 0; i < images; i++) {
             if (dw != null) {
                 Blas.gemm(dy3.slice(i), false, columnsOf(i, scratch), true, 1.0, 1.0, dw);
+            }
+            if (!inputGradient) {
+                continue;
             }
             if (pointwise()) {
                 Blas.gemm(w, true, dy3.slice(i), false, 1.0, 0.0, dx3.slice(i));
@@ -133,7 +147,7 @@ public final class Conv2d extends Module implements Layer {
         long base = input.offset() + (long) i * in * height * width;
         if (input.dataType() == DataType.FLOAT) {
             FloatBuffer src = input.data().asNioFloat();
-            float[] cols = new float[columnSource.length];
+            float[] cols = floatColumns();
             for (int j = 0; j < cols.length; j++) {
                 int s = columnSource[j];
                 cols[j] = s < 0 ? 0f : src.get((int) (base + s));
@@ -141,7 +155,7 @@ public final class Conv2d extends Module implements Layer {
             HostArrays.write(scratch, cols);
         } else {
             DoubleBuffer src = input.data().asNioDouble();
-            double[] cols = new double[columnSource.length];
+            double[] cols = doubleColumns();
             for (int j = 0; j < cols.length; j++) {
                 int s = columnSource[j];
                 cols[j] = s < 0 ? 0.0 : src.get((int) (base + s));
@@ -151,11 +165,26 @@ public final class Conv2d extends Module implements Layer {
         return scratch;
     }
 
+    private float[] floatColumns() {
+        if (floatColumns == null || floatColumns.length != columnSource.length) {
+            floatColumns = new float[columnSource.length];
+        }
+        return floatColumns;
+    }
+
+    private double[] doubleColumns() {
+        if (doubleColumns == null || doubleColumns.length != columnSource.length) {
+            doubleColumns = new double[columnSource.length];
+        }
+        return doubleColumns;
+    }
+
     /** col2im: adds image {@code i}'s column gradient into dx through the index map. */
     private void scatter(INDArray dColumns, int i, INDArray dx) {
         long base = dx.offset() + (long) i * in * height * width;
         if (dx.dataType() == DataType.FLOAT) {
-            float[] d = HostArrays.floats(dColumns);
+            float[] d = floatColumns();
+            HostArrays.read(dColumns, d);
             FloatBuffer target = dx.data().asNioFloat();
             for (int j = 0; j < d.length; j++) {
                 int s = columnSource[j];
@@ -165,7 +194,8 @@ public final class Conv2d extends Module implements Layer {
                 }
             }
         } else {
-            double[] d = HostArrays.doubles(dColumns);
+            double[] d = doubleColumns();
+            HostArrays.read(dColumns, d);
             DoubleBuffer target = dx.data().asNioDouble();
             for (int j = 0; j < d.length; j++) {
                 int s = columnSource[j];

@@ -15,12 +15,25 @@ final class HostArrays {
     }
 
     static float[] floats(INDArray x) {
+        float[] out = new float[Math.toIntExact(x.length())];
+        read(x, out);
+        return out;
+    }
+
+    /** Copies a float array's elements into {@code into} (as long as it), reusing the Java array. */
+    static void read(INDArray x, float[] into) {
         INDArray p = packed(x);
         FloatBuffer b = p.data().asNioFloat();
-        float[] out = new float[Math.toIntExact(p.length())];
         b.position((int) p.offset());
-        b.get(out);
-        return out;
+        b.get(into, 0, Math.toIntExact(p.length()));
+    }
+
+    /** Copies a double array's elements into {@code into}, reusing the Java array. */
+    static void read(INDArray x, double[] into) {
+        INDArray p = packed(x);
+        DoubleBuffer b = p.data().asNioDouble();
+        b.position((int) p.offset());
+        b.get(into, 0, Math.toIntExact(p.length()));
     }
 
     /** The elements as doubles, whatever the floating type. */

@@ -79,7 +79,7 @@ public final class ResNetModel extends Module implements Tower<INDArray> {
                 }
             }
         }
-        conv1.backward(bn1.backward(relu.backward(maxPool.backward(d))));
+        conv1.backward(bn1.backward(relu.backward(maxPool.backward(d))), false);
     }
 
     @Override

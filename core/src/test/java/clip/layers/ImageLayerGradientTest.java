@@ -24,6 +24,19 @@ class ImageLayerGradientTest {
     }
 
     @Test
+    void conv2dWithoutInputGradientAccumulatesTheSameWeightGradient() {
+        Conv2d conv = new Conv2d(2, 3, 7, 2, 3, init());
+        INDArray x = randn(23, 2, 2, 9, 8);
+        INDArray r = randn(24, conv.forward(x).shape());
+        conv.backward(r);
+        INDArray full = conv.namedParameters().get("weight").grad().dup();
+        conv.zeroGrad();
+        conv.forward(x);
+        assertEquals(null, conv.backward(r, false));
+        assertEquals(full, conv.namedParameters().get("weight").grad());
+    }
+
+    @Test
     void conv2dForwardIsTheConvolutionSum() {
         Conv2d conv = new Conv2d(2, 3, 3, 2, 1, init());
         INDArray x = randn(22, 2, 2, 5, 6);
