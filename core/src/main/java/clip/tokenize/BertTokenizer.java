@@ -55,12 +55,20 @@ public final class BertTokenizer {
 
     /**
      * The tokenizer of an HF model folder: {@code vocab.txt}, cased or not as its
-     * {@code tokenizer_config.json} says ({@code do_lower_case}, default true; {@code strip_accents}).
+     * {@code tokenizer_config.json} says.
      */
     public static BertTokenizer fromFolder(Path dir) {
-        Path config = dir.resolve("tokenizer_config.json");
+        return withConfigBeside(dir.resolve("vocab.txt"));
+    }
+
+    /**
+     * {@code vocabTxt}, cased or not as the {@code tokenizer_config.json} beside it says
+     * ({@code do_lower_case}, default true; {@code strip_accents}); uncased when there is none.
+     */
+    public static BertTokenizer withConfigBeside(Path vocabTxt) {
+        Path config = tokenizerConfig(vocabTxt);
         if (!java.nio.file.Files.isRegularFile(config)) {
-            return fromVocab(dir.resolve("vocab.txt"));
+            return fromVocab(vocabTxt);
         }
         JsonNode c;
         try {
@@ -69,8 +77,12 @@ public final class BertTokenizer {
             throw new BadInputException(config + ": unreadable tokenizer config: " + e.getMessage());
         }
         JsonNode strip = c.path("strip_accents");
-        return fromVocab(dir.resolve("vocab.txt"), c.path("do_lower_case").asBoolean(true),
-                strip.isBoolean() ? strip.asBoolean() : null);
+        return fromVocab(vocabTxt, c.path("do_lower_case").asBoolean(true), strip.isBoolean() ? strip.asBoolean() : null);
+    }
+
+    /** Where HF keeps the casing of the vocabulary {@code vocabTxt}: tokenizer_config.json beside it. */
+    public static Path tokenizerConfig(Path vocabTxt) {
+        return vocabTxt.toAbsolutePath().resolveSibling("tokenizer_config.json");
     }
 
     public int vocabSize() {

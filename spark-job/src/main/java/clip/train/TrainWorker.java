@@ -77,7 +77,7 @@ public final class TrainWorker {
         boolean lead = rank == 0;
         built = ModelFactory.build(config, config.outputDir().resolve("work"));
         ContrastiveModel model = built.model();
-        tokenizer = BertTokenizer.fromVocab(built.vocab());
+        tokenizer = BertTokenizer.withConfigBeside(built.vocab());
         int imageSize = built.hfConfig().path("vision_config").path("image_size").asInt(config.imageSize());
         pre = new ImagePreprocessor(imageSize, ImagePreprocessor.HALF, ImagePreprocessor.HALF);
         TextEncoder text = TextEncoder.bert(tokenizer, config.maxTextLength());

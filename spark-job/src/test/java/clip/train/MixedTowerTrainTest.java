@@ -49,6 +49,7 @@ class MixedTowerTrainTest {
                 .put("n_layers", 1).put("n_heads", 2).put("hidden_dim", 32).put("max_position_embeddings", 64);
         ContrastiveModel model = HfModels.build(config, "recipe", new Init(3, DataType.FLOAT, 0.02), null).asContrastive();
         json.writeValue(dir.resolve("config.json").toFile(), config);
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": false}"); // a cased checkpoint
         SafeTensors.write(dir.resolve("model.safetensors"), StateDict.export(model, ""));
         return dir;
     }
@@ -89,8 +90,11 @@ class MixedTowerTrainTest {
             assertEquals(frozen[i], curve[i], 1e-4, "projection-only step " + (i + 1));
         }
 
+        ObjectMapper json = new ObjectMapper();
         ContrastiveModel trained = HfModels.load(run.resolve("model"), DataType.FLOAT).asContrastive();
         assertTrue(trained.vision() instanceof ResNetModel);
+        assertEquals(false, json.readTree(run.resolve("model/tokenizer_config.json").toFile()).path("do_lower_case").asBoolean(true),
+                "the exported tokenizer stays cased");
         Map<String, INDArray> before = SafeTensors.read(start.resolve("model.safetensors"));
         Map<String, INDArray> after = StateDict.export(trained, "");
         for (Map.Entry<String, INDArray> e : before.entrySet()) {
