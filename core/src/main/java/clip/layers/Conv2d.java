@@ -1,7 +1,5 @@
 package clip.layers;
 
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -33,6 +31,9 @@ public final class Conv2d extends Module implements Layer {
     /** One image's column matrix on the Java side, reused from image to image and call to call. */
     private float[] floatColumns;
     private double[] doubleColumns;
+    /** One image of the input (or of its gradient) on the Java side, for bulk copies. */
+    private float[] floatImage;
+    private double[] doubleImage;
 
     public Conv2d(int in, int out, int kernel, int stride, int padding, Init init) {
         this.in = in;
@@ -144,21 +145,24 @@ public final class Conv2d extends Module implements Layer {
         if (scratch == null) {
             return input.reshape('c', input.size(0), in, (long) height * width).slice(i);
         }
-        long base = input.offset() + (long) i * in * height * width;
+        int imageSize = in * height * width;
+        int base = Math.toIntExact(input.offset() + (long) i * imageSize);
         if (input.dataType() == DataType.FLOAT) {
-            FloatBuffer src = input.data().asNioFloat();
+            float[] image = floatImage(imageSize);
+            input.data().asNioFloat().get(base, image, 0, imageSize);
             float[] cols = floatColumns();
             for (int j = 0; j < cols.length; j++) {
                 int s = columnSource[j];
-                cols[j] = s < 0 ? 0f : src.get((int) (base + s));
+                cols[j] = s < 0 ? 0f : image[s];
             }
             HostArrays.write(scratch, cols);
         } else {
-            DoubleBuffer src = input.data().asNioDouble();
+            double[] image = doubleImage(imageSize);
+            input.data().asNioDouble().get(base, image, 0, imageSize);
             double[] cols = doubleColumns();
             for (int j = 0; j < cols.length; j++) {
                 int s = columnSource[j];
-                cols[j] = s < 0 ? 0.0 : src.get((int) (base + s));
+                cols[j] = s < 0 ? 0.0 : image[s];
             }
             HostArrays.write(scratch, cols);
         }
@@ -179,31 +183,48 @@ public final class Conv2d extends Module implements Layer {
         return doubleColumns;
     }
 
-    /** col2im: adds image {@code i}'s column gradient into dx through the index map. */
+    /** col2im: adds image {@code i}'s column gradient into dx (zero there until now) through the index map. */
     private void scatter(INDArray dColumns, int i, INDArray dx) {
-        long base = dx.offset() + (long) i * in * height * width;
+        int imageSize = in * height * width;
+        int base = Math.toIntExact(dx.offset() + (long) i * imageSize);
         if (dx.dataType() == DataType.FLOAT) {
             float[] d = floatColumns();
             HostArrays.read(dColumns, d);
-            FloatBuffer target = dx.data().asNioFloat();
+            float[] image = floatImage(imageSize);
+            java.util.Arrays.fill(image, 0f);
             for (int j = 0; j < d.length; j++) {
                 int s = columnSource[j];
                 if (s >= 0) {
-                    int t = (int) (base + s);
-                    target.put(t, target.get(t) + d[j]);
+                    image[s] += d[j];
                 }
             }
+            dx.data().asNioFloat().put(base, image, 0, imageSize);
         } else {
             double[] d = doubleColumns();
             HostArrays.read(dColumns, d);
-            DoubleBuffer target = dx.data().asNioDouble();
+            double[] image = doubleImage(imageSize);
+            java.util.Arrays.fill(image, 0.0);
             for (int j = 0; j < d.length; j++) {
                 int s = columnSource[j];
                 if (s >= 0) {
-                    int t = (int) (base + s);
-                    target.put(t, target.get(t) + d[j]);
+                    image[s] += d[j];
                 }
             }
+            dx.data().asNioDouble().put(base, image, 0, imageSize);
         }
+    }
+
+    private float[] floatImage(int size) {
+        if (floatImage == null || floatImage.length != size) {
+            floatImage = new float[size];
+        }
+        return floatImage;
+    }
+
+    private double[] doubleImage(int size) {
+        if (doubleImage == null || doubleImage.length != size) {
+            doubleImage = new double[size];
+        }
+        return doubleImage;
     }
 }
