@@ -33,9 +33,9 @@ public final class TextEncoder {
 
     /**
      * The tokenizer files of an HF model folder: CLIP's vocab.json + merges.txt for a CLIPModel,
-     * BERT's vocab.txt for a dual encoder, captions cut at {@code bertMaxLength} tokens, or with 0
-     * at tokenizer_config.json's {@code model_max_length} (training writes the length it used),
-     * else {@value #DEFAULT_BERT_LENGTH}.
+     * BERT's vocab.txt for a dual encoder, cased if its tokenizer_config.json says so, captions cut
+     * at {@code bertMaxLength} tokens, or with 0 at tokenizer_config.json's {@code model_max_length}
+     * (training writes the length it used), else {@value #DEFAULT_BERT_LENGTH}.
      */
     public static TextEncoder forModel(Path dir, HfModel model, int bertMaxLength) {
         if (model.modelType().equals("clip")) {
@@ -49,7 +49,7 @@ public final class TextEncoder {
         }
         int positions = model.config().path("text_config").path("max_position_embeddings").asInt(512);
         int length = bertMaxLength > 0 ? bertMaxLength : savedLength(dir.resolve("tokenizer_config.json"));
-        return bert(BertTokenizer.fromVocab(vocab), Math.min(length, positions));
+        return bert(BertTokenizer.fromFolder(dir), Math.min(length, positions));
     }
 
     /** HF writes a huge sentinel as model_max_length when a tokenizer has no limit: that means "not said". */

@@ -7,4 +7,5 @@ public record AttentionNames(String query, String key, String value, String outp
     public static final AttentionNames VIT =
             new AttentionNames("attention.query", "attention.key", "attention.value", "output.dense");
     public static final AttentionNames CLIP = new AttentionNames("q_proj", "k_proj", "v_proj", "out_proj");
+    public static final AttentionNames DISTILBERT = new AttentionNames("q_lin", "k_lin", "v_lin", "out_lin");
 }

@@ -1,17 +1,22 @@
 package clip.layers;
 
-import java.util.SplittableRandom;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Inverted dropout with its own seeded generator, so a run is reproducible; inactive (identity)
- * when p = 0 or when not training.
+ * Inverted dropout whose mask is a pure function of (seed, step, worker, position): element j of
+ * row r is dropped when a hash of (seed, step, worker, (firstRow + r) * width + j) falls under p.
+ * So a resumed run draws the masks the interrupted one would have, and GradCache's second forward
+ * pass over a micro-batch draws exactly the masks of its first. Identity when p = 0 or when not
+ * training.
  */
 public final class Dropout implements Layer {
     private final double p;
-    private final SplittableRandom random;
+    private final long seed;
     private boolean training;
+    private long step;
+    private int worker;
+    private long firstRow;
     private INDArray mask;
 
     public Dropout(double p, long seed) {
@@ -19,11 +24,18 @@ public final class Dropout implements Layer {
             throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
         }
         this.p = p;
-        this.random = new SplittableRandom(seed);
+        this.seed = seed;
     }
 
     public void setTraining(boolean training) {
         this.training = training;
+    }
+
+    /** Where the next forward pass's rows sit: the step, the worker, and the first row's index in the worker's batch. */
+    public void at(long step, int worker, long firstRow) {
+        this.step = step;
+        this.worker = worker;
+        this.firstRow = firstRow;
     }
 
     @Override
@@ -32,10 +44,13 @@ public final class Dropout implements Layer {
             mask = null;
             return x;
         }
+        long width = x.size(x.rank() - 1);
+        long base = mix(mix(mix(seed) ^ step) ^ worker);
         double[] m = new double[(int) x.length()];
         double keep = 1 / (1 - p);
         for (int i = 0; i < m.length; i++) {
-            m[i] = random.nextDouble() < p ? 0 : keep;
+            double u = (mix(base ^ (firstRow * width + i)) >>> 11) * 0x1.0p-53;
+            m[i] = u < p ? 0 : keep;
         }
         mask = Nd4j.createFromArray(m).castTo(x.dataType()).reshape(x.shape());
         return x.mul(mask);
@@ -44,5 +59,12 @@ public final class Dropout implements Layer {
     @Override
     public INDArray backward(INDArray dy) {
         return mask == null ? dy : dy.mul(mask);
+    }
+
+    /** SplitMix64's finaliser: every input bit reaches every output bit. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
     }
 }

@@ -10,4 +10,7 @@ public record LayerNames(String attention, AttentionNames attentionNames, String
             "layernorm_before", "layernorm_after", "intermediate.dense", "output.dense");
     public static final LayerNames CLIP = new LayerNames("self_attn", AttentionNames.CLIP,
             "layer_norm1", "layer_norm2", "mlp.fc1", "mlp.fc2");
+    /** DistilBERT: post-LN like BERT, sa_layer_norm after attention, output_layer_norm after the FFN. */
+    public static final LayerNames DISTILBERT = new LayerNames("attention", AttentionNames.DISTILBERT,
+            "sa_layer_norm", "output_layer_norm", "ffn.lin1", "ffn.lin2");
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A node of the model tree: owns named parameters and named children, so the full
@@ -16,12 +17,21 @@ import java.util.Map;
 public abstract class Module {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
+    private final Map<String, INDArray> buffers = new LinkedHashMap<>();
 
     protected final Parameter param(String name, Parameter p) {
         if (params.put(name, p) != null) {
             throw new IllegalStateException("duplicate parameter " + name);
         }
         return p;
+    }
+
+    /** Registers state that is saved and loaded but not trained (BatchNorm's running statistics); updated in place. */
+    protected final INDArray buffer(String name, INDArray value) {
+        if (buffers.put(name, value) != null) {
+            throw new IllegalStateException("duplicate buffer " + name);
+        }
+        return value;
     }
 
     protected final <M extends Module> M child(String name, M m) {
@@ -41,6 +51,18 @@ public abstract class Module {
     private void collect(String prefix, Map<String, Parameter> out) {
         params.forEach((n, p) -> out.put(prefix + n, p));
         children.forEach((n, c) -> c.collect(prefix + n + ".", out));
+    }
+
+    /** Every buffer under this module, keyed by its dotted path (PyTorch's non-parameter state_dict entries). */
+    public final Map<String, INDArray> namedBuffers() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        collectBuffers("", out);
+        return out;
+    }
+
+    private void collectBuffers(String prefix, Map<String, INDArray> out) {
+        buffers.forEach((n, b) -> out.put(prefix + n, b));
+        children.forEach((n, c) -> c.collectBuffers(prefix + n + ".", out));
     }
 
     public final List<Parameter> parameters() {

@@ -3,18 +3,20 @@ package clip.layers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The head used over frozen towers: p = W1 x; y = LayerNorm(p + dropout(W2 gelu(p))).
+ * The residual head of the "CLIP from scratch" recipe over frozen towers:
+ * p = linear1(x); y = LayerNorm(p + dropout(linear2(gelu(p)))), linear1 and linear2 bias-free,
+ * exact GELU, LayerNorm eps 1e-5; named as that recipe's {@code Projection} module.
  */
 public final class ResidualProjection extends Module implements Layer {
-    private final Linear projection;
+    private final Linear linear1;
     private final Activation activation = new Activation(ActivationKind.GELU);
-    private final Linear fc;
+    private final Linear linear2;
     private final Dropout dropout;
     private final LayerNorm norm;
 
     public ResidualProjection(int in, int out, double dropoutP, long seed, Init init) {
-        this.projection = child("projection", new Linear(in, out, true, init));
-        this.fc = child("fc", new Linear(out, out, true, init));
+        this.linear1 = child("linear1", new Linear(in, out, false, init));
+        this.linear2 = child("linear2", new Linear(out, out, false, init));
         this.dropout = new Dropout(dropoutP, seed);
         this.norm = child("layer_norm", new LayerNorm(out, 1e-5, init));
     }
@@ -23,16 +25,21 @@ public final class ResidualProjection extends Module implements Layer {
         dropout.setTraining(training);
     }
 
+    /** Where the next forward pass's rows sit, for the dropout mask (see {@link Dropout}). */
+    public void at(long step, int worker, long firstRow) {
+        dropout.at(step, worker, firstRow);
+    }
+
     @Override
     public INDArray forward(INDArray x) {
-        INDArray p = projection.forward(x);
-        return norm.forward(p.add(dropout.forward(fc.forward(activation.forward(p)))));
+        INDArray p = linear1.forward(x);
+        return norm.forward(p.add(dropout.forward(linear2.forward(activation.forward(p)))));
     }
 
     @Override
     public INDArray backward(INDArray dy) {
         INDArray dSum = norm.backward(dy);
-        INDArray dp = dSum.add(activation.backward(fc.backward(dropout.backward(dSum))));
-        return projection.backward(dp);
+        INDArray dp = dSum.add(activation.backward(linear2.backward(dropout.backward(dSum))));
+        return linear1.backward(dp);
     }
 }

@@ -16,7 +16,11 @@ import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** HF {@code BertModel}: word + position + token-type embeddings, LayerNorm, post-LN encoder, tanh pooler at [CLS]. */
+/**
+ * HF {@code BertModel}: word + position + token-type embeddings, LayerNorm, post-LN encoder, tanh
+ * pooler at [CLS]. Without the pooling layer (HF's {@code add_pooling_layer=False}, how
+ * sentence-transformers saves BERTs) the pooled output is the [CLS] hidden state itself.
+ */
 public final class BertModel extends Module implements Tower<TextBatch> {
     private final TowerConfig config;
     private final Embedding words;
@@ -28,13 +32,17 @@ public final class BertModel extends Module implements Tower<TextBatch> {
     private final TokenPooling cls = new TokenPooling();
 
     public BertModel(TowerConfig c, Init init) {
+        this(c, true, init);
+    }
+
+    public BertModel(TowerConfig c, boolean poolingLayer, Init init) {
         this.config = c;
         this.words = child("embeddings.word_embeddings", new Embedding(c.vocabSize(), c.hidden(), init));
         this.positions = child("embeddings.position_embeddings", new PositionEmbedding(c.maxPositions(), c.hidden(), init));
         this.tokenTypes = child("embeddings.token_type_embeddings", new Embedding(c.typeVocabSize(), c.hidden(), init));
         this.embeddingNorm = child("embeddings.LayerNorm", new LayerNorm(c.hidden(), c.layerNormEps(), init));
         this.encoder = child("encoder", new Encoder(c, false, LayerNames.BERT, "layer", init));
-        this.pooler = child("pooler", new TanhPooler(c.hidden(), init));
+        this.pooler = poolingLayer ? child("pooler", new TanhPooler(c.hidden(), init)) : null;
     }
 
     @Override
@@ -47,13 +55,15 @@ public final class BertModel extends Module implements Tower<TextBatch> {
         hidden.add(x);
         AttentionMask mask = AttentionMask.of(text.attentionMask(), false, text.batchSize(), text.length(), x.dataType());
         INDArray last = encoder.forward(x, mask, hidden);
-        INDArray pooled = pooler.forward(cls.forward(last, TokenPooling.first(last.size(0))));
+        INDArray first = cls.forward(last, TokenPooling.first(last.size(0)));
+        INDArray pooled = pooler == null ? first : pooler.forward(first);
         return new TowerOutput(hidden, last, pooled);
     }
 
     @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(pooler.backward(dPooled)));
+        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null
+                : cls.backward(pooler == null ? dPooled : pooler.backward(dPooled)));
         d = embeddingNorm.backward(encoder.backward(d));
         words.backward(d);
         tokenTypes.backward(d);

@@ -1,7 +1,6 @@
 package clip.model;
 
 import clip.layers.Module;
-import clip.layers.Parameter;
 
 import clip.io.BadInputException;
 import java.util.ArrayList;
@@ -16,12 +15,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Loads HF/PyTorch state dicts into a {@link Module}, tolerating the spellings checkpoints come
  * in: a task-model prefix ({@code bert.}, {@code vit.}, ...), LayerNorm {@code gamma}/{@code beta},
- * int64 {@code position_ids} buffers, and task heads ({@code cls.}, {@code classifier.}) that a
- * bare tower does not have. Anything else that does not fit is an error naming the keys.
+ * int64 {@code position_ids} and {@code num_batches_tracked} buffers, and task heads ({@code cls.},
+ * {@code classifier.}, a ResNet's {@code fc.}) that a bare tower does not have. Anything else that does not fit is an error naming the keys.
  */
 public final class StateDict {
     private static final List<String> KNOWN_PREFIXES = List.of("bert.", "vit.", "model.", "module.");
-    private static final List<String> TASK_HEADS = List.of("cls.", "classifier.", "head.", "qa_outputs.");
+    private static final List<String> TASK_HEADS = List.of("cls.", "classifier.", "head.", "qa_outputs.", "fc.");
 
     private StateDict() {
     }
@@ -38,14 +37,16 @@ public final class StateDict {
     /** As {@link #load(Module, Map, String, String)}, but the parameters in {@code mayBeAbsent} keep their initial value when absent. */
     public static List<String> load(Module module, Map<String, INDArray> checkpoint, String source, String prefix,
                                     Set<String> mayBeAbsent) {
-        Map<String, Parameter> params = module.namedParameters();
+        Map<String, INDArray> targets = new LinkedHashMap<>();
+        module.namedParameters().forEach((k, p) -> targets.put(k, p.value()));
+        targets.putAll(module.namedBuffers());
         Map<String, String> normalizedToOriginal = new LinkedHashMap<>();
         for (String key : checkpoint.keySet()) {
             normalizedToOriginal.put(normalize(key), key);
         }
-        String chosen = prefix.isEmpty() ? detectPrefix(params.keySet(), normalizedToOriginal.keySet()) : prefix;
+        String chosen = prefix.isEmpty() ? detectPrefix(targets.keySet(), normalizedToOriginal.keySet()) : prefix;
         Set<String> missing = new TreeSet<>();
-        for (Map.Entry<String, Parameter> p : params.entrySet()) {
+        for (Map.Entry<String, INDArray> p : targets.entrySet()) {
             String original = normalizedToOriginal.get(chosen + p.getKey());
             if (original == null) {
                 if (!mayBeAbsent.contains(p.getKey())) {
@@ -54,7 +55,7 @@ public final class StateDict {
                 continue;
             }
             INDArray value = checkpoint.get(original);
-            INDArray target = p.getValue().value();
+            INDArray target = p.getValue();
             if (!Arrays.equals(value.shape(), target.shape())) {
                 throw new BadInputException(source + ": tensor '" + original + "' has shape " + Arrays.toString(value.shape())
                         + " but config.json implies " + Arrays.toString(target.shape()));
@@ -68,10 +69,10 @@ public final class StateDict {
         List<String> skipped = new ArrayList<>();
         for (Map.Entry<String, String> e : normalizedToOriginal.entrySet()) {
             String n = e.getKey();
-            if (n.endsWith("position_ids")) {
-                continue;
+            if (n.endsWith("position_ids") || n.endsWith("num_batches_tracked")) {
+                continue; // buffers a forward pass never reads (BatchNorm's counter matters only without momentum)
             }
-            boolean belongs = n.startsWith(chosen) && params.containsKey(n.substring(chosen.length()));
+            boolean belongs = n.startsWith(chosen) && targets.containsKey(n.substring(chosen.length()));
             if (belongs) {
                 continue;
             }
@@ -90,10 +91,11 @@ public final class StateDict {
         return skipped;
     }
 
-    /** The module's parameters as a state dict under {@code prefix}. */
+    /** The module's parameters and buffers as a state dict under {@code prefix}. */
     public static Map<String, INDArray> export(Module module, String prefix) {
         Map<String, INDArray> out = new LinkedHashMap<>();
         module.namedParameters().forEach((k, p) -> out.put(prefix + k, p.value()));
+        module.namedBuffers().forEach((k, b) -> out.put(prefix + k, b));
         return out;
     }
 

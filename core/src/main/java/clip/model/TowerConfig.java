@@ -33,8 +33,12 @@ public record TowerConfig(String modelType, int hidden, int layers, int heads, i
                     i(c, "num_attention_heads", 12), i(c, "intermediate_size", 3072),
                     ActivationKind.fromHf(c.path("hidden_act").asText("quick_gelu")), d(c, "layer_norm_eps", 1e-5),
                     0, 0, 0, i(c, "image_size", 224), i(c, "patch_size", 32), i(c, "num_channels", 3), true);
+            // HF's DistilBERT fixes its LayerNorm epsilon at 1e-12 and has no token types
+            case "distilbert" -> new TowerConfig(type, i(c, "dim", 768), i(c, "n_layers", 6), i(c, "n_heads", 12),
+                    i(c, "hidden_dim", 3072), ActivationKind.fromHf(c.path("activation").asText("gelu")), 1e-12,
+                    i(c, "vocab_size", 30522), i(c, "max_position_embeddings", 512), 0, 0, 0, 0, true);
             default -> throw new BadInputException(source + ": unsupported tower model_type '" + type
-                    + "' (supported: bert, vit, clip_text_model, clip_vision_model)");
+                    + "' (supported: bert, distilbert, vit, clip_text_model, clip_vision_model)");
         };
     }
 

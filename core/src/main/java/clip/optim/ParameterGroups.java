@@ -6,10 +6,12 @@ import java.util.Locale;
  * Assigns each parameter, by its HF name, a learning rate and weight decay: per tower
  * (image: {@code vision_model.*}, {@code visual_projection.*}; text: {@code text_model.*},
  * {@code text_projection.*}; the logit scale and bias their own), and no weight decay on biases,
- * LayerNorm parameters, anything inside a tower's {@code embeddings} (patch conv included) and
- * the logit scale/bias, as CLIP trainers and the goldens' AdamW groups do.
+ * LayerNorm and BatchNorm parameters (a ResNet's {@code bnN.*} and {@code downsample.1.*}),
+ * anything inside a tower's {@code embeddings} (patch conv included) and the logit scale/bias, as
+ * CLIP trainers and the goldens' AdamW groups do.
  */
 public final class ParameterGroups {
+    private static final java.util.regex.Pattern BATCH_NORM = java.util.regex.Pattern.compile("(^|\\.)(bn\\d+|downsample\\.1)\\.weight$");
     /** One group's hyper-parameters. */
     public record Group(String name, double lr, double weightDecay) {
     }
@@ -49,6 +51,6 @@ public final class ParameterGroups {
         String lower = name.toLowerCase(Locale.ROOT);
         return !(name.equals("logit_scale") || name.equals("logit_bias") || name.endsWith(".bias")
                 || lower.contains("layernorm") || lower.contains("layer_norm") || lower.contains("layrnorm")
-                || name.contains("embeddings."));
+                || name.contains("embeddings.") || BATCH_NORM.matcher(name).find());
     }
 }

@@ -1,6 +1,9 @@
 package clip.tokenize;
 
+import clip.io.BadInputException;
 import clip.tokenize.ftfy.PythonText;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.nio.file.Path;
 import java.text.Normalizer;
@@ -9,9 +12,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * HF's slow {@code BertTokenizer} (uncased): special tokens kept whole, BasicTokenizer (text
- * cleanup, CJK characters split, lower-casing with accent stripping, punctuation split), then
- * greedy longest-match WordPiece.
+ * HF's slow {@code BertTokenizer}: special tokens kept whole, BasicTokenizer (text cleanup, CJK
+ * characters split, lower-casing with accent stripping unless the checkpoint is cased,
+ * punctuation split), then greedy longest-match WordPiece.
  */
 public final class BertTokenizer {
     /** BERT's special tokens, kept whole in text and first in a generated vocab.txt (ids 0-4). */
@@ -23,18 +26,63 @@ public final class BertTokenizer {
     private final int sep;
     private final int unk;
     private final int pad;
+    private final boolean lowerCase;
+    private final boolean stripAccents;
 
-    private BertTokenizer(Vocabulary vocab, String source) {
+    private BertTokenizer(Vocabulary vocab, String source, boolean lowerCase, boolean stripAccents) {
         this.vocab = vocab;
+        this.lowerCase = lowerCase;
+        this.stripAccents = stripAccents;
         this.cls = vocab.require("[CLS]", source);
         this.sep = vocab.require("[SEP]", source);
         this.unk = vocab.require("[UNK]", source);
         this.pad = vocab.require("[PAD]", source);
     }
 
-    /** Reads a WordPiece {@code vocab.txt} (one token per line, id = line number). */
+    /** Reads a WordPiece {@code vocab.txt} (one token per line, id = line number); uncased. */
     public static BertTokenizer fromVocab(Path vocabTxt) {
-        return new BertTokenizer(new Vocabulary(Vocabulary.readLines(vocabTxt)), vocabTxt.toString());
+        return fromVocab(vocabTxt, true, null);
+    }
+
+    /**
+     * @param lowerCase HF's {@code do_lower_case}: false for cased checkpoints
+     * @param stripAccents HF's {@code strip_accents}; null follows {@code lowerCase}, as HF does
+     */
+    public static BertTokenizer fromVocab(Path vocabTxt, boolean lowerCase, Boolean stripAccents) {
+        return new BertTokenizer(new Vocabulary(Vocabulary.readLines(vocabTxt)), vocabTxt.toString(), lowerCase,
+                stripAccents == null ? lowerCase : stripAccents);
+    }
+
+    /**
+     * The tokenizer of an HF model folder: {@code vocab.txt}, cased or not as its
+     * {@code tokenizer_config.json} says.
+     */
+    public static BertTokenizer fromFolder(Path dir) {
+        return withConfigBeside(dir.resolve("vocab.txt"));
+    }
+
+    /**
+     * {@code vocabTxt}, cased or not as the {@code tokenizer_config.json} beside it says
+     * ({@code do_lower_case}, default true; {@code strip_accents}); uncased when there is none.
+     */
+    public static BertTokenizer withConfigBeside(Path vocabTxt) {
+        Path config = tokenizerConfig(vocabTxt);
+        if (!java.nio.file.Files.isRegularFile(config)) {
+            return fromVocab(vocabTxt);
+        }
+        JsonNode c;
+        try {
+            c = new ObjectMapper().readTree(java.nio.file.Files.readString(config));
+        } catch (java.io.IOException e) {
+            throw new BadInputException(config + ": unreadable tokenizer config: " + e.getMessage());
+        }
+        JsonNode strip = c.path("strip_accents");
+        return fromVocab(vocabTxt, c.path("do_lower_case").asBoolean(true), strip.isBoolean() ? strip.asBoolean() : null);
+    }
+
+    /** Where HF keeps the casing of the vocabulary {@code vocabTxt}: tokenizer_config.json beside it. */
+    public static Path tokenizerConfig(Path vocabTxt) {
+        return vocabTxt.toAbsolutePath().resolveSibling("tokenizer_config.json");
     }
 
     public int vocabSize() {
@@ -140,11 +188,12 @@ public final class BertTokenizer {
         return out;
     }
 
-    private static List<String> basicTokenize(String text) {
+    private List<String> basicTokenize(String text) {
         String cleaned = Normalizer.normalize(spaceOutCjk(clean(text)), Normalizer.Form.NFC);
         List<String> pieces = new ArrayList<>();
         for (String token : PythonText.splitOnSpace(cleaned)) {
-            splitOnPunctuation(stripAccents(PythonText.lower(token)), pieces);
+            String cased = lowerCase ? PythonText.lower(token) : token;
+            splitOnPunctuation(stripAccents ? stripAccents(cased) : cased, pieces);
         }
         return pieces;
     }

@@ -16,12 +16,12 @@ class LayerGradientTest {
     private static final double TOL = 1e-6;
     private static final double EPS = 1e-5;
 
-    private static INDArray randn(long seed, long... shape) {
+    static INDArray randn(long seed, long... shape) {
         return new Init(seed, DataType.DOUBLE, 1.0).normal(shape).value();
     }
 
     /** loss = sum(f(x) * R): checks d/dx (via backward's return) and d/dparams. */
-    private static void check(Module module, INDArray x, Function<INDArray, INDArray> forward,
+    static void check(Module module, INDArray x, Function<INDArray, INDArray> forward,
                               Function<INDArray, INDArray> backward) {
         INDArray r = randn(99, forward.apply(x).shape());
         module.zeroGrad();
@@ -45,7 +45,7 @@ class LayerGradientTest {
         }
     }
 
-    private static Init init() {
+    static Init init() {
         return new Init(7, DataType.DOUBLE, 0.5);
     }
 

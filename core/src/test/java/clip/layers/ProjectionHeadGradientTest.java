@@ -35,7 +35,28 @@ class ProjectionHeadGradientTest {
     @Test
     void residualHeadWithDropoutOff() {
         ResidualProjection head = new ResidualProjection(6, 4, 0.0, 9, new Init(1, DataType.DOUBLE, 0.5));
+        assertEquals(java.util.Set.of("linear1.weight", "linear2.weight", "layer_norm.weight", "layer_norm.bias"),
+                head.namedParameters().keySet());
         check(head, new Init(2, DataType.DOUBLE, 1.0).normal(3, 6).value());
+    }
+
+    @Test
+    void dropoutMasksArePureFunctionsOfSeedStepWorkerAndPosition() {
+        INDArray ones = new Init(1, DataType.DOUBLE, 1.0).ones(4, 50).value();
+        Dropout a = new Dropout(0.5, 11);
+        a.setTraining(true);
+        a.at(7, 1, 0);
+        INDArray whole = a.forward(ones);
+        // a second instance (a resumed run), over the last two rows alone (a micro-batch), draws the same mask
+        Dropout b = new Dropout(0.5, 11);
+        b.setTraining(true);
+        b.at(7, 1, 2);
+        assertEquals(whole.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 4), org.nd4j.linalg.indexing.NDArrayIndex.all()),
+                b.forward(new Init(1, DataType.DOUBLE, 1.0).ones(2, 50).value()));
+        b.at(8, 1, 0);
+        assertTrue(!whole.equals(b.forward(ones)), "another step, another mask");
+        b.at(7, 2, 0);
+        assertTrue(!whole.equals(b.forward(ones)), "another worker, another mask");
     }
 
     private static ResidualProjection headWithDropout() {

@@ -42,4 +42,9 @@ public final class Golden {
     public static Map<String, INDArray> safetensors(String relative) {
         return SafeTensors.read(path(relative));
     }
+
+    /** A float64 reference derived from the goldens ({@code testdata/torch-f64/}, see its README). */
+    public static Map<String, INDArray> torchF64(String relative) {
+        return SafeTensors.read(dir().resolveSibling("torch-f64").resolve(relative));
+    }
 }

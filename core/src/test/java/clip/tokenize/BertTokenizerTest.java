@@ -48,6 +48,22 @@ class BertTokenizerTest {
     }
 
     @Test
+    void casedCheckpointsKeepCaseAndAccents(@TempDir Path dir) throws Exception {
+        Files.copy(Golden.path("tokenizers/bert-base-uncased/vocab.txt"), dir.resolve("vocab.txt"));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": false, \"tokenizer_class\": \"BertTokenizer\"}");
+        BertTokenizer cased = BertTokenizer.fromFolder(dir);
+        JsonNode items = new ObjectMapper().readTree(Golden.path("tokenizers/bert_cased_goldens.json").toFile()).path("items");
+        assertEquals(34, items.size());
+        for (JsonNode it : items) {
+            String text = it.path("text").asText();
+            List<String> tokens = new ArrayList<>();
+            it.path("tokens").forEach(t -> tokens.add(t.asText()));
+            assertEquals(tokens, cased.tokenize(text), "cased caption " + it.path("i").asInt() + " " + text);
+            assertArrayEquals(ints(it.path("input_ids")), cased.encode(text, 0, false).inputIds(), text);
+        }
+    }
+
+    @Test
     void sentencePairsWithLongestFirstTruncation() throws Exception {
         JsonNode g = new ObjectMapper().readTree(Golden.path("tokenizers/bert_pair_goldens.json").toFile());
         int max = g.path("max_length").asInt();

@@ -4,10 +4,12 @@ import clip.io.BadInputException;
 import clip.io.Npy;
 import clip.io.SafeTensors;
 import clip.model.BertModel;
+import clip.model.DistilBertModel;
 import clip.model.ContrastiveModel;
 import clip.model.HfModel;
 import clip.model.HfModels;
 import clip.model.ModelOutput;
+import clip.model.ResNetModel;
 import clip.layers.Parameter;
 import clip.model.TextBatch;
 import clip.model.TowerOutput;
@@ -38,17 +40,18 @@ public final class ForwardCommand implements Command {
 
     @Override
     public String summary() {
-        return "run an HF model folder (bert, vit, clip, dual encoder) on .npy inputs; write outputs (and gradients)";
+        return "run an HF model folder (bert, distilbert, vit, resnet, clip, dual encoder) on .npy inputs; write outputs (and gradients)";
     }
 
     @Override
     public String usage() {
         return String.join("\n",
                 "usage: bin/clip forward --model DIR --inputs DIR --out DIR [--grads] [--precision float32|float64]",
-                "  --model DIR      HF folder with config.json and model.safetensors",
+                "  --model DIR      HF folder with config.json and model.safetensors (or a timm/torchvision resnet folder)",
                 "  --inputs DIR     .npy inputs: input_ids, attention_mask, token_type_ids, pixel_values (as needed)",
                 "  --out DIR        where outputs go: last_hidden_state.npy, pooler_output.npy, hidden_states_N.npy,",
-                "                   image_embeds.npy, text_embeds.npy, logits_per_image.npy, loss.npy, ...",
+                "                   image_embeds.npy, text_embeds.npy, logits_per_image.npy, loss.npy, ...;",
+                "                   for a resnet: stem.npy, layer1.npy .. layer4.npy, pooled.npy",
                 "  --grads          also write grads.safetensors: d(CLIP loss)/d(parameter) by HF name (image-text models)",
                 "  --precision P    compute in float32 (default) or float64");
     }
@@ -99,10 +102,17 @@ public final class ForwardCommand implements Command {
                 throw new BadInputException("--grads needs an image-text model (clip or vision-text-dual-encoder); "
                         + modelDir + " is " + model.modelType());
             }
-            TowerOutput o = model.module() instanceof BertModel bert
-                    ? bert.forward(text(inputs, false))
-                    : ((ViTModel) model.module()).forward(input(inputs, "pixel_values", precision));
-            tower("", o, written);
+            if (model.module() instanceof ResNetModel resnet) {
+                stages(resnet.forward(input(inputs, "pixel_values", precision)), written);
+            } else if (model.module() instanceof DistilBertModel distilbert) {
+                TowerOutput o = distilbert.forward(text(inputs, false));
+                hiddenStates("", o, written); // no pooler_output: DistilBERT has no pooler
+            } else {
+                TowerOutput o = model.module() instanceof BertModel bert
+                        ? bert.forward(text(inputs, false))
+                        : ((ViTModel) model.module()).forward(input(inputs, "pixel_values", precision));
+                tower("", o, written);
+            }
         }
         for (Map.Entry<String, INDArray> e : written.entrySet()) {
             Npy.write(outDir.resolve(e.getKey() + ".npy"), e.getValue());
@@ -112,12 +122,26 @@ public final class ForwardCommand implements Command {
     }
 
     private static void tower(String prefix, TowerOutput o, Map<String, INDArray> out) {
+        hiddenStates(prefix, o, out);
+        out.put(prefix + "pooler_output", o.pooled());
+    }
+
+    private static void hiddenStates(String prefix, TowerOutput o, Map<String, INDArray> out) {
         List<INDArray> hidden = o.hiddenStates();
         for (int i = 0; i < hidden.size(); i++) {
             out.put(prefix + "hidden_states_" + i, hidden.get(i));
         }
         out.put(prefix + "last_hidden_state", o.lastHiddenState());
-        out.put(prefix + "pooler_output", o.pooled());
+    }
+
+    /** A ResNet's outputs under the goldens' names: the stem, each stage, the pooled feature. */
+    private static void stages(TowerOutput o, Map<String, INDArray> out) {
+        List<INDArray> hidden = o.hiddenStates();
+        out.put("stem", hidden.get(0));
+        for (int i = 1; i < hidden.size(); i++) {
+            out.put("layer" + i, hidden.get(i));
+        }
+        out.put("pooled", o.pooled());
     }
 
     private static TextBatch text(Path dir, boolean clip) {

@@ -2,7 +2,9 @@ package clip.train;
 
 import clip.io.SafeTensors;
 import clip.model.ContrastiveModel;
+import clip.model.HfModels;
 import clip.model.StateDict;
+import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -38,7 +40,11 @@ public final class HfExport {
         out.put("logit_scale_init_value", model.logitScale().value().getDouble(0));
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), out);
         Files.copy(vocab, dir.resolve("vocab.txt"), StandardCopyOption.REPLACE_EXISTING);
-        ObjectNode tokenizer = json.createObjectNode().put("tokenizer_class", "BertTokenizer").put("do_lower_case", true)
+        // A cased checkpoint's tokenizer_config.json stays cased (do_lower_case false): keep its casing.
+        Path sourceConfig = BertTokenizer.tokenizerConfig(vocab);
+        boolean lowerCase = !Files.isRegularFile(sourceConfig)
+                || HfModels.readJson(sourceConfig).path("do_lower_case").asBoolean(true);
+        ObjectNode tokenizer = json.createObjectNode().put("tokenizer_class", "BertTokenizer").put("do_lower_case", lowerCase)
                 .put("model_max_length", Math.min(maxTextLength, positions));
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizer);
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("preprocessor_config.json").toFile(), imageProcessor(config));

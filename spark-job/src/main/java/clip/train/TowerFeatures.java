@@ -3,8 +3,8 @@ package clip.train;
 import clip.data.TextEncoder;
 import clip.io.SafeTensors;
 import clip.model.ContrastiveModel;
+import clip.model.StateDict;
 import clip.layers.Module;
-import clip.layers.Parameter;
 import clip.layers.StepMemory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -155,7 +155,7 @@ final class TowerFeatures {
         return t;
     }
 
-    /** A hex digest of the towers' weights, the text setup and the worker's rows. */
+    /** A hex digest of the towers' weights (BatchNorm's running statistics included), the text setup and the worker's rows. */
     private static String digest(ContrastiveModel model, CaptionedImages data, byte[] textSetup) {
         MessageDigest md;
         try {
@@ -164,9 +164,9 @@ final class TowerFeatures {
             throw new IllegalStateException(e);
         }
         for (Module tower : List.of((Module) model.vision(), (Module) model.text())) {
-            for (Map.Entry<String, Parameter> p : tower.namedParameters().entrySet()) {
+            for (Map.Entry<String, INDArray> p : StateDict.export(tower, "").entrySet()) {
                 md.update(p.getKey().getBytes(StandardCharsets.UTF_8));
-                float[] values = p.getValue().value().castTo(DataType.FLOAT).data().asFloat();
+                float[] values = p.getValue().castTo(DataType.FLOAT).data().asFloat();
                 ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
                 bytes.asFloatBuffer().put(values);
                 md.update(bytes.array());

@@ -66,7 +66,7 @@ public final class TrainWorker {
         ContrastiveModel model = built.model();
         int imageSize = built.hfConfig().path("vision_config").path("image_size").asInt(config.model().imageSize());
         pre = new ImagePreprocessor(imageSize, ImagePreprocessor.HALF, ImagePreprocessor.HALF);
-        text = TextEncoder.bert(BertTokenizer.fromVocab(built.vocab()), config.model().maxTextLength());
+        text = TextEncoder.bert(BertTokenizer.withConfigBeside(built.vocab()), config.model().maxTextLength());
         TrainConfig.Data data = config.data();
         boolean shards = data.source() == TrainConfig.DataSource.SHARDS;
         long seed = config.train().seed();

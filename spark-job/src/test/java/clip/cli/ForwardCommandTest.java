@@ -40,7 +40,7 @@ class ForwardCommandTest {
 
     @Test
     void everyGoldenOutputFileIsReproduced() throws Exception {
-        for (String model : new String[] {"bert", "vit", "clip", "dual"}) {
+        for (String model : new String[] {"bert", "vit", "clip", "dual", "distilbert", "resnet", "resnet_bottleneck"}) {
             Path out = tmp.resolve(model);
             assertEquals(0, forward(Golden.path(model), model + "/inputs", out), lastError);
             try (Stream<Path> files = Files.list(Golden.path(model + "/outputs"))) {
@@ -51,7 +51,8 @@ class ForwardCommandTest {
                     }
                     INDArray expected = Npy.read(golden);
                     double atol = name.startsWith("logits") ? 1e-5 * 15 : 1e-5;
-                    assertClose(expected, Npy.read(out.resolve(name)), atol, 1e-5, model + "/" + name);
+                    double rtol = model.startsWith("resnet") ? 1e-4 : 1e-5; // the README's tolerance for the seed towers
+                    assertClose(expected, Npy.read(out.resolve(name)), atol, rtol, model + "/" + name);
                 }
             }
         }
