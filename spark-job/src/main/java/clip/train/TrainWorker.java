@@ -29,8 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Optional;
-import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.hadoop.conf.Configuration;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -129,17 +127,8 @@ public final class TrainWorker {
                 new ParameterGroups(config.lrImage(), config.lrText(), config.lrLogit(), config.weightDecayImage(),
                         config.weightDecayText()),
                 new AdamW(config.beta1(), config.beta2(), config.eps()), group, config.gradClip());
-        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config.checkpointUri(), config.keepCheckpoints(), group, hadoop);
-        long first = 0;
-        if (config.resume().equals("auto")) {
-            Optional<JsonNode> state = checkpoints.restoreLatest(optimizer);
-            if (state.isPresent()) {
-                first = state.get().path("step").asLong();
-                if (lead) {
-                    log.printf("resuming at step %d from the checkpoint in %s%n", first, config.checkpointUri());
-                }
-            }
-        }
+        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, hadoop);
+        long first = checkpoints.resume(optimizer, config.resume().equals("auto"), lead ? log : null);
         if (lead) {
             RunLogs.keepThrough(out.resolve(TRAIN_LOG), first);
             RunLogs.keepThrough(out.resolve(Validation.EVAL_LOG), first);
@@ -177,8 +166,8 @@ public final class TrainWorker {
                         log.printf("step %d: non-finite loss %s or gradient norm %s; step skipped%n", done, lossValue, norm);
                     }
                     if (badInARow >= MAX_BAD_STEPS) {
-                        throw new IllegalStateException(MAX_BAD_STEPS + " non-finite steps in a row at step " + done
-                                + ": lower the learning rates or enable clip.train.grad-clip");
+                        throw checkpoints.nonFinite(MAX_BAD_STEPS, done, lossValue, norm, optimizer,
+                                model.logitScale().value().getDouble(0));
                     }
                 } else {
                     badInARow = 0;
@@ -203,7 +192,7 @@ public final class TrainWorker {
                     if (lead) {
                         trainLog.flush(); // the log must reach at least as far as the checkpoint a resume starts from
                     }
-                    checkpoints.save(done, optimizer, TrainingCheckpoints.state(done));
+                    checkpoints.save(done, optimizer);
                 }
             }
         }

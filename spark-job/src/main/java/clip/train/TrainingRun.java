@@ -19,7 +19,7 @@ public final class TrainingRun {
     /** Records the configuration in the output folder, trains, evaluates, exports; returns the metrics. */
     public static ObjectNode run(Config resolved, PrintStream log) throws IOException, InterruptedException {
         TrainConfig config = TrainConfig.from(resolved);
-        CheckpointExport.recordConfig(resolved, config.outputDir());
+        RunRecord.write(resolved, config.outputDir());
         boolean spark = config.engine().equals("spark") || (config.engine().equals("auto") && SparkSessions.submitted());
         if (!spark) {
             return new LocalTrainer(config, log).run();
