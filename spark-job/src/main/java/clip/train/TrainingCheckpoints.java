@@ -151,7 +151,7 @@ final class TrainingCheckpoints {
 
     private String lastGood() {
         return goodCommitted ? "the last good checkpoint is step " + goodStep + " (" + store.stepDir(goodStep) + ")"
-                : "no checkpoint of this run is good yet (clip.train.resume = never starts it over)";
+                : "no checkpoint of this run was written before that";
     }
 
     /** Every tensor of a slice by name: each trainable parameter and its two AdamW moments. */
