@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -85,31 +86,39 @@ public final class CheckpointStore {
         return String.format("slice-%05d-of-%05d.safetensors", slice, numSlices);
     }
 
-    /** Writes one worker's slice through a temporary name, so a half-written slice never carries the real name. */
-    public void writeSlice(long step, int slice, int numSlices, Map<String, INDArray> tensors) throws IOException {
+    /**
+     * Writes one worker's slice through a temporary name, so a half-written slice never carries
+     * the real name; returns its size and SHA-256 for the manifest.
+     */
+    public SliceDigest writeSlice(long step, int slice, int numSlices, Map<String, INDArray> tensors) throws IOException {
         Path dir = stepDir(step);
         fs.mkdirs(dir);
         Path target = new Path(dir, sliceName(slice, numSlices));
         Path tmp = new Path(dir, "." + target.getName() + ".tmp");
-        try (OutputStream out = fs.create(tmp, true)) {
+        MessageDigest sha = sha256();
+        try (OutputStream out = new DigestOutputStream(fs.create(tmp, true), sha)) {
             SafeTensors.write(out, tensors);
         }
+        long bytes = fs.getFileStatus(tmp).getLen();
         fs.delete(target, false);
         if (!fs.rename(tmp, target)) {
             throw new IOException("could not rename " + tmp + " to " + target);
         }
+        return new SliceDigest(bytes, HexFormat.of().formatHex(sha.digest()));
     }
 
     /**
-     * Commits {@code step}: records every slice's size and SHA-256 (read back from the storage)
-     * with the tensors' shapes and the parts each slice holds, writes the manifest, then
-     * prunes (see {@link #prune}).
+     * Commits {@code step}: checks that every slice is in place with the size its writer saw,
+     * writes the manifest (every tensor's shape, the parts each slice holds, each slice's size and
+     * SHA-256, and the trainer's state), then prunes (see {@link #prune}).
      *
-     * @param shapes every tensor's shape, by name
-     * @param ranges per slice: tensor name to the {@code [from, to)} of its flattened values that the slice holds
-     * @param state  the trainer's record, returned by {@link #load} as {@link Checkpoint#state}
+     * @param shapes  every tensor's shape, by name
+     * @param ranges  per slice: tensor name to the {@code [from, to)} of its flattened values that the slice holds
+     * @param digests per slice, as {@link #writeSlice} returned them
+     * @param state   the trainer's record, returned by {@link #load} as {@link Checkpoint#state}
      */
-    public void commit(long step, Map<String, long[]> shapes, List<Map<String, int[]>> ranges, JsonNode state) throws IOException {
+    public void commit(long step, Map<String, long[]> shapes, List<Map<String, int[]>> ranges, List<SliceDigest> digests,
+                       JsonNode state) throws IOException {
         Path dir = stepDir(step);
         ObjectNode manifest = JSON.createObjectNode();
         manifest.put("format", FORMAT);
@@ -124,13 +133,12 @@ public final class CheckpointStore {
         ArrayNode slices = manifest.putArray("slices");
         for (int s = 0; s < ranges.size(); s++) {
             Path p = new Path(dir, sliceName(s, ranges.size()));
-            byte[] bytes;
-            try (InputStream in = fs.open(p)) {
-                bytes = in.readAllBytes();
-            } catch (FileNotFoundException e) {
-                throw new IOException("cannot commit step " + step + ": slice " + p + " is missing");
+            SliceDigest digest = digests.get(s);
+            if (!fs.exists(p) || fs.getFileStatus(p).getLen() != digest.bytes()) {
+                throw new IOException("cannot commit step " + step + ": slice " + p + " is missing or not the "
+                        + digest.bytes() + " bytes its worker wrote");
             }
-            ObjectNode entry = slices.addObject().put("file", p.getName()).put("bytes", bytes.length).put("sha256", sha256(bytes));
+            ObjectNode entry = slices.addObject().put("file", p.getName()).put("bytes", digest.bytes()).put("sha256", digest.sha256());
             ObjectNode parts = entry.putObject("ranges");
             ranges.get(s).forEach((name, r) -> parts.putArray(name).add(r[0]).add(r[1]));
         }
@@ -318,7 +326,7 @@ public final class CheckpointStore {
             throw new UnusableCheckpointException(file + ": " + bytes.length + " bytes, the manifest recorded "
                     + entry.path("bytes").asLong() + " (truncated?)");
         }
-        if (!sha256(bytes).equals(entry.path("sha256").asText())) {
+        if (!HexFormat.of().formatHex(sha256().digest(bytes)).equals(entry.path("sha256").asText())) {
             throw new UnusableCheckpointException(file + ": corrupt slice (SHA-256 differs from the manifest's)");
         }
         return bytes;
@@ -337,9 +345,9 @@ public final class CheckpointStore {
         }
     }
 
-    private static String sha256(byte[] bytes) {
+    private static MessageDigest sha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK always has SHA-256", e);
         }

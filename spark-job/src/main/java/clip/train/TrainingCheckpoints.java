@@ -2,6 +2,7 @@ package clip.train;
 
 import clip.checkpoint.Checkpoint;
 import clip.checkpoint.CheckpointStore;
+import clip.checkpoint.SliceDigest;
 import clip.exchange.Collective;
 import clip.exchange.ShardedOptimizer;
 import clip.io.BadInputException;
@@ -110,8 +111,9 @@ final class TrainingCheckpoints {
             throw divergence.exploded(step, norm, goodNorm, goodStep, lastGood());
         }
         String failure = null;
+        SliceDigest digest = new SliceDigest(0, "00".repeat(32));
         try {
-            store.writeSlice(step, group.rank(), group.size(), optimizer.ownedState());
+            digest = store.writeSlice(step, group.rank(), group.size(), optimizer.ownedState());
         } catch (IOException e) {
             failure = e.getMessage();
         }
@@ -121,11 +123,15 @@ final class TrainingCheckpoints {
             throw new IllegalStateException("checkpoint of step " + step + " failed on " + (int) failed + " worker(s)"
                     + (failure == null ? "" : "; here: " + failure));
         }
+        List<SliceDigest> digests = new ArrayList<>();
+        for (float[] d : group.allGather(digest.toFloats())) {
+            digests.add(SliceDigest.fromFloats(d));
+        }
         if (group.rank() == 0) {
             try {
                 ObjectNode state = new ObjectMapper().createObjectNode().put("step", step).put("optimizer_steps", optimizer.steps())
                         .put("parameter_norm", norm).put("mode", mode.key());
-                store.commit(step, shapes(optimizer), ranges(optimizer), state);
+                store.commit(step, shapes(optimizer), ranges(optimizer), digests, state);
             } catch (IOException e) {
                 failure = e.getMessage();
             }

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,13 +38,13 @@ class CheckpointStoreTest {
     /** Tensor w (2x3) split over two slices at value 4, b (2) whole in the second; values encode the step. */
     private void writeStep(CheckpointStore s, long step) throws IOException {
         float v = step;
-        s.writeSlice(step, 0, 2, Map.of("w", Nd4j.createFromArray(v, v + 1, v + 2, v + 3)));
-        s.writeSlice(step, 1, 2, Map.of("w", Nd4j.createFromArray(v + 4, v + 5), "b", Nd4j.createFromArray(-v, -v)));
+        SliceDigest first = s.writeSlice(step, 0, 2, Map.of("w", Nd4j.createFromArray(v, v + 1, v + 2, v + 3)));
+        SliceDigest second = s.writeSlice(step, 1, 2, Map.of("w", Nd4j.createFromArray(v + 4, v + 5), "b", Nd4j.createFromArray(-v, -v)));
         Map<String, long[]> shapes = new LinkedHashMap<>();
         shapes.put("w", new long[] {2, 3});
         shapes.put("b", new long[] {2});
         s.commit(step, shapes, List.of(Map.of("w", new int[] {0, 4}), Map.of("w", new int[] {4, 6}, "b", new int[] {0, 2})),
-                json.createObjectNode().put("data_position", step * 10));
+                List.of(SliceDigest.fromFloats(first.toFloats()), second), json.createObjectNode().put("data_position", step * 10));
     }
 
     private Path slice(long step, int i) {
@@ -66,10 +68,11 @@ class CheckpointStoreTest {
     void uncommittedStepIsInvisibleAndCleanedUpByTheNextCommit() throws Exception {
         CheckpointStore s = store(3);
         writeStep(s, 1);
-        s.writeSlice(2, 0, 2, Map.of("w", Nd4j.zeros(4)));
+        SliceDigest written = s.writeSlice(2, 0, 2, Map.of("w", Nd4j.zeros(4)));
         assertEquals(List.of(1L), s.committedSteps(), "a step without its manifest is not a checkpoint");
         assertThrows(IOException.class, () -> s.commit(2, Map.of("w", new long[] {6}),
-                List.of(Map.of("w", new int[] {0, 4}), Map.of("w", new int[] {4, 6})), json.createObjectNode()), "slice 1 is missing");
+                List.of(Map.of("w", new int[] {0, 4}), Map.of("w", new int[] {4, 6})), List.of(written, written),
+                json.createObjectNode()), "slice 1 is missing");
         writeStep(s, 3);
         assertEquals(List.of(1L, 3L), s.committedSteps());
         assertFalse(Files.exists(tmp.resolve("step-000000002")), "abandoned write removed");
@@ -108,9 +111,10 @@ class CheckpointStoreTest {
         faults.put("malformed manifest", dir -> Files.writeString(dir.resolve("manifest.json"), "{ \"format\": "));
         faults.put("non-finite", dir -> {
             CheckpointStore s = store(3);
-            s.writeSlice(2, 1, 2, Map.of("w", Nd4j.createFromArray(1f, Float.NaN), "b", Nd4j.createFromArray(0f, 0f)));
-            s.commit(2, Map.of("w", new long[] {2, 3}, "b", new long[] {2}),
-                    List.of(Map.of("w", new int[] {0, 4}), Map.of("w", new int[] {4, 6}, "b", new int[] {0, 2})), json.createObjectNode());
+            SliceDigest nan = s.writeSlice(2, 1, 2, Map.of("w", Nd4j.createFromArray(1f, Float.NaN), "b", Nd4j.createFromArray(0f, 0f)));
+            JsonNode manifest = json.readTree(dir.resolve("manifest.json").toFile());
+            ((ObjectNode) manifest.path("slices").get(1)).put("bytes", nan.bytes()).put("sha256", nan.sha256());
+            json.writeValue(dir.resolve("manifest.json").toFile(), manifest);
         });
         for (Map.Entry<String, IOConsumer> fault : faults.entrySet()) {
             clip.io.LocalFiles.deleteTree(tmp);
