@@ -111,21 +111,26 @@ final class TrainingCheckpoints {
             throw divergence.exploded(step, norm, goodNorm, goodStep, lastGood());
         }
         String failure = null;
-        SliceDigest digest = new SliceDigest(0, "00".repeat(32));
+        float[] written = new float[0];
         try {
-            digest = store.writeSlice(step, group.rank(), group.size(), optimizer.ownedState());
+            written = store.writeSlice(step, group.rank(), group.size(), optimizer.ownedState()).toFloats();
         } catch (IOException e) {
             failure = e.getMessage();
         }
-        // Agree before committing: a step is committed only if every worker's slice is in place.
-        double failed = group.allReduceSum(new double[] {failure == null ? 0 : 1})[0];
-        if (failed > 0) {
-            throw new IllegalStateException("checkpoint of step " + step + " failed on " + (int) failed + " worker(s)"
-                    + (failure == null ? "" : "; here: " + failure));
-        }
+        // Agree before committing: a step is committed only if every worker's slice is in place
+        // (a worker whose write failed sends no digest).
         List<SliceDigest> digests = new ArrayList<>();
-        for (float[] d : group.allGather(digest.toFloats())) {
-            digests.add(SliceDigest.fromFloats(d));
+        int failed = 0;
+        for (float[] d : group.allGather(written)) {
+            if (d.length == 0) {
+                failed++;
+            } else {
+                digests.add(SliceDigest.fromFloats(d));
+            }
+        }
+        if (failed > 0) {
+            throw new IllegalStateException("checkpoint of step " + step + " failed on " + failed + " worker(s)"
+                    + (failure == null ? "" : "; here: " + failure));
         }
         if (group.rank() == 0) {
             try {
