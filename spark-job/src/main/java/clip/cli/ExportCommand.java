@@ -21,10 +21,11 @@ public final class ExportCommand implements Command {
     public String usage() {
         return String.join("\n",
                 "usage: bin/clip export --run DIR --out DIR [--step N]",
-                "  --run DIR    a training run's output folder (its config.conf names the model and the checkpoints)",
+                "  --run DIR    a training run's output folder, wherever it now is (its config.conf rebuilds the model;",
+                "               its own checkpoints are read)",
                 "  --out DIR    where the HF folder goes (config.json, model.safetensors, vocab.txt, tokenizer and",
                 "               image processor configs), loadable by bin/clip eval and by transformers",
-                "  --step N     the checkpoint to export (default: the newest committed one)");
+                "  --step N     the checkpoint to export (default: the newest committed one that verifies)");
     }
 
     @Override

@@ -6,6 +6,8 @@ import clip.optim.AdamW;
 import clip.optim.GradientClipping;
 import clip.optim.ParameterGroups;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -22,6 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * all-reduce would.
  */
 public final class ShardedOptimizer {
+    /** Suffixes of the AdamW moments' names in {@link #ownedState}. */
+    public static final String EXP_AVG = ".exp_avg";
+    public static final String EXP_AVG_SQ = ".exp_avg_sq";
     private final Collective group;
     private final AdamW adamW;
     private final double maxGradNorm;
@@ -108,18 +113,59 @@ public final class ShardedOptimizer {
         return norm;
     }
 
-    /**
-     * This worker's part of a checkpoint: its slice of the flat parameters and of the AdamW moments.
-     * Every worker holds all parameters after a step, but writing only a slice each spreads the
-     * writing over the workers, and the slices of all workers rebuild the whole for any N.
-     */
-    public Map<String, INDArray> stateShard() {
-        float[] params = flatten(false);
-        Map<String, INDArray> out = new java.util.LinkedHashMap<>();
-        out.put("params", Nd4j.createFromArray(java.util.Arrays.copyOfRange(params, shardStart, shardEnd)));
-        out.put("exp_avg", expAvg.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, shardEnd - shardStart)).dup());
-        out.put("exp_avg_sq", expAvgSq.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, shardEnd - shardStart)).dup());
+    /** A part of one parameter's flattened values, {@code [from, to)}. */
+    public record Range(String name, int from, int to) {
+    }
+
+    /** The trainable parameters in flat order, with their shapes. */
+    public Map<String, long[]> parameters() {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        for (Segment seg : segments) {
+            out.put(seg.name(), seg.param().value().shape());
+        }
         return out;
+    }
+
+    /** The parts of the parameters that worker {@code rank} owns: its slice of the flat vector, cut at parameter bounds. */
+    public List<Range> owned(int rank) {
+        int start = shardStart(rank);
+        int end = shardStart(rank + 1);
+        List<Range> out = new ArrayList<>();
+        for (Segment seg : segments) {
+            int from = Math.max(seg.offset(), start);
+            int to = Math.min(seg.offset() + seg.length(), end);
+            if (from < to) {
+                out.add(new Range(seg.name(), from - seg.offset(), to - seg.offset()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * This worker's part of a checkpoint, state-dict style: for each parameter it owns (wholly or
+     * in part, see {@link #owned}) the owned values under the parameter's name and its AdamW
+     * moments under {@code name.exp_avg} and {@code name.exp_avg_sq}, all flattened. Every worker
+     * holds all parameters after a step, but writing only a part each spreads the writing over
+     * the workers, and the parts of all workers rebuild every parameter whole for any N.
+     */
+    public Map<String, INDArray> ownedState() {
+        float[] params = flatten(false);
+        float[] m = expAvg.data().asFloat();
+        float[] v = expAvgSq.data().asFloat();
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Range r : owned(group.rank())) {
+            int at = offsetOf(r.name()) + r.from();
+            int n = r.to() - r.from();
+            out.put(r.name(), Nd4j.createFromArray(Arrays.copyOfRange(params, at, at + n)));
+            out.put(r.name() + EXP_AVG, Nd4j.createFromArray(Arrays.copyOfRange(m, at - shardStart, at - shardStart + n)));
+            out.put(r.name() + EXP_AVG_SQ, Nd4j.createFromArray(Arrays.copyOfRange(v, at - shardStart, at - shardStart + n)));
+        }
+        return out;
+    }
+
+    /** The number of workers the parameters are sliced among. */
+    public int workers() {
+        return group.size();
     }
 
     /** Steps taken, which AdamW's bias correction needs back after a resume. */
@@ -127,54 +173,55 @@ public final class ShardedOptimizer {
         return step;
     }
 
-    /** The names and sizes of the trainable parameters in flat order: a checkpoint fits only the same layout. */
-    public String layout() {
-        StringBuilder sb = new StringBuilder();
-        for (Segment seg : segments) {
-            sb.append(seg.name()).append(':').append(seg.length()).append(';');
+    /** The L2 norm of all trainable parameters (the same on every worker, which all hold the same values). */
+    public double parameterNorm() {
+        double sumSq = 0;
+        for (float x : flatten(false)) {
+            sumSq += (double) x * x;
         }
-        return sb.toString();
+        return Math.sqrt(sumSq);
     }
 
     /**
-     * Restores parameters and this worker's moments from the state shards of a checkpoint, in
-     * shard order; they may come from a run with a different number of workers.
+     * Restores every parameter and this worker's moments by name from whole, flattened tensors
+     * (the keys of {@link #ownedState}, each parameter complete), which may come from a run with
+     * any number of workers: the names map to this optimizer's flat layout.
+     *
+     * @throws IllegalArgumentException when a trainable parameter is missing or has another size
      */
-    public void restore(List<Map<String, INDArray>> shards, long steps) {
-        float[] params = concat(shards, "params");
-        float[] m = concat(shards, "exp_avg");
-        float[] v = concat(shards, "exp_avg_sq");
+    public void restore(Map<String, float[]> state, long steps) {
         for (Segment seg : segments) {
-            seg.param().value().assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(params, seg.offset(),
-                    seg.offset() + seg.length())).reshape(seg.param().value().shape()));
+            for (String key : List.of(seg.name(), seg.name() + EXP_AVG, seg.name() + EXP_AVG_SQ)) {
+                float[] values = state.get(key);
+                if (values == null || values.length != seg.length()) {
+                    throw new IllegalArgumentException(key + (values == null ? " is missing" : " has " + values.length
+                            + " values, the model " + seg.length()));
+                }
+            }
         }
-        if (shardEnd > shardStart) {
-            expAvg.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(m, shardStart, shardEnd)));
-            expAvgSq.assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(v, shardStart, shardEnd)));
+        for (Segment seg : segments) {
+            seg.param().value().assign(Nd4j.createFromArray(state.get(seg.name())).reshape(seg.param().value().shape()));
+            int from = Math.max(seg.offset(), shardStart);
+            int to = Math.min(seg.offset() + seg.length(), shardEnd);
+            if (from < to) {
+                int a = from - seg.offset();
+                int b = to - seg.offset();
+                slice(expAvg, from - shardStart, to - shardStart).assign(
+                        Nd4j.createFromArray(Arrays.copyOfRange(state.get(seg.name() + EXP_AVG), a, b)));
+                slice(expAvgSq, from - shardStart, to - shardStart).assign(
+                        Nd4j.createFromArray(Arrays.copyOfRange(state.get(seg.name() + EXP_AVG_SQ), a, b)));
+            }
         }
         this.step = steps;
     }
 
-    private float[] concat(List<Map<String, INDArray>> shards, String key) {
-        float[] out = new float[total];
-        int at = 0;
-        for (Map<String, INDArray> shard : shards) {
-            INDArray part = shard.get(key);
-            if (part == null) {
-                throw new IllegalArgumentException("checkpoint shard without '" + key + "'");
+    private int offsetOf(String name) {
+        for (Segment seg : segments) {
+            if (seg.name().equals(name)) {
+                return seg.offset();
             }
-            float[] f = part.data().dataType() == DataType.FLOAT ? part.dup().data().asFloat() : part.castTo(DataType.FLOAT).data().asFloat();
-            int n = (int) part.length();
-            if (at + n > total) {
-                throw new IllegalArgumentException("checkpoint holds more than the " + total + " trainable values of this model");
-            }
-            System.arraycopy(f, 0, out, at, n);
-            at += n;
         }
-        if (at != total) {
-            throw new IllegalArgumentException("checkpoint holds " + at + " values, the model has " + total + " trainable");
-        }
-        return out;
+        throw new IllegalArgumentException("no trainable parameter " + name);
     }
 
     private void update(float[] shard, float[] grad, double scale, double lrFactor) {

@@ -1,72 +1,98 @@
 package clip.train;
 
-
-import clip.io.LocalFiles;
-import clip.exchange.InProcessGroup;
+import clip.checkpoint.Checkpoint;
+import clip.checkpoint.CheckpointStore;
 import clip.exchange.ShardedOptimizer;
 import clip.io.BadInputException;
+import clip.io.LocalFiles;
+import clip.layers.Parameter;
 import clip.model.ContrastiveModel;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigRenderOptions;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A training checkpoint as an HF model folder. The run's own record of its configuration
- * ({@code config.conf}, written when it starts) rebuilds the model with the same trainable
- * parameters in the same order; the checkpoint's slices then fill them in.
+ * A training checkpoint as an HF model folder. The run's record of its configuration
+ * ({@link RunRecord}) rebuilds the model, its {@link TrainMode} says which parameters trained,
+ * and the checkpoint's tensors of those names fill them in; the frozen ones are the model's
+ * starting weights, which the configuration reproduces.
  */
 public final class CheckpointExport {
-    /** The resolved configuration a run records in its output folder. */
-    public static final String RUN_CONFIG = "config.conf";
-
     private CheckpointExport() {
     }
 
-    /** Writes the resolved {@code clip} block into the run folder, so the run can be rebuilt later. */
-    public static void recordConfig(com.typesafe.config.Config resolved, Path outputDir) throws IOException {
-        Files.createDirectories(outputDir);
-        String text = resolved.withOnlyPath("clip").root().render(ConfigRenderOptions.defaults().setOriginComments(false)
-                .setComments(false).setJson(false));
-        Files.writeString(outputDir.resolve(RUN_CONFIG), text, StandardCharsets.UTF_8);
-    }
-
     /**
-     * @param step the checkpoint to export, or -1 for the newest
+     * @param step the checkpoint to export, or -1 for the newest that verifies
      * @return the step exported
      */
     public static long export(Path run, long step, Path out, PrintStream log) throws IOException {
-        Path recorded = run.resolve(RUN_CONFIG);
-        if (!Files.isRegularFile(recorded)) {
-            throw new BadInputException(recorded + ": no such file (is " + run + " a training run's output folder?)");
+        TrainConfig config = RunRecord.read(run);
+        Checkpoint checkpoint = checkpoint(config, step, log);
+        boolean created = !Files.exists(out);
+        Path work = out.resolve(".work");
+        boolean written = false;
+        try {
+            ModelFactory.Built built = ModelFactory.build(config, work);
+            ContrastiveModel model = built.model();
+            config.train().mode().applyTo(model);
+            fill(model, checkpoint);
+            HfExport.write(model, built.hfConfig(), built.vocab(), config.model().maxTextLength(), out);
+            written = true;
+        } finally {
+            LocalFiles.deleteTree(work);
+            if (!written && created) {
+                LocalFiles.deleteTree(out);
+            }
         }
-        TrainConfig config = TrainConfig.from(ConfigFactory.parseFile(recorded.toFile()));
-        ModelFactory.Built built = ModelFactory.build(config, out.resolve(".work"));
-        ContrastiveModel model = built.model();
-        config.train().mode().applyTo(model);
-        InProcessGroup alone = new InProcessGroup(1, config.dist().timeoutMillis());
-        ShardedOptimizer state = new ShardedOptimizer(model.namedParameters(), config.optim().groups(), config.optim().adamW(),
-                alone.member(0), config.train().gradClip());
-        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config.checkpointUri(), config.train().keepCheckpoints(), alone.member(0),
-                new Configuration());
-        List<Long> steps = checkpoints.steps();
-        if (steps.isEmpty()) {
-            throw new BadInputException(config.checkpointUri() + ": no committed checkpoint (the run needs clip.train.checkpoint-every)");
+        log.printf("exported step %d of %s to %s%n", checkpoint.step(), run, out);
+        return checkpoint.step();
+    }
+
+    private static Checkpoint checkpoint(TrainConfig config, long step, PrintStream log) throws IOException {
+        CheckpointStore store = new CheckpointStore(config.checkpointUri(), new Configuration(), config.train().keepCheckpoints());
+        if (step >= 0) {
+            List<Long> steps = store.committedSteps();
+            if (!steps.contains(step)) {
+                throw new BadInputException(store.root() + ": no committed checkpoint of step " + step + "; there are " + steps);
+            }
+            return store.load(step);
         }
-        long chosen = step < 0 ? steps.get(steps.size() - 1) : step;
-        if (!steps.contains(chosen)) {
-            throw new BadInputException(config.checkpointUri() + ": no committed checkpoint of step " + chosen + "; there are " + steps);
+        return store.newestUsable(log::println).orElseThrow(() -> new BadInputException(store.root() + ": no committed checkpoint"
+                + (config.train().checkpointEvery() > 0 ? " (the run stopped before its first, due at step " + config.train().checkpointEvery() + ")"
+                : " (the run needs clip.train.checkpoint-every)")));
+    }
+
+    /** Sets the model's trainable parameters from the checkpoint, which must hold exactly those (and their moments). */
+    private static void fill(ContrastiveModel model, Checkpoint checkpoint) {
+        Map<String, float[]> tensors = checkpoint.tensors();
+        Set<String> trainable = new TreeSet<>();
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            Parameter p = e.getValue();
+            if (!p.trainable()) {
+                continue;
+            }
+            trainable.add(e.getKey());
+            float[] values = tensors.get(e.getKey());
+            if (values == null || values.length != p.size()) {
+                throw new BadInputException(checkpoint.where() + ": " + e.getKey() + (values == null ? " is missing" : " has "
+                        + values.length + " values, the model " + p.size()) + " (was config.conf of the run edited?)");
+            }
+            p.value().assign(Nd4j.createFromArray(values).reshape(p.value().shape()));
         }
-        checkpoints.restore(state, chosen);
-        Path vocab = built.vocab();
-        HfExport.write(model, built.hfConfig(), vocab, config.model().maxTextLength(), out);
-        LocalFiles.deleteTree(out.resolve(".work"));
-        log.printf("exported step %d of %s to %s%n", chosen, run, out);
-        return chosen;
+        Set<String> extra = new TreeSet<>(checkpoint.shapes().keySet());
+        extra.removeIf(k -> trainable.contains(k.replaceFirst("(" + Pattern.quote(ShardedOptimizer.EXP_AVG) + "|"
+                + Pattern.quote(ShardedOptimizer.EXP_AVG_SQ) + ")$", "")));
+        if (!extra.isEmpty()) {
+            throw new BadInputException(checkpoint.where() + ": holds " + extra.iterator().next() + ", which the run's mode ("
+                    + checkpoint.state().path("mode").asText("?") + ") does not train here (was config.conf of the run edited?)");
+        }
     }
 }

@@ -22,7 +22,7 @@ final class PeriodicCheckpoints implements StepHook {
         int every = train.checkpointEvery();
         if (every > 0 && (r.step() % every == 0 || r.step() == train.steps())) {
             progress.flush(); // the log must reach at least as far as the checkpoint a resume starts from
-            checkpoints.save(r.step(), optimizer, TrainingCheckpoints.state(r.step()));
+            checkpoints.save(r.step(), optimizer);
         }
     }
 }

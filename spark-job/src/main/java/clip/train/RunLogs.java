@@ -1,5 +1,6 @@
 package clip.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,21 +18,34 @@ final class RunLogs {
     }
 
     /**
-     * Drops the lines past {@code step} (a fresh run, step 0, drops all): steps an interrupted
-     * run logged after its last checkpoint are taken again, and must not appear twice.
+     * Keeps the complete lines up to {@code step} (a fresh run, step 0, keeps none): steps an
+     * interrupted run logged after its last checkpoint are taken again and must not appear
+     * twice, and a line a kill cut short (the last one, without its newline) is dropped, so a
+     * crash during an append never stops the run from resuming.
      */
     static void keepThrough(Path log, long step) throws IOException {
         if (!Files.exists(log)) {
             return;
         }
+        String text = Files.readString(log, StandardCharsets.UTF_8);
         List<String> kept = new ArrayList<>();
-        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-            if (!line.isBlank() && step > 0 && JSON.readTree(line).path("step").asLong(Long.MAX_VALUE) <= step) {
+        int end = text.lastIndexOf('\n') + 1;
+        for (String line : text.substring(0, end).split("\n")) {
+            if (step > 0 && !line.isBlank() && stepOf(line) <= step) {
                 kept.add(line);
             }
         }
         Path tmp = log.resolveSibling(log.getFileName() + ".tmp");
         Files.write(tmp, kept, StandardCharsets.UTF_8);
         Files.move(tmp, log, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** A line's step; a line that does not parse (damaged) sorts last, so it is dropped. */
+    private static long stepOf(String line) {
+        try {
+            return JSON.readTree(line).path("step").asLong(Long.MAX_VALUE);
+        } catch (JsonProcessingException e) {
+            return Long.MAX_VALUE;
+        }
     }
 }

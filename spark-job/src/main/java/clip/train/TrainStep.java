@@ -24,6 +24,7 @@ final class TrainStep {
     private final ContrastiveLoss loss;
     private final TrainingData data;
     private final ShardedOptimizer optimizer;
+    private final TrainingCheckpoints checkpoints;
     private final ExchangeClock group;
     private final LrSchedule schedule;
     private final int globalBatch;
@@ -31,12 +32,15 @@ final class TrainStep {
     private final boolean localLoss;
     private int skippedInARow;
 
-    TrainStep(ContrastiveModel model, ContrastiveLoss loss, TrainingData data, ShardedOptimizer optimizer, ExchangeClock group,
+    /** @param checkpoints names the last good checkpoint when too many steps in a row are skipped */
+    TrainStep(ContrastiveModel model, ContrastiveLoss loss, TrainingData data, ShardedOptimizer optimizer,
+              TrainingCheckpoints checkpoints, ExchangeClock group,
               LrSchedule schedule, int globalBatch, int microBatches, boolean localLoss) {
         this.model = model;
         this.loss = loss;
         this.data = data;
         this.optimizer = optimizer;
+        this.checkpoints = checkpoints;
         this.group = group;
         this.schedule = schedule;
         this.globalBatch = globalBatch;
@@ -64,8 +68,8 @@ final class TrainStep {
         }
         skippedInARow = result.applied() ? 0 : skippedInARow + 1;
         if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
-            throw new IllegalStateException(MAX_SKIPPED_IN_A_ROW + " non-finite steps in a row at step " + result.step()
-                    + ": lower the learning rates or enable clip.train.grad-clip");
+            throw checkpoints.nonFinite(MAX_SKIPPED_IN_A_ROW, result.step(), result.loss(), result.gradNorm(), optimizer,
+                    result.logitScale());
         }
         return result;
     }

@@ -12,7 +12,6 @@ import clip.layers.Parameter;
 import clip.layers.VectorMath;
 import clip.model.ContrastiveModel;
 import clip.tokenize.BertTokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -107,11 +105,10 @@ public final class TrainWorker {
         ExchangeClock group = new ExchangeClock(checkMembers(members));
         ShardedOptimizer optimizer = new ShardedOptimizer(built.model().namedParameters(), config.optim().groups(),
                 config.optim().adamW(), group, config.train().gradClip());
-        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config.checkpointUri(), config.train().keepCheckpoints(),
-                group, hadoop);
+        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, hadoop);
         long first = resume(checkpoints, optimizer);
         Validation validation = lead() ? new Validation(config, built, text, pre, hadoop) : null;
-        TrainStep stepper = new TrainStep(built.model(), config.loss().create(), train, optimizer, group,
+        TrainStep stepper = new TrainStep(built.model(), config.loss().create(), train, optimizer, checkpoints, group,
                 config.train().lrSchedule(), config.train().batchSize(), config.train().microBatches(),
                 config.loss().local());
         try (TrainProgress progress = lead() ? TrainProgress.lead(config, first, log) : TrainProgress.none()) {
@@ -148,16 +145,7 @@ public final class TrainWorker {
      * @return the step training starts from
      */
     private long resume(TrainingCheckpoints checkpoints, ShardedOptimizer optimizer) throws IOException {
-        long first = 0;
-        if (config.train().resume() == TrainConfig.Resume.AUTO) {
-            Optional<JsonNode> state = checkpoints.restoreLatest(optimizer);
-            if (state.isPresent()) {
-                first = state.get().path("step").asLong();
-                if (lead()) {
-                    log.printf("resuming at step %d from the checkpoint in %s%n", first, config.checkpointUri());
-                }
-            }
-        }
+        long first = checkpoints.resume(optimizer, config.train().resume() == TrainConfig.Resume.AUTO, lead() ? log : null);
         if (lead()) {
             Path out = config.outputDir();
             RunLogs.keepThrough(out.resolve(TrainProgress.TRAIN_LOG), first);

@@ -37,7 +37,7 @@ public final class TrainingRun {
         if (!spark) {
             checkInputs(checked, new Configuration());
             Path dir = RunFolder.choose(checked, recipe, log);
-            CheckpointExport.recordConfig(withDir(resolved, dir), dir);
+            RunRecord.write(withDir(resolved, dir), dir);
             return new LocalTrainer(checked.withOutputDir(dir), log).run();
         }
         // Under spark-submit the master is the submitter's; bin/clip gets one local slot per worker.
@@ -47,7 +47,7 @@ public final class TrainingRun {
             checkInputs(checked, session.sparkContext().hadoopConfiguration());
             Path dir = RunFolder.choose(checked, recipe, log);
             Config config = withDir(resolved, dir);
-            CheckpointExport.recordConfig(config, dir);
+            RunRecord.write(config, dir);
             return new SparkTrainer(config, checked.withOutputDir(dir), session, log).run();
         } finally {
             session.stop();

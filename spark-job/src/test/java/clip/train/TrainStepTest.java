@@ -56,8 +56,9 @@ class TrainStepTest {
             optimizer = new ShardedOptimizer(model.namedParameters(), config.optim().groups(), config.optim().adamW(), group,
                     config.train().gradClip());
             ContrastiveLoss loss = new Poisoned(config.loss().create(), poisoned, poison);
-            step = new TrainStep(model, loss, data, optimizer, group, config.train().lrSchedule(), config.train().batchSize(), 1,
-                    config.loss().local());
+            TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, new org.apache.hadoop.conf.Configuration());
+            step = new TrainStep(model, loss, data, optimizer, checkpoints, group, config.train().lrSchedule(),
+                    config.train().batchSize(), 1, config.loss().local());
         }
 
         Map<String, INDArray> parameters() {
@@ -142,7 +143,7 @@ class TrainStepTest {
         assertTrue(run.step.take(2).applied());
         assertFalse(run.step.take(3).applied());
         assertFalse(run.step.take(4).applied());
-        IllegalStateException stop = assertThrows(IllegalStateException.class, () -> run.step.take(5));
+        clip.io.BadInputException stop = assertThrows(clip.io.BadInputException.class, () -> run.step.take(5));
         assertTrue(stop.getMessage().contains("3 non-finite steps in a row at step 6"), stop.getMessage());
         assertEquals(1, run.optimizer.steps());
     }
