@@ -30,7 +30,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class NetnsClusterIT {
     private static final Path ROOT = Paths.get("").toAbsolutePath().getParent();
-    private static final String NAME = "clipit";
+    /** Unique per test JVM, so two test runs on one machine never share hosts. */
+    private static final String NAME = "it" + ProcessHandle.current().pid() % 1_000_000;
     private static final int WORKER_HOSTS = 3;
     private static final String MASTER = "spark://" + address(0) + ":7077";
 

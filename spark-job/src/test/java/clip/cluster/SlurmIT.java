@@ -110,7 +110,7 @@ class SlurmIT {
      */
     @Test
     void sbatchOnTwoNodesTrainsAcrossBothAndLeavesNothingBehind() throws Exception {
-        String hosts = "clipsl";
+        String hosts = "sl" + ProcessHandle.current().pid() % 1_000_000; // unique: two test runs never share hosts
         run(Map.of(), "cluster/netns.sh", "down", "--name", hosts);
         run(Map.of(), "cluster/netns.sh", "up", "--hosts", "2", "--name", hosts);
         Path slurm = tmp.resolve("slurm");
