@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * Dispatches {@code bin/clip <command> [options]} to a {@link Command}. User errors print as
- * {@code error: <one line>} with exit code 2; {@code --help} works at both levels.
+ * {@code error: <one line>} with exit code 2; any other failure prints one line too, with exit
+ * code 1, and its stack trace goes to a file the line names; {@code --help} works at both levels.
  */
 public final class Cli {
     private final Map<String, Command> commands = new LinkedHashMap<>();
@@ -43,9 +44,32 @@ public final class Cli {
             err.println("error: " + e.getMessage());
             return 2;
         } catch (Exception e) {
-            err.println("error: " + c.name() + " failed: " + e);
-            e.printStackTrace(err);
+            err.println("error: " + c.name() + " failed: " + oneLine(e) + traceFile(c.name(), e));
             return 1;
+        }
+    }
+
+    /** The first line of the outermost message there is (wrappers without one defer to their cause). */
+    static String oneLine(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage().lines().findFirst().orElse("").strip();
+            }
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    /** Writes the stack trace to a file in the temporary folder; returns where, for the error line. */
+    private static String traceFile(String command, Throwable e) {
+        try {
+            java.nio.file.Path file = java.nio.file.Files.createTempFile("clip-" + command + "-", ".log");
+            try (PrintStream out = new PrintStream(java.nio.file.Files.newOutputStream(file), true,
+                    java.nio.charset.StandardCharsets.UTF_8)) {
+                e.printStackTrace(out);
+            }
+            return " (stack trace in " + file + ")";
+        } catch (java.io.IOException | RuntimeException unwritable) {
+            return "";
         }
     }
 

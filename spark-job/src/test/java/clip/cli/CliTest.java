@@ -34,6 +34,41 @@ class CliTest {
         assertEquals("error: unknown option --colour (--help lists the options)\n", far.err());
     }
 
+    /** A failure that is not the user's prints one line naming the cause; the stack trace goes to a file it names. */
+    @Test
+    void anUnexpectedFailureIsOneLineAndItsStackTraceGoesToAFile() throws Exception {
+        Command broken = new Command() {
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public String summary() {
+                return "fails";
+            }
+
+            @Override
+            public String usage() {
+                return "usage: bin/clip broken";
+            }
+
+            @Override
+            public int run(Args args, PrintStream out) {
+                throw new IllegalStateException("worker 1 failed", new java.io.IOException("No space left on device"));
+            }
+        };
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = new Cli().register(broken).run(new String[] {"broken"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+        String line = err.toString(StandardCharsets.UTF_8);
+        assertEquals(1, code);
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.startsWith("error: broken failed: worker 1 failed (stack trace in "), line);
+        Path trace = Paths.get(line.substring(line.indexOf("stack trace in ") + 15, line.lastIndexOf(')')));
+        assertTrue(Files.readString(trace).contains("No space left on device"), "the trace keeps the cause");
+        Files.delete(trace);
+    }
+
     @Test
     void theOptionsAHelpTextShowsIncludeThoseWrittenAsAPair() {
         // bench-images shows "--width/--height", generate "--train/--val/--test": each one is accepted.
