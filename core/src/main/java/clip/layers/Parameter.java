@@ -40,6 +40,22 @@ public final class Parameter {
         return grad;
     }
 
+    /**
+     * Reads {@code source}'s tensor from now on (a twin of the model for another part of the
+     * batch: same weights, its own gradient); the twin's own tensor is freed at once.
+     */
+    public void shareValue(Parameter source) {
+        if (!java.util.Arrays.equals(value.shape(), source.value.shape()) || value.dataType() != source.value.dataType()) {
+            throw new IllegalArgumentException("cannot share a " + source.value.dataType() + " "
+                    + java.util.Arrays.toString(source.value.shape()) + " tensor with a " + value.dataType() + " "
+                    + java.util.Arrays.toString(value.shape()) + " parameter");
+        }
+        if (value != source.value) {
+            value.close();
+            value = source.value;
+        }
+    }
+
     public boolean hasGrad() {
         return grad != null;
     }

@@ -29,11 +29,11 @@ public final class TorchReference {
         return Path.of(home).toAbsolutePath().normalize().resolve("bench/torch_dual_step.py");
     }
 
-    public JsonNode run(String config, int steps) throws IOException, InterruptedException {
+    public JsonNode run(String config, int steps, int batch) throws IOException, InterruptedException {
         if (!Files.isRegularFile(script)) {
             throw new BadInputException(script + ": PyTorch reference script not found (use --torch-script, or --no-torch)");
         }
-        Process p = new ProcessBuilder(List.of(python, script.toString(), config, Integer.toString(steps)))
+        Process p = new ProcessBuilder(List.of(python, script.toString(), config, Integer.toString(steps), Integer.toString(batch)))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

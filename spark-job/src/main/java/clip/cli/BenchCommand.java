@@ -47,6 +47,10 @@ public final class BenchCommand implements Command {
             return 0;
         }
         DualEncoderBench.Size size = DualEncoderBench.Size.of(args.string("config", "tiny"));
+        if (args.has("batch")) {
+            size = size.withBatch(args.integer("batch", size.batch()));
+        }
+        int parts = args.integer("parts", 2);
         int steps = args.integer("steps", 6);
         boolean torch = !args.flag("no-torch");
         Path script = args.has("torch-script") ? args.path("torch-script") : TorchReference.defaultScript();
@@ -55,8 +59,8 @@ public final class BenchCommand implements Command {
 
         // The reference runs first: a child process inherits the parent's peak RSS across exec on
         // Linux, so it must start before this JVM has grown.
-        JsonNode reference = torch ? new TorchReference(script, python).run(size.name(), steps) : null;
-        DualEncoderBench bench = new DualEncoderBench(size, 0);
+        JsonNode reference = torch ? new TorchReference(script, python).run(size.name(), steps, size.batch()) : null;
+        DualEncoderBench bench = new DualEncoderBench(size, 0, parts);
         List<Double> times = bench.run(steps);
         double median = median(times);
         double flops = 3 * size.forwardMatmulFlops();
