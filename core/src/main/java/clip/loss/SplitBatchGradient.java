@@ -25,8 +25,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * gradients; after the backward pass the twins' gradients are added to the model's in part order,
  * so a step's bits depend only on the number of parts.
  *
- * <p>The two halves of a step are separate calls so that a distributed step can gather the
- * embeddings between them: {@link #encode}, then the loss, then {@link #backward}.
+ * <p>What happens between the forward and backward halves is the caller's ({@link Objective}), so
+ * a distributed step can gather the embeddings of every worker there.
  */
 public final class SplitBatchGradient implements AutoCloseable {
     private final ContrastiveModel model;
@@ -64,35 +64,77 @@ public final class SplitBatchGradient implements AutoCloseable {
         });
     }
 
+    /** Models above this size run a step's pairs whole: a twin's gradients would cost 4 bytes a parameter. */
+    static final long MAX_SPLIT_PARAMETERS = 50_000_000L;
+
+    /**
+     * How many parts to cut a step's {@code pairs} into on {@code cores} cores: one per core for a
+     * small model, whose products are too small for OpenBLAS to spread over cores; the whole batch
+     * for a large one (ViT-B/16 + BERT-base: 196M parameters, products that two OpenBLAS threads
+     * share well, and a twin would add 784 MB of gradients); fewer parts when the pairs do not cut evenly.
+     */
+    public static int partsFor(int cores, long pairs, long parameters) {
+        if (parameters > MAX_SPLIT_PARAMETERS) {
+            return 1;
+        }
+        int parts = Math.max(1, cores);
+        while (parts > 1 && pairs % parts != 0) {
+            parts--;
+        }
+        return parts;
+    }
+
     /** Parts a batch is cut into. */
     public int parts() {
         return twins.size() + 1;
     }
 
+    /** What a step does between the forward and backward halves: the loss, and a gather of the embeddings first in a distributed step. */
+    public interface Objective {
+        /**
+         * @param images the pairs' image embeddings [B, P], in row order; @param texts their text embeddings
+         * @return the loss gradient with respect to both, the same rows: {dImages, dTexts}
+         */
+        INDArray[] gradient(INDArray images, INDArray texts);
+    }
+
     /** {@link BatchGradient#accumulate}'s step, the parts side by side. */
     public LossResult accumulate(ContrastiveLoss loss, Pairs pairs) {
-        INDArray[] embeddings = encode(pairs);
         double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
-        LossResult r;
-        try {
-            r = loss.compute(embeddings[0], embeddings[1], model.logitScale().value().getDouble(0), bias);
-        } catch (RuntimeException | Error e) {
-            throw abort(e);
-        }
-        backward(r.dImageEmbeds(), r.dTextEmbeds());
-        BatchGradient.addScalar(model.logitScale(), r.dLogitScale());
+        double scale = model.logitScale().value().getDouble(0);
+        LossResult[] result = new LossResult[1];
+        accumulate(pairs, (images, texts) -> {
+            result[0] = loss.compute(images, texts, scale, bias);
+            return new INDArray[] {result[0].dImageEmbeds(), result[0].dTextEmbeds()};
+        });
+        BatchGradient.addScalar(model.logitScale(), result[0].dLogitScale());
         if (model.logitBias() != null) {
-            BatchGradient.addScalar(model.logitBias(), r.dLogitBias());
+            BatchGradient.addScalar(model.logitBias(), result[0].dLogitBias());
         }
-        return r;
+        return result[0];
     }
 
     /**
-     * Encodes the pairs, part p on its own thread, and returns the embeddings of all of them in
-     * row order: {image embeddings [B, P], text embeddings [B, P]}. Every part keeps its
-     * activations until {@link #backward}, which must follow.
+     * Encodes the pairs, part p on its own thread (part 0 on the caller's), hands the embeddings
+     * of all of them to {@code objective}, and backpropagates the gradient it returns the same
+     * way; the twins' gradients are then added to the model's.
      */
-    public INDArray[] encode(Pairs pairs) {
+    public void accumulate(Pairs pairs, Objective objective) {
+        INDArray[] embeddings = encode(pairs);
+        INDArray[] gradients;
+        try {
+            gradients = objective.gradient(embeddings[0], embeddings[1]);
+        } catch (RuntimeException | Error e) {
+            throw abort(e);
+        }
+        backward(gradients[0], gradients[1]);
+    }
+
+    /**
+     * The embeddings of all the pairs in row order, {images [B, P], texts [B, P]}; every part
+     * keeps its activations until {@link #backward}, which must follow.
+     */
+    private INDArray[] encode(Pairs pairs) {
         long size = pairs.size();
         if (size % parts() != 0) {
             throw new IllegalArgumentException(size + " pairs cannot be cut into " + parts() + " equal parts");
@@ -134,11 +176,8 @@ public final class SplitBatchGradient implements AutoCloseable {
         }
     }
 
-    /**
-     * Backpropagates the loss gradient with respect to the embeddings {@link #encode} returned
-     * (same rows), each part on its own thread, and adds every twin's gradients to the model's.
-     */
-    public void backward(INDArray dImages, INDArray dTexts) {
+    /** Backpropagates the gradient with respect to what {@link #encode} returned, each part on its own thread. */
+    private void backward(INDArray dImages, INDArray dTexts) {
         if (step == null) {
             throw new IllegalStateException("backward without encode");
         }

@@ -63,14 +63,20 @@ public final class DualEncoderBench {
     private final TextBatch text;
     private final SplitBatchGradient parts;
 
-    /** @param parts the batch is cut into this many parts, one per core (1: the whole batch on the caller's thread) */
+    /**
+     * @param parts the batch is cut into this many parts, one per core (1: the whole batch on the
+     *              caller's thread; 0: {@link SplitBatchGradient#partsFor} this machine)
+     */
     public DualEncoderBench(Size size, long seed, int parts) {
         this.size = size;
+        ObjectNode config = config(size);
+        this.model = HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive();
+        if (parts == 0) {
+            parts = SplitBatchGradient.partsFor(Runtime.getRuntime().availableProcessors(), size.batch(), model.parameterCount());
+        }
         if (parts < 1 || size.batch() % parts != 0) {
             throw new clip.io.BadInputException("--parts must divide the batch " + size.batch() + ", got " + parts);
         }
-        ObjectNode config = config(size);
-        this.model = HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive();
         List<ContrastiveModel> twins = new ArrayList<>();
         for (int p = 1; p < parts; p++) {
             twins.add(HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive());
@@ -100,6 +106,10 @@ public final class DualEncoderBench {
                 .put("hidden_size", size.hidden()).put("num_hidden_layers", size.layers())
                 .put("num_attention_heads", size.heads()).put("intermediate_size", 4 * size.hidden());
         return config;
+    }
+
+    public int parts() {
+        return parts == null ? 1 : parts.parts();
     }
 
     public long parameterCount() {

@@ -7,6 +7,7 @@ import clip.layers.Parameter;
 import clip.layers.StepMemory;
 import clip.loss.ContrastiveLoss;
 import clip.loss.LossResult;
+import clip.loss.SplitBatchGradient;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -33,7 +34,26 @@ public final class DataParallelGradient {
     /** @param microBatches pieces the local pairs are encoded in; must divide their number */
     public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
                                         int microBatches) {
+        return accumulate(model, loss, batch, group, microBatches, null);
+    }
+
+    /**
+     * @param parts when not null (and one micro-batch), the local pairs are encoded and
+     *              backpropagated in its parts side by side, one per core
+     */
+    public static LossResult accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
+                                        int microBatches, SplitBatchGradient parts) {
         long local = batch.size();
+        if (parts != null && microBatches == 1) {
+            LossResult[] result = new LossResult[1];
+            parts.accumulate(batch, (images, texts) -> {
+                result[0] = globalLoss(model, loss, gather(images, group), gather(texts, group));
+                long from = group.rank() * local;
+                return new INDArray[] {rows(result[0].dImageEmbeds(), from, local), rows(result[0].dTextEmbeds(), from, local)};
+            });
+            addScalars(model, result[0], group);
+            return result[0];
+        }
         if (microBatches < 1 || local % microBatches != 0) {
             throw new IllegalArgumentException(local + " local pairs cannot be cut into " + microBatches + " micro-batches");
         }
@@ -57,8 +77,7 @@ public final class DataParallelGradient {
             images = gather(Nd4j.vstack(imageParts), group);
             texts = gather(Nd4j.vstack(textParts), group);
         }
-        double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
-        LossResult r = loss.compute(images, texts, model.logitScale().value().getDouble(0), bias);
+        LossResult r = globalLoss(model, loss, images, texts);
         long from = group.rank() * local;
         if (microBatches == 1) {
             model.backwardImages(rows(r.dImageEmbeds(), from, local));
@@ -73,13 +92,22 @@ public final class DataParallelGradient {
                 }
             }
         }
+        addScalars(model, r, group);
+        return r;
+    }
+
+    private static LossResult globalLoss(ContrastiveModel model, ContrastiveLoss loss, INDArray images, INDArray texts) {
+        double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
+        return loss.compute(images, texts, model.logitScale().value().getDouble(0), bias);
+    }
+
+    private static void addScalars(ContrastiveModel model, LossResult r, Collective group) {
         if (group.rank() == 0) {
             add(model.logitScale(), r.dLogitScale());
             if (model.logitBias() != null) {
                 add(model.logitBias(), r.dLogitBias());
             }
         }
-        return r;
     }
 
     /** [b, D] local rows -> [N*b, D], in rank order. */

@@ -17,6 +17,7 @@ import clip.data.TextEncoder;
 import clip.model.ContrastiveModel;
 import clip.layers.Parameter;
 import clip.layers.StepMemory;
+import clip.loss.SplitBatchGradient;
 import clip.layers.VectorMath;
 import clip.tokenize.BertTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -154,7 +155,8 @@ public final class TrainWorker {
         long started = System.nanoTime();
         int badInARow = 0;
         try (Writer trainLog = lead ? Files.newBufferedWriter(out.resolve(TRAIN_LOG), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND) : null) {
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND) : null;
+             SplitBatchGradient parts = StepParts.forWorker(built, workers, config.microBatches(), config.batchSize() / workers)) {
             for (long step = first; step < config.steps(); step++) {
                 TrainBatch batch = train.batch(step, config.batchSize(), rank, workers);
                 double lossValue;
@@ -163,7 +165,7 @@ public final class TrainWorker {
                 group.lap();
                 try (var ws = StepMemory.open()) {
                     model.zeroGrad();
-                    lossValue = DataParallelGradient.accumulate(model, loss, batch, group, config.microBatches()).loss();
+                    lossValue = DataParallelGradient.accumulate(model, loss, batch, group, config.microBatches(), parts).loss();
                     gatherSeconds = group.lap();
                     norm = Double.isFinite(lossValue) ? optimizer.step(schedule.factor(step)) : Double.NaN;
                     if (Double.isFinite(norm)) {
