@@ -24,6 +24,7 @@ import clip.optim.GradientClipping;
 import clip.optim.ModelOptimizer;
 import clip.optim.ParameterGroups;
 import clip.loss.SigLipLoss;
+import clip.loss.SplitBatchGradient;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.InetSocketAddress;
@@ -189,11 +190,12 @@ class DataParallelEquivalenceTest {
     /**
      * Adam is nearly invariant to the scale of a gradient, so parameters alone would not catch a
      * 1/N or N-fold error: the summed gradients themselves must equal the global-batch gradient,
-     * also when each worker encodes its pairs in micro-batches.
+     * also when each worker encodes its pairs in micro-batches or in parts side by side.
      */
-    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each")
-    @CsvSource({"2,false,1", "4,false,1", "4,true,1", "1,false,4", "2,true,2"})
-    void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip, int microBatches) throws Exception {
+    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each, {3} part(s)")
+    @CsvSource({"2,false,1,1", "4,false,1,1", "4,true,1,1", "1,false,4,1", "2,true,2,1", "1,false,1,2", "2,true,1,2",
+            "1,true,1,4"})
+    void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip, int microBatches, int parts) throws Exception {
         ContrastiveModel ref = model(siglip);
         ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
         BatchGradient.accumulate(ref, loss, pixels(0), text(0));
@@ -210,9 +212,15 @@ class DataParallelEquivalenceTest {
                     INDArray px = pixels(0).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
                             NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
                     TextBatch t = text(0);
-                    DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
-                            new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null)), c,
-                            microBatches);
+                    List<ContrastiveModel> twins = new ArrayList<>();
+                    for (int p = 1; p < parts; p++) {
+                        twins.add(model(siglip));
+                    }
+                    try (SplitBatchGradient split = parts == 1 ? null : new SplitBatchGradient(m, twins)) {
+                        DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
+                                new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null)), c,
+                                microBatches, split);
+                    }
                     return m.namedParameters();
                 }));
             }
