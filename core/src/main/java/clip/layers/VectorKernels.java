@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -440,8 +439,7 @@ final class VectorKernels {
         return a;
     }
 
-    /** The array's elements as a buffer from its first element (a view's data() already starts there). */
     private static FloatBuffer floats(INDArray x) {
-        return new FloatPointer(x.data().addressPointer()).capacity(x.length()).asBuffer();
+        return RowMajor.floats(x);
     }
 }
