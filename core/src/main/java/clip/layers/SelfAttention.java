@@ -28,6 +28,7 @@ public final class SelfAttention extends Module {
     private INDArray v;
     private INDArray probs;
     private boolean headsInPlace;
+    private boolean batchedHeads;
 
     public SelfAttention(int dim, int heads, boolean qkvBias, AttentionNames names, Init init) {
         if (dim % heads != 0) {
@@ -49,7 +50,7 @@ public final class SelfAttention extends Module {
         INDArray qx = query.forward(x);
         INDArray kx = key.forward(x);
         INDArray vx = value.forward(x);
-        headsInPlace = Blas.isDirect(qx, kx, vx);
+        headsInPlace = !batchedHeads && Blas.isDirect(qx, kx, vx);
         if (headsInPlace) {
             q = qx;
             k = kx;
@@ -116,6 +117,15 @@ public final class SelfAttention extends Module {
 
     private int width(boolean head) {
         return head ? heads * headDim : seq;
+    }
+
+    /**
+     * Folds heads into the batch axis and uses batched products even where the arrays could go
+     * to BLAS directly: the path of backends without direct BLAS, so that tests run it here.
+     */
+    SelfAttention batchedHeads() {
+        batchedHeads = true;
+        return this;
     }
 
     /** Attention probabilities of the last forward pass, [B, H, T, T] (for attention maps). */
