@@ -24,6 +24,8 @@ final class VectorKernels {
     private static final int LANES = S.length();
     private static final int CHUNK = 4096;
     private static final int SUM_BLOCK = 32;
+    /** Elements below which a kernel runs on the caller's thread alone ({@link Halves}). */
+    private static final int PARALLEL_MIN = 1 << 16;
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     // Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + ...)) exp(-z^2), t = 1 / (1 + p z),
@@ -237,15 +239,17 @@ final class VectorKernels {
         FloatBuffer outNorm = floats(normalized);
         FloatBuffer outY = floats(y);
         FloatBuffer outRstd = floats(rstd);
-        float[] row = new float[dim];
-        float[] norm = new float[dim];
-        float[] result = new float[dim];
-        for (int r = 0; r < rows; r++) {
-            in.get(r * dim, row, 0, dim);
-            outRstd.put(r, layerNormRow(row, gv, bv, eps, norm, result));
-            outNorm.put(r * dim, norm, 0, dim);
-            outY.put(r * dim, result, 0, dim);
-        }
+        Halves.run(rows, 1, PARALLEL_MIN / dim, (from, to) -> {
+            float[] row = new float[dim];
+            float[] norm = new float[dim];
+            float[] result = new float[dim];
+            for (int r = from; r < to; r++) {
+                in.get(r * dim, row, 0, dim);
+                outRstd.put(r, layerNormRow(row, gv, bv, eps, norm, result));
+                outNorm.put(r * dim, norm, 0, dim);
+                outY.put(r * dim, result, 0, dim);
+            }
+        });
     }
 
     /** One row of {@link #layerNorm}: writes {@code norm} and {@code y}, returns 1/std. */
@@ -291,14 +295,16 @@ final class VectorKernels {
         FloatBuffer inNorm = floats(normalized);
         FloatBuffer inRstd = floats(rstd);
         FloatBuffer out = floats(dx);
-        float[] d = new float[dim];
-        float[] n = new float[dim];
-        for (int r = 0; r < rows; r++) {
-            inDy.get(r * dim, d, 0, dim);
-            inNorm.get(r * dim, n, 0, dim);
-            layerNormRowBackward(d, n, inRstd.get(r), gv);
-            out.put(r * dim, d, 0, dim);
-        }
+        Halves.run(rows, 1, PARALLEL_MIN / dim, (from, to) -> {
+            float[] d = new float[dim];
+            float[] n = new float[dim];
+            for (int r = from; r < to; r++) {
+                inDy.get(r * dim, d, 0, dim);
+                inNorm.get(r * dim, n, 0, dim);
+                layerNormRowBackward(d, n, inRstd.get(r), gv);
+                out.put(r * dim, d, 0, dim);
+            }
+        });
         return dx;
     }
 
@@ -416,20 +422,22 @@ final class VectorKernels {
         FloatBuffer grad = dy == null ? null : floats(dy);
         FloatBuffer result = floats(out);
         int n = (int) x.length();
-        float[] cx = new float[CHUNK];
-        float[] cd = dy == null ? null : new float[CHUNK];
-        float[] co = new float[CHUNK];
-        float[] tmp = new float[CHUNK];
-        for (int start = 0; start < n; start += CHUNK) {
-            int len = Math.min(CHUNK, n - start);
-            in.get(start, cx, 0, len);
-            if (grad != null) {
-                grad.get(start, cd, 0, len);
+        Halves.run(n, CHUNK, PARALLEL_MIN, (from, to) -> {
+            float[] cx = new float[CHUNK];
+            float[] cd = grad == null ? null : new float[CHUNK];
+            float[] co = new float[CHUNK];
+            float[] tmp = new float[CHUNK];
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                in.get(start, cx, 0, len);
+                if (grad != null) {
+                    grad.get(start, cd, 0, len);
+                }
+                // The last chunk's lanes past len hold finite leftovers; they are computed and never written back.
+                kernel.apply(cx, cd, co, tmp, len);
+                result.put(start, co, 0, len);
             }
-            // The last chunk's lanes past len hold finite leftovers; they are computed and never written back.
-            kernel.apply(cx, cd, co, tmp, len);
-            result.put(start, co, 0, len);
-        }
+        });
         return out;
     }
 

@@ -3,6 +3,7 @@ package clip.optim;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
+import clip.layers.Halves;
 import clip.layers.RowMajor;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,6 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class AdamW {
     private static final int CHUNK = 4096;
+    /** Below this many elements an update runs on the caller's thread alone. */
+    private static final int PARALLEL_MIN = 1 << 18;
     private final double beta1;
     private final double beta2;
     private final double eps;
@@ -48,31 +51,33 @@ public final class AdamW {
             FloatBuffer g = floats(grad);
             FloatBuffer m = floats(expAvg);
             FloatBuffer v = floats(expAvgSq);
-            // Through arrays a chunk at a time, which the JIT vectorises: 2x faster than element
-            // access to the buffers, and the same float operations in the same order.
-            float[] pc = new float[CHUNK];
-            float[] gc = new float[CHUNK];
-            float[] mc = new float[CHUNK];
-            float[] vc = new float[CHUNK];
-            for (int from = 0; from < n; from += CHUNK) {
-                int len = Math.min(CHUNK, n - from);
-                p.get(from, pc, 0, len);
-                g.get(from, gc, 0, len);
-                m.get(from, mc, 0, len);
-                v.get(from, vc, 0, len);
-                for (int i = 0; i < len; i++) {
-                    float gi = gc[i];
-                    float mi = mc[i] * b1 + ob1 * gi;
-                    float vi = vc[i] * b2 + ob2 * gi * gi;
-                    mc[i] = mi;
-                    vc[i] = vi;
-                    float denom = (float) Math.sqrt(vi) / c2 + e;
-                    pc[i] = pc[i] * decay + s * (mi / denom);
+            Halves.run(n, CHUNK, PARALLEL_MIN, (from, to) -> {
+                // Through arrays a chunk at a time, which the JIT vectorises: 2x faster than element
+                // access to the buffers, and the same float operations in the same order.
+                float[] pc = new float[CHUNK];
+                float[] gc = new float[CHUNK];
+                float[] mc = new float[CHUNK];
+                float[] vc = new float[CHUNK];
+                for (int start = from; start < to; start += CHUNK) {
+                    int len = Math.min(CHUNK, to - start);
+                    p.get(start, pc, 0, len);
+                    g.get(start, gc, 0, len);
+                    m.get(start, mc, 0, len);
+                    v.get(start, vc, 0, len);
+                    for (int i = 0; i < len; i++) {
+                        float gi = gc[i];
+                        float mi = mc[i] * b1 + ob1 * gi;
+                        float vi = vc[i] * b2 + ob2 * gi * gi;
+                        mc[i] = mi;
+                        vc[i] = vi;
+                        float denom = (float) Math.sqrt(vi) / c2 + e;
+                        pc[i] = pc[i] * decay + s * (mi / denom);
+                    }
+                    p.put(start, pc, 0, len);
+                    m.put(start, mc, 0, len);
+                    v.put(start, vc, 0, len);
                 }
-                p.put(from, pc, 0, len);
-                m.put(from, mc, 0, len);
-                v.put(from, vc, 0, len);
-            }
+            });
         } else {
             double decay = 1 - lr * weightDecay;
             DoubleBuffer p = doubles(param);
