@@ -84,8 +84,8 @@ public final class SelfAttention extends Module {
         INDArray dQ = eachHead(false, false, seq, headDim, seq, scale, dScores, SQUARE, k, HEAD, HEAD);
         INDArray dK = eachHead(true, false, seq, headDim, seq, scale, dScores, SQUARE, q, HEAD, HEAD);
         INDArray dx = query.backward(headsInPlace ? dQ : mergeHeads(dQ));
-        dx.addi(key.backward(headsInPlace ? dK : mergeHeads(dK)));
-        dx.addi(value.backward(headsInPlace ? dV : mergeHeads(dV)));
+        VectorMath.addi(dx, key.backward(headsInPlace ? dK : mergeHeads(dK)));
+        VectorMath.addi(dx, value.backward(headsInPlace ? dV : mergeHeads(dV)));
         return dx;
     }
 

@@ -416,6 +416,53 @@ final class VectorKernels {
         }
     }
 
+    /** {@code a += b} element by element, in place (same length, both packed). */
+    static void addInPlace(INDArray a, INDArray b) {
+        FloatBuffer into = floats(a);
+        FloatBuffer from = floats(b);
+        Halves.run((int) a.length(), CHUNK, PARALLEL_MIN, (lo, hi) -> {
+            float[] ca = new float[CHUNK];
+            float[] cb = new float[CHUNK];
+            for (int start = lo; start < hi; start += CHUNK) {
+                int len = Math.min(CHUNK, hi - start);
+                into.get(start, ca, 0, len);
+                from.get(start, cb, 0, len);
+                int bound = S.loopBound(len);
+                int i = 0;
+                for (; i < bound; i += LANES) {
+                    FloatVector.fromArray(S, ca, i).add(FloatVector.fromArray(S, cb, i)).intoArray(ca, i);
+                }
+                for (; i < len; i++) {
+                    ca[i] += cb[i];
+                }
+                into.put(start, ca, 0, len);
+            }
+        });
+    }
+
+    /** {@code x[r, :] += row} for every row of {@code x} viewed as [rows, row.length], in place. */
+    static void addRowInPlace(INDArray x, INDArray row) {
+        int dim = (int) row.length();
+        int rows = (int) (x.length() / dim);
+        float[] rv = toArray(row);
+        FloatBuffer into = floats(x);
+        Halves.run(rows, 1, PARALLEL_MIN / dim, (lo, hi) -> {
+            float[] cx = new float[dim];
+            int bound = S.loopBound(dim);
+            for (int r = lo; r < hi; r++) {
+                into.get(r * dim, cx, 0, dim);
+                int i = 0;
+                for (; i < bound; i += LANES) {
+                    FloatVector.fromArray(S, cx, i).add(FloatVector.fromArray(S, rv, i)).intoArray(cx, i);
+                }
+                for (; i < dim; i++) {
+                    cx[i] += rv[i];
+                }
+                into.put(r * dim, cx, 0, dim);
+            }
+        });
+    }
+
     private static INDArray map(INDArray x, INDArray dy, Chunk kernel) {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
         FloatBuffer in = floats(x);

@@ -91,6 +91,20 @@ class VectorKernelsTest {
     }
 
     @Test
+    void sumsGiveNd4jsBits() {
+        // 37 columns: row tails through the scalar loop; 3,000 rows: large enough to be cut in halves.
+        for (long rows : new long[] {5, 3000}) {
+            INDArray a = randn(11, 1.0, rows, 37);
+            INDArray b = randn(12, 1.0, rows, 37);
+            INDArray row = randn(13, 1.0, 37);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.add(b).data().asFloat(),
+                    VectorMath.addi(a.dup(), b).data().asFloat());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.addRowVector(row).data().asFloat(),
+                    VectorMath.addiRowVector(a.dup(), row).data().asFloat());
+        }
+    }
+
+    @Test
     void layerNormMatchesTheNd4jPathForwardAndBackward() {
         // 37 is not a multiple of any vector width: the row tails go through the scalar loop.
         for (int dim : new int[] {37, 192}) {
