@@ -64,8 +64,13 @@ public final class SelfAttention extends Module {
         if (mask != null) {
             mask.addTo(scores, batch, heads, seq);
         }
-        probs = Transforms.softmax(scores.reshape('c', (long) batch * heads * seq, seq), false)
-                .reshape('c', (long) batch * heads, seq, seq);
+        if (VectorMath.applies(scores)) {
+            VectorKernels.softmaxRowsInPlace(scores, seq);
+            probs = scores;
+        } else {
+            probs = Transforms.softmax(scores.reshape('c', (long) batch * heads * seq, seq), false)
+                    .reshape('c', (long) batch * heads, seq, seq);
+        }
         INDArray context = eachHead(false, false, seq, headDim, seq, 1.0, probs, SQUARE, v, HEAD, HEAD);
         return output.forward(headsInPlace ? context : mergeHeads(context));
     }
@@ -78,9 +83,15 @@ public final class SelfAttention extends Module {
         INDArray dProbs = eachHead(false, true, seq, seq, headDim, 1.0, dContext, HEAD, v, HEAD, SQUARE);
         INDArray dV = eachHead(true, false, seq, headDim, seq, 1.0, probs, SQUARE, dContext, HEAD, HEAD);
         // softmax backward: dS = P * (dP - rowsum(dP * P))
-        INDArray rowDot = dProbs.mul(probs).sum(2).reshape('c', (long) batch * heads * seq, 1);
-        INDArray dScores = dProbs.reshape('c', (long) batch * heads * seq, seq).subiColumnVector(rowDot)
-                .reshape('c', (long) batch * heads, seq, seq).muli(probs);
+        INDArray dScores;
+        if (VectorMath.applies(dProbs, probs)) {
+            VectorKernels.softmaxBackwardInPlace(dProbs, probs, seq);
+            dScores = dProbs;
+        } else {
+            INDArray rowDot = dProbs.mul(probs).sum(2).reshape('c', (long) batch * heads * seq, 1);
+            dScores = dProbs.reshape('c', (long) batch * heads * seq, seq).subiColumnVector(rowDot)
+                    .reshape('c', (long) batch * heads, seq, seq).muli(probs);
+        }
         INDArray dQ = eachHead(false, false, seq, headDim, seq, scale, dScores, SQUARE, k, HEAD, HEAD);
         INDArray dK = eachHead(true, false, seq, headDim, seq, scale, dScores, SQUARE, q, HEAD, HEAD);
         INDArray dx = query.backward(headsInPlace ? dQ : mergeHeads(dQ));

@@ -416,6 +416,73 @@ final class VectorKernels {
         }
     }
 
+    /**
+     * Softmax of every row of {@code x} [rows, n], in place: e^(x - max) with {@link #expInPlace},
+     * a row sum in a fixed order, one division. Entries more than 87 below the row's maximum (a
+     * masked key's -FLT_MAX bias) get exactly zero, as the exact softmax rounds them to.
+     */
+    static void softmaxRowsInPlace(INDArray x, int n) {
+        int rows = (int) (x.length() / n);
+        FloatBuffer buffer = floats(x);
+        int padded = (n + LANES - 1) / LANES * LANES;
+        Halves.run(rows, 1, PARALLEL_MIN / n, (lo, hi) -> {
+            float[] row = new float[padded];
+            float[] shifted = new float[padded];
+            for (int r = lo; r < hi; r++) {
+                buffer.get(r * n, row, 0, n);
+                softmaxRow(row, shifted, n);
+                buffer.put(r * n, row, 0, n);
+            }
+        });
+    }
+
+    /** One row of {@link #softmaxRowsInPlace}; both arrays hold whole vectors past n. */
+    static void softmaxRow(float[] row, float[] shifted, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, row[i]);
+        }
+        for (int i = 0; i < n; i++) {
+            shifted[i] = row[i] - max;
+            row[i] = shifted[i];
+        }
+        expInPlace(row, n);
+        for (int i = 0; i < n; i++) {
+            if (shifted[i] < EXP_MIN) {
+                row[i] = 0f;
+            }
+        }
+        float total = sum(row, null, n);
+        for (int i = 0; i < n; i++) {
+            row[i] /= total;
+        }
+    }
+
+    /** Softmax's backward pass over rows of n, in place: {@code d = p * (d - sum(d * p))} per row. */
+    static void softmaxBackwardInPlace(INDArray d, INDArray p, int n) {
+        int rows = (int) (d.length() / n);
+        FloatBuffer grad = floats(d);
+        FloatBuffer probs = floats(p);
+        Halves.run(rows, 1, PARALLEL_MIN / n, (lo, hi) -> {
+            float[] dr = new float[n];
+            float[] pr = new float[n];
+            for (int r = lo; r < hi; r++) {
+                grad.get(r * n, dr, 0, n);
+                probs.get(r * n, pr, 0, n);
+                softmaxRowBackward(dr, pr, n);
+                grad.put(r * n, dr, 0, n);
+            }
+        });
+    }
+
+    /** One row of {@link #softmaxBackwardInPlace}. */
+    static void softmaxRowBackward(float[] d, float[] p, int n) {
+        float dot = sum(d, p, n);
+        for (int i = 0; i < n; i++) {
+            d[i] = p[i] * (d[i] - dot);
+        }
+    }
+
     /** {@code a += b} element by element, in place (same length, both packed). */
     static void addInPlace(INDArray a, INDArray b) {
         FloatBuffer into = floats(a);

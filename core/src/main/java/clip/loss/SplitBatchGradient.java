@@ -211,12 +211,7 @@ public final class SplitBatchGradient implements AutoCloseable {
     private void addTwinGradients() {
         for (Parameter[] pairs : sharedParameters) {
             for (int i = 0; i < pairs.length; i += 2) {
-                Parameter own = pairs[i];
-                Parameter twin = pairs[i + 1];
-                if (twin.hasGrad() && own.trainable()) {
-                    own.grad().addi(twin.grad());
-                    twin.zeroGrad();
-                }
+                pairs[i].takeGradient(pairs[i + 1]);
             }
         }
     }
