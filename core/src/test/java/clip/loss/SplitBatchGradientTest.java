@@ -5,25 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import clip.layers.Init;
 import clip.layers.Parameter;
 import clip.layers.StepMemory;
 import clip.model.ContrastiveModel;
-import clip.model.HfModels;
+import clip.testutil.TinyDualEncoder;
 import clip.model.TextBatch;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The batch cut into parts run side by side gives the whole-batch gradient (up to the order of
@@ -34,14 +28,7 @@ class SplitBatchGradientTest {
     private static final int SEQ = 6;
 
     private static ContrastiveModel model(long seed, boolean siglip) {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode c = json.createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 8);
-        c.putObject("vision_config").put("model_type", "vit").put("image_size", 8).put("patch_size", 4)
-                .put("hidden_size", 8).put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16);
-        c.putObject("text_config").put("model_type", "bert").put("vocab_size", 20).put("hidden_size", 8)
-                .put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16)
-                .put("max_position_embeddings", 16);
-        return HfModels.build(c, "test", new Init(seed, DataType.FLOAT, 0.3), siglip ? -10.0 : null).asContrastive();
+        return TinyDualEncoder.model(seed, siglip ? -10.0 : null);
     }
 
     private static Pairs pairs() {
@@ -121,20 +108,10 @@ class SplitBatchGradientTest {
     }
 
     private static INDArray pairsPixels() {
-        return new Init(100, DataType.FLOAT, 1.0).normal(BATCH, 3, 8, 8).value();
+        return TinyDualEncoder.pixels(100, BATCH);
     }
 
     private static TextBatch pairsText() {
-        SplittableRandom r = new SplittableRandom(200);
-        long[] ids = new long[BATCH * SEQ];
-        long[] mask = new long[ids.length];
-        for (int i = 0; i < BATCH; i++) {
-            int len = 3 + r.nextInt(SEQ - 2);
-            for (int j = 0; j < SEQ; j++) {
-                ids[i * SEQ + j] = j < len ? 1 + r.nextInt(19) : 0;
-                mask[i * SEQ + j] = j < len ? 1 : 0;
-            }
-        }
-        return new TextBatch(Nd4j.createFromArray(ids).reshape(BATCH, SEQ), Nd4j.createFromArray(mask).reshape(BATCH, SEQ), null);
+        return TinyDualEncoder.text(200, BATCH, SEQ);
     }
 }

@@ -13,8 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.model.ContrastiveModel;
-import clip.model.HfModels;
-import clip.layers.Init;
+import clip.testutil.TinyDualEncoder;
 import clip.layers.Parameter;
 import clip.model.TextBatch;
 import clip.optim.AdamW;
@@ -25,20 +24,16 @@ import clip.optim.ModelOptimizer;
 import clip.optim.ParameterGroups;
 import clip.loss.SigLipLoss;
 import clip.loss.SplitBatchGradient;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -55,33 +50,15 @@ class DataParallelEquivalenceTest {
     private static final ParameterGroups GROUPS = new ParameterGroups(1e-3, 2e-3, 1e-2, 0.2, 0.1);
 
     private static ContrastiveModel model(boolean siglip) {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode c = json.createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 8);
-        c.putObject("vision_config").put("model_type", "vit").put("image_size", 8).put("patch_size", 4)
-                .put("hidden_size", 8).put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16);
-        c.putObject("text_config").put("model_type", "bert").put("vocab_size", 20).put("hidden_size", 8)
-                .put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16)
-                .put("max_position_embeddings", 16);
-        return HfModels.build(c, "test", new Init(11, DataType.FLOAT, 0.3), siglip ? -10.0 : null).asContrastive();
+        return TinyDualEncoder.model(11, siglip ? -10.0 : null);
     }
 
     private static INDArray pixels(int step) {
-        return new Init(100 + step, DataType.FLOAT, 1.0).normal(GLOBAL_BATCH, 3, 8, 8).value();
+        return TinyDualEncoder.pixels(100 + step, GLOBAL_BATCH);
     }
 
     private static TextBatch text(int step) {
-        SplittableRandom r = new SplittableRandom(200 + step);
-        long[] ids = new long[GLOBAL_BATCH * SEQ];
-        long[] mask = new long[ids.length];
-        for (int i = 0; i < GLOBAL_BATCH; i++) {
-            int len = 3 + r.nextInt(SEQ - 2);
-            for (int j = 0; j < SEQ; j++) {
-                ids[i * SEQ + j] = j < len ? 1 + r.nextInt(19) : 0;
-                mask[i * SEQ + j] = j < len ? 1 : 0;
-            }
-        }
-        return new TextBatch(Nd4j.createFromArray(ids).reshape(GLOBAL_BATCH, SEQ),
-                Nd4j.createFromArray(mask).reshape(GLOBAL_BATCH, SEQ), null);
+        return TinyDualEncoder.text(200 + step, GLOBAL_BATCH, SEQ);
     }
 
     private static Map<String, Parameter> singleProcess(boolean siglip) {
