@@ -1,8 +1,7 @@
 """Shares of a training step's time by kind of work, from a JFR recording of `bin/clip bench`.
 
-    JH=$(dirname $(dirname $(readlink -f $(which java))))
-    sed 's#<setting name="period" control="method-sampling-java-interval">[^<]*#&#' $JH/lib/jfr/profile.jfc > /tmp/p.jfc  # then set
-    #   the periods of jdk.ExecutionSample and jdk.NativeMethodSample to "5 ms" in /tmp/p.jfc
+    cp $JAVA_HOME/lib/jfr/profile.jfc /tmp/p.jfc   # then set the "period" of jdk.ExecutionSample
+                                                   # and of jdk.NativeMethodSample to "5 ms" in it
     CLIP_JAVA_OPTS="-Xmx8g -XX:+UseSerialGC -Xmn24m -XX:StartFlightRecording=filename=/tmp/p.jfr,settings=/tmp/p.jfc" \
         bin/clip bench --config tiny --steps 30 --no-torch
     jfr print --events jdk.ExecutionSample,jdk.NativeMethodSample --stack-depth 60 /tmp/p.jfr > /tmp/p.txt
