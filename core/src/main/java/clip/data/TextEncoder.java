@@ -67,7 +67,7 @@ public final class TextEncoder {
     }
 
     /**
-     * Padded only to the batch's longest text, for inference: a tower's output at the real tokens
+     * Padded only to the batch's longest text (training and inference): a tower's output at the real tokens
      * does not depend on padding after them (masked out of BERT's attention, behind CLIP's causal
      * mask), and for short captions the fixed length's padding would be most of the work.
      */

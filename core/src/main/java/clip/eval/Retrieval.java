@@ -86,7 +86,7 @@ public final class Retrieval {
         INDArray q = queries.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c');
         INDArray scores = Nd4j.gemm(q, keys, false, true).castTo(DataType.FLOAT);
         float[] out = new float[(int) scores.length()];
-        scores.data().asNioFloat().get(out);
+        clip.layers.RowMajor.floats(scores).get(out);
         return out;
     }
 

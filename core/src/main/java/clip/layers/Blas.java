@@ -81,12 +81,11 @@ final class Blas {
         return true;
     }
 
-    // A view's data() buffer already starts at the view's first element (its offset() is not added again).
     private static FloatPointer floats(INDArray x, long offset) {
-        return new FloatPointer(x.data().addressPointer()).position(offset);
+        return RowMajor.floatPointer(x, offset);
     }
 
     private static DoublePointer doubles(INDArray x, long offset) {
-        return new DoublePointer(x.data().addressPointer()).position(offset);
+        return RowMajor.doublePointer(x, offset);
     }
 }

@@ -40,20 +40,19 @@ final class ColumnSums {
         } else {
             INDArray ad = a.castTo(DataType.DOUBLE);
             INDArray bd = b == null ? null : b.castTo(DataType.DOUBLE);
-            DoubleBuffer da = ad.data().asNioDouble();
-            DoubleBuffer db = bd == null ? null : bd.data().asNioDouble();
+            DoubleBuffer da = RowMajor.doubles(ad);
+            DoubleBuffer db = bd == null ? null : RowMajor.doubles(bd);
             for (int r = 0; r < rows; r++) {
                 for (int c = 0; c < cols; c++) {
-                    double v = da.get((int) ad.offset() + r * cols + c);
-                    acc[c] += db == null ? v : v * db.get((int) bd.offset() + r * cols + c);
+                    double v = da.get(r * cols + c);
+                    acc[c] += db == null ? v : v * db.get(r * cols + c);
                 }
             }
         }
         if (into.dataType() == DataType.FLOAT && RowMajor.isPacked(into)) {
-            FloatBuffer out = into.data().asNioFloat();
-            int o = (int) into.offset();
+            FloatBuffer out = RowMajor.floats(into);
             for (int c = 0; c < cols; c++) {
-                out.put(o + c, (float) (out.get(o + c) + acc[c]));
+                out.put(c, (float) (out.get(c) + acc[c]));
             }
         } else {
             into.addi(org.nd4j.linalg.factory.Nd4j.createFromArray(acc).castTo(into.dataType()).reshape(into.shape()));

@@ -42,14 +42,12 @@ public final class Embedding extends Module {
         INDArray updates = dy.reshape('c', indices.length(), dim).dup('c');
         INDArray grad = weight.grad();
         int[] ids = indices.toIntVector();
-        if (grad.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
-            java.nio.FloatBuffer g = grad.data().asNioFloat();
+        if (grad.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && RowMajor.isPacked(grad)) {
+            java.nio.FloatBuffer g = RowMajor.floats(grad);
             float[] u = new float[ids.length * dim];
-            java.nio.FloatBuffer ub = updates.data().asNioFloat();
-            ub.position((int) updates.offset());
-            ub.get(u);
+            RowMajor.floats(updates).get(u);
             for (int i = 0; i < ids.length; i++) {
-                int base = (int) grad.offset() + ids[i] * dim;
+                int base = ids[i] * dim;
                 for (int j = 0; j < dim; j++) {
                     g.put(base + j, g.get(base + j) + u[i * dim + j]);
                 }

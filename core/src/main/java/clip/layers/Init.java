@@ -51,9 +51,9 @@ public final class Init {
             for (int i = 0; i < len; i++) {
                 f[i] = (float) chunk[i];
             }
-            values.data().asNioFloat().put(Math.toIntExact(start), f, 0, len);
+            RowMajor.floats(values).put(Math.toIntExact(start), f, 0, len);
         } else if (values.dataType() == DataType.DOUBLE) {
-            values.data().asNioDouble().put(Math.toIntExact(start), chunk, 0, len);
+            RowMajor.doubles(values).put(Math.toIntExact(start), chunk, 0, len);
         } else {
             throw new IllegalArgumentException("parameters are float32 or float64, not " + values.dataType());
         }

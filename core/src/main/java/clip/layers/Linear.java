@@ -28,7 +28,7 @@ public final class Linear extends Module implements Layer {
         input2d = x.reshape('c', x.length() / in, in);
         INDArray y = Blas.product(input2d, false, weight.value(), true);
         if (bias != null) {
-            y.addiRowVector(bias.value());
+            VectorMath.addiRowVector(y, bias.value());
         }
         return y.reshape('c', outShape(inputShape, out));
     }

@@ -1,9 +1,19 @@
 package clip.layers;
 
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Layout checks for code that walks an array's buffer itself (BLAS calls, Java kernels). */
-final class RowMajor {
+/**
+ * Layout checks and raw access for code that walks an array's buffer itself (BLAS calls, Java
+ * kernels, the optimizer). One convention for views: ND4J's {@code data().addressPointer()} of a
+ * view already points at the view's first element, while {@code data().asNioFloat()} starts at
+ * the whole buffer's first element, where {@code offset()} must be added. Everything here starts
+ * at the array's own first element, so callers never add an offset.
+ */
+public final class RowMajor {
     private RowMajor() {
     }
 
@@ -11,7 +21,7 @@ final class RowMajor {
      * Row-major with no gaps, so element i after the array's first element is element i of the
      * array. Axes of size 1 may carry any stride (ND4J gives [1, n] arrays strides like [1, 1]).
      */
-    static boolean isPacked(INDArray x) {
+    public static boolean isPacked(INDArray x) {
         long expected = 1;
         for (int d = x.rank() - 1; d >= 0; d--) {
             if (x.size(d) != 1 && x.stride(d) != expected) {
@@ -20,5 +30,34 @@ final class RowMajor {
             expected *= x.size(d);
         }
         return true;
+    }
+
+    /** A packed float array's elements, index 0 its first element (a view's included). */
+    public static FloatBuffer floats(INDArray x) {
+        return floatPointer(x, 0).capacity(x.length()).asBuffer();
+    }
+
+    /** A packed double array's elements, index 0 its first element (a view's included). */
+    public static DoubleBuffer doubles(INDArray x) {
+        return doublePointer(x, 0).capacity(x.length()).asBuffer();
+    }
+
+    /** A pointer {@code offset} elements after a packed float array's first element. */
+    static FloatPointer floatPointer(INDArray x, long offset) {
+        requirePacked(x);
+        return new FloatPointer(x.data().addressPointer()).position(offset);
+    }
+
+    /** A pointer {@code offset} elements after a packed double array's first element. */
+    static DoublePointer doublePointer(INDArray x, long offset) {
+        requirePacked(x);
+        return new DoublePointer(x.data().addressPointer()).position(offset);
+    }
+
+    private static void requirePacked(INDArray x) {
+        if (!isPacked(x)) {
+            throw new IllegalArgumentException("raw access needs a packed row-major array, not shape "
+                    + java.util.Arrays.toString(x.shape()) + " strides " + java.util.Arrays.toString(x.stride()));
+        }
     }
 }

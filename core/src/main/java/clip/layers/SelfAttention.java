@@ -28,6 +28,7 @@ public final class SelfAttention extends Module {
     private INDArray v;
     private INDArray probs;
     private boolean headsInPlace;
+    private boolean batchedHeads;
 
     public SelfAttention(int dim, int heads, boolean qkvBias, AttentionNames names, Init init) {
         if (dim % heads != 0) {
@@ -49,7 +50,7 @@ public final class SelfAttention extends Module {
         INDArray qx = query.forward(x);
         INDArray kx = key.forward(x);
         INDArray vx = value.forward(x);
-        headsInPlace = Blas.isDirect(qx, kx, vx);
+        headsInPlace = !batchedHeads && Blas.isDirect(qx, kx, vx);
         if (headsInPlace) {
             q = qx;
             k = kx;
@@ -63,8 +64,13 @@ public final class SelfAttention extends Module {
         if (mask != null) {
             mask.addTo(scores, batch, heads, seq);
         }
-        probs = Transforms.softmax(scores.reshape('c', (long) batch * heads * seq, seq), false)
-                .reshape('c', (long) batch * heads, seq, seq);
+        if (VectorMath.applies(scores)) {
+            VectorKernels.softmaxRowsInPlace(scores, seq);
+            probs = scores;
+        } else {
+            probs = Transforms.softmax(scores.reshape('c', (long) batch * heads * seq, seq), false)
+                    .reshape('c', (long) batch * heads, seq, seq);
+        }
         INDArray context = eachHead(false, false, seq, headDim, seq, 1.0, probs, SQUARE, v, HEAD, HEAD);
         return output.forward(headsInPlace ? context : mergeHeads(context));
     }
@@ -77,14 +83,20 @@ public final class SelfAttention extends Module {
         INDArray dProbs = eachHead(false, true, seq, seq, headDim, 1.0, dContext, HEAD, v, HEAD, SQUARE);
         INDArray dV = eachHead(true, false, seq, headDim, seq, 1.0, probs, SQUARE, dContext, HEAD, HEAD);
         // softmax backward: dS = P * (dP - rowsum(dP * P))
-        INDArray rowDot = dProbs.mul(probs).sum(2).reshape('c', (long) batch * heads * seq, 1);
-        INDArray dScores = dProbs.reshape('c', (long) batch * heads * seq, seq).subiColumnVector(rowDot)
-                .reshape('c', (long) batch * heads, seq, seq).muli(probs);
+        INDArray dScores;
+        if (VectorMath.applies(dProbs, probs)) {
+            VectorKernels.softmaxBackwardInPlace(dProbs, probs, seq);
+            dScores = dProbs;
+        } else {
+            INDArray rowDot = dProbs.mul(probs).sum(2).reshape('c', (long) batch * heads * seq, 1);
+            dScores = dProbs.reshape('c', (long) batch * heads * seq, seq).subiColumnVector(rowDot)
+                    .reshape('c', (long) batch * heads, seq, seq).muli(probs);
+        }
         INDArray dQ = eachHead(false, false, seq, headDim, seq, scale, dScores, SQUARE, k, HEAD, HEAD);
         INDArray dK = eachHead(true, false, seq, headDim, seq, scale, dScores, SQUARE, q, HEAD, HEAD);
         INDArray dx = query.backward(headsInPlace ? dQ : mergeHeads(dQ));
-        dx.addi(key.backward(headsInPlace ? dK : mergeHeads(dK)));
-        dx.addi(value.backward(headsInPlace ? dV : mergeHeads(dV)));
+        VectorMath.addi(dx, key.backward(headsInPlace ? dK : mergeHeads(dK)));
+        VectorMath.addi(dx, value.backward(headsInPlace ? dV : mergeHeads(dV)));
         return dx;
     }
 
@@ -116,6 +128,15 @@ public final class SelfAttention extends Module {
 
     private int width(boolean head) {
         return head ? heads * headDim : seq;
+    }
+
+    /**
+     * Folds heads into the batch axis and uses batched products even where the arrays could go
+     * to BLAS directly: the path of backends without direct BLAS, so that tests run it here.
+     */
+    SelfAttention batchedHeads() {
+        batchedHeads = true;
+        return this;
     }
 
     /** Attention probabilities of the last forward pass, [B, H, T, T] (for attention maps). */

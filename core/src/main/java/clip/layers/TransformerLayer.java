@@ -33,24 +33,26 @@ public final class TransformerLayer extends Module {
         this.activation = new Activation(act);
     }
 
+    // Sums write into whichever operand was just made (a layer's fresh output), never into one
+    // that a layer kept for its backward pass.
     public INDArray forward(INDArray x, AttentionMask mask) {
         if (preNorm) {
-            INDArray h = x.add(attention.forward(norm1.forward(x), mask));
-            return h.addi(mlp(norm2.forward(h)));
+            INDArray h = VectorMath.addi(attention.forward(norm1.forward(x), mask), x);
+            return VectorMath.addi(h, mlp(norm2.forward(h)));
         }
-        INDArray h = norm1.forward(x.add(attention.forward(x, mask)));
-        return norm2.forward(h.add(mlp(h)));
+        INDArray h = norm1.forward(VectorMath.addi(attention.forward(x, mask), x));
+        return norm2.forward(VectorMath.addi(mlp(h), h));
     }
 
     public INDArray backward(INDArray dy) {
         if (preNorm) {
-            INDArray dh = dy.add(norm2.backward(mlpBackward(dy)));
-            return dh.addi(norm1.backward(attention.backward(dh)));
+            INDArray dh = VectorMath.addi(norm2.backward(mlpBackward(dy)), dy);
+            return VectorMath.addi(dh, norm1.backward(attention.backward(dh)));
         }
         INDArray dSum2 = norm2.backward(dy);
-        INDArray dh = dSum2.add(mlpBackward(dSum2));
+        INDArray dh = VectorMath.addi(mlpBackward(dSum2), dSum2);
         INDArray dSum1 = norm1.backward(dh);
-        return dSum1.add(attention.backward(dSum1));
+        return VectorMath.addi(attention.backward(dSum1), dSum1);
     }
 
     public SelfAttention attention() {

@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -25,6 +24,8 @@ final class VectorKernels {
     private static final int LANES = S.length();
     private static final int CHUNK = 4096;
     private static final int SUM_BLOCK = 32;
+    /** Elements below which a kernel runs on the caller's thread alone ({@link Halves}). */
+    private static final int PARALLEL_MIN = 1 << 16;
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     // Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + ...)) exp(-z^2), t = 1 / (1 + p z),
@@ -238,15 +239,17 @@ final class VectorKernels {
         FloatBuffer outNorm = floats(normalized);
         FloatBuffer outY = floats(y);
         FloatBuffer outRstd = floats(rstd);
-        float[] row = new float[dim];
-        float[] norm = new float[dim];
-        float[] result = new float[dim];
-        for (int r = 0; r < rows; r++) {
-            in.get(r * dim, row, 0, dim);
-            outRstd.put(r, layerNormRow(row, gv, bv, eps, norm, result));
-            outNorm.put(r * dim, norm, 0, dim);
-            outY.put(r * dim, result, 0, dim);
-        }
+        Halves.run(rows, 1, PARALLEL_MIN / dim, (from, to) -> {
+            float[] row = new float[dim];
+            float[] norm = new float[dim];
+            float[] result = new float[dim];
+            for (int r = from; r < to; r++) {
+                in.get(r * dim, row, 0, dim);
+                outRstd.put(r, layerNormRow(row, gv, bv, eps, norm, result));
+                outNorm.put(r * dim, norm, 0, dim);
+                outY.put(r * dim, result, 0, dim);
+            }
+        });
     }
 
     /** One row of {@link #layerNorm}: writes {@code norm} and {@code y}, returns 1/std. */
@@ -292,14 +295,16 @@ final class VectorKernels {
         FloatBuffer inNorm = floats(normalized);
         FloatBuffer inRstd = floats(rstd);
         FloatBuffer out = floats(dx);
-        float[] d = new float[dim];
-        float[] n = new float[dim];
-        for (int r = 0; r < rows; r++) {
-            inDy.get(r * dim, d, 0, dim);
-            inNorm.get(r * dim, n, 0, dim);
-            layerNormRowBackward(d, n, inRstd.get(r), gv);
-            out.put(r * dim, d, 0, dim);
-        }
+        Halves.run(rows, 1, PARALLEL_MIN / dim, (from, to) -> {
+            float[] d = new float[dim];
+            float[] n = new float[dim];
+            for (int r = from; r < to; r++) {
+                inDy.get(r * dim, d, 0, dim);
+                inNorm.get(r * dim, n, 0, dim);
+                layerNormRowBackward(d, n, inRstd.get(r), gv);
+                out.put(r * dim, d, 0, dim);
+            }
+        });
         return dx;
     }
 
@@ -411,26 +416,142 @@ final class VectorKernels {
         }
     }
 
+    /**
+     * Softmax of every row of {@code x} [rows, n], in place: e^(x - max) with {@link #expInPlace},
+     * a row sum in a fixed order, one division. Entries more than 87 below the row's maximum (a
+     * masked key's -FLT_MAX bias) get exactly zero, as the exact softmax rounds them to.
+     */
+    static void softmaxRowsInPlace(INDArray x, int n) {
+        int rows = (int) (x.length() / n);
+        FloatBuffer buffer = floats(x);
+        int padded = (n + LANES - 1) / LANES * LANES;
+        Halves.run(rows, 1, PARALLEL_MIN / n, (lo, hi) -> {
+            float[] row = new float[padded];
+            float[] shifted = new float[padded];
+            for (int r = lo; r < hi; r++) {
+                buffer.get(r * n, row, 0, n);
+                softmaxRow(row, shifted, n);
+                buffer.put(r * n, row, 0, n);
+            }
+        });
+    }
+
+    /** One row of {@link #softmaxRowsInPlace}; both arrays hold whole vectors past n. */
+    static void softmaxRow(float[] row, float[] shifted, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, row[i]);
+        }
+        for (int i = 0; i < n; i++) {
+            shifted[i] = row[i] - max;
+            row[i] = shifted[i];
+        }
+        expInPlace(row, n);
+        for (int i = 0; i < n; i++) {
+            if (shifted[i] < EXP_MIN) {
+                row[i] = 0f;
+            }
+        }
+        float total = sum(row, null, n);
+        for (int i = 0; i < n; i++) {
+            row[i] /= total;
+        }
+    }
+
+    /** Softmax's backward pass over rows of n, in place: {@code d = p * (d - sum(d * p))} per row. */
+    static void softmaxBackwardInPlace(INDArray d, INDArray p, int n) {
+        int rows = (int) (d.length() / n);
+        FloatBuffer grad = floats(d);
+        FloatBuffer probs = floats(p);
+        Halves.run(rows, 1, PARALLEL_MIN / n, (lo, hi) -> {
+            float[] dr = new float[n];
+            float[] pr = new float[n];
+            for (int r = lo; r < hi; r++) {
+                grad.get(r * n, dr, 0, n);
+                probs.get(r * n, pr, 0, n);
+                softmaxRowBackward(dr, pr, n);
+                grad.put(r * n, dr, 0, n);
+            }
+        });
+    }
+
+    /** One row of {@link #softmaxBackwardInPlace}. */
+    static void softmaxRowBackward(float[] d, float[] p, int n) {
+        float dot = sum(d, p, n);
+        for (int i = 0; i < n; i++) {
+            d[i] = p[i] * (d[i] - dot);
+        }
+    }
+
+    /** {@code a += b} element by element, in place (same length, both packed). */
+    static void addInPlace(INDArray a, INDArray b) {
+        FloatBuffer into = floats(a);
+        FloatBuffer from = floats(b);
+        Halves.run((int) a.length(), CHUNK, PARALLEL_MIN, (lo, hi) -> {
+            float[] ca = new float[CHUNK];
+            float[] cb = new float[CHUNK];
+            for (int start = lo; start < hi; start += CHUNK) {
+                int len = Math.min(CHUNK, hi - start);
+                into.get(start, ca, 0, len);
+                from.get(start, cb, 0, len);
+                int bound = S.loopBound(len);
+                int i = 0;
+                for (; i < bound; i += LANES) {
+                    FloatVector.fromArray(S, ca, i).add(FloatVector.fromArray(S, cb, i)).intoArray(ca, i);
+                }
+                for (; i < len; i++) {
+                    ca[i] += cb[i];
+                }
+                into.put(start, ca, 0, len);
+            }
+        });
+    }
+
+    /** {@code x[r, :] += row} for every row of {@code x} viewed as [rows, row.length], in place. */
+    static void addRowInPlace(INDArray x, INDArray row) {
+        int dim = (int) row.length();
+        int rows = (int) (x.length() / dim);
+        float[] rv = toArray(row);
+        FloatBuffer into = floats(x);
+        Halves.run(rows, 1, PARALLEL_MIN / dim, (lo, hi) -> {
+            float[] cx = new float[dim];
+            int bound = S.loopBound(dim);
+            for (int r = lo; r < hi; r++) {
+                into.get(r * dim, cx, 0, dim);
+                int i = 0;
+                for (; i < bound; i += LANES) {
+                    FloatVector.fromArray(S, cx, i).add(FloatVector.fromArray(S, rv, i)).intoArray(cx, i);
+                }
+                for (; i < dim; i++) {
+                    cx[i] += rv[i];
+                }
+                into.put(r * dim, cx, 0, dim);
+            }
+        });
+    }
+
     private static INDArray map(INDArray x, INDArray dy, Chunk kernel) {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
         FloatBuffer in = floats(x);
         FloatBuffer grad = dy == null ? null : floats(dy);
         FloatBuffer result = floats(out);
         int n = (int) x.length();
-        float[] cx = new float[CHUNK];
-        float[] cd = dy == null ? null : new float[CHUNK];
-        float[] co = new float[CHUNK];
-        float[] tmp = new float[CHUNK];
-        for (int start = 0; start < n; start += CHUNK) {
-            int len = Math.min(CHUNK, n - start);
-            in.get(start, cx, 0, len);
-            if (grad != null) {
-                grad.get(start, cd, 0, len);
+        Halves.run(n, CHUNK, PARALLEL_MIN, (from, to) -> {
+            float[] cx = new float[CHUNK];
+            float[] cd = grad == null ? null : new float[CHUNK];
+            float[] co = new float[CHUNK];
+            float[] tmp = new float[CHUNK];
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                in.get(start, cx, 0, len);
+                if (grad != null) {
+                    grad.get(start, cd, 0, len);
+                }
+                // The last chunk's lanes past len hold finite leftovers; they are computed and never written back.
+                kernel.apply(cx, cd, co, tmp, len);
+                result.put(start, co, 0, len);
             }
-            // The last chunk's lanes past len hold finite leftovers; they are computed and never written back.
-            kernel.apply(cx, cd, co, tmp, len);
-            result.put(start, co, 0, len);
-        }
+        });
         return out;
     }
 
@@ -440,8 +561,7 @@ final class VectorKernels {
         return a;
     }
 
-    /** The array's elements as a buffer from its first element (a view's data() already starts there). */
     private static FloatBuffer floats(INDArray x) {
-        return new FloatPointer(x.data().addressPointer()).capacity(x.length()).asBuffer();
+        return RowMajor.floats(x);
     }
 }

@@ -58,6 +58,15 @@ public final class KernelFingerprint {
         }
         // rows whose width is and is not a whole number of vectors
         for (int dim : new int[] {37, 64}) {
+            float[] row = java.util.Arrays.copyOfRange(x, 300, 300 + dim + 64);
+            row[3] = -Float.MAX_VALUE; // a masked key
+            VectorKernels.softmaxRow(row, new float[row.length], dim);
+            add(md, row, dim);
+            float[] d = java.util.Arrays.copyOfRange(dy, 400, 400 + dim);
+            VectorKernels.softmaxRowBackward(d, row, dim);
+            add(md, d, dim);
+        }
+        for (int dim : new int[] {37, 64}) {
             float[] gain = java.util.Arrays.copyOfRange(dy, 100, 100 + dim);
             float[] bias = java.util.Arrays.copyOfRange(x, 200, 200 + dim);
             float[] norm = new float[dim];

@@ -102,6 +102,23 @@ class LayerGradientTest {
         }
     }
 
+    /** The split-heads path (heads folded into the batch axis, batched products) that backends without direct BLAS take. */
+    @Test
+    void attentionWithBatchedHeadsMatchesHeadsInPlace() {
+        for (boolean causal : new boolean[] {false, true}) {
+            SelfAttention batched = new SelfAttention(8, 2, true, AttentionNames.BERT, init()).batchedHeads();
+            SelfAttention inPlace = new SelfAttention(8, 2, true, AttentionNames.BERT, init());
+            INDArray keyMask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1}, {1, 1, 0, 0}});
+            AttentionMask mask = AttentionMask.of(keyMask, causal, 2, 4, DataType.DOUBLE);
+            check(batched, randn(11, 2, 4, 8), x -> batched.forward(x, mask), batched::backward);
+            INDArray x = randn(12, 2, 4, 8);
+            INDArray dy = randn(13, 2, 4, 8);
+            assertTrue(batched.forward(x, mask).equalsWithEps(inPlace.forward(x, mask), 1e-12));
+            assertTrue(batched.backward(dy).equalsWithEps(inPlace.backward(dy), 1e-12));
+            assertEquals(0.0, batched.attentionProbabilities().getDouble(1, 0, 0, 2), 0.0, "padding key gets exactly zero attention");
+        }
+    }
+
     @Test
     void embeddingScatterAddsRepeatedIds() {
         Embedding emb = new Embedding(6, 3, init());

@@ -91,6 +91,44 @@ class VectorKernelsTest {
     }
 
     @Test
+    void softmaxMatchesTheNd4jPathForwardAndBackward() {
+        for (long rows : new long[] {6, 3000}) {
+            INDArray x = randn(21, 3.0, rows, 37).castTo(DataType.FLOAT);
+            x.putScalar(new long[] {0, 5}, -Float.MAX_VALUE); // a masked key
+            // in double: e^(x - max) / sum
+            INDArray xd = x.castTo(DataType.DOUBLE);
+            INDArray shifted = xd.subColumnVector(xd.max(true, 1));
+            INDArray exp = Transforms.exp(shifted, true);
+            INDArray expected = exp.divColumnVector(exp.sum(true, 1)).castTo(DataType.FLOAT);
+            INDArray p = x.dup();
+            VectorKernels.softmaxRowsInPlace(p, 37);
+            assertEquals(0.0, p.getDouble(0, 5), 0.0, "a masked key gets exactly zero");
+            assertTrue(p.equalsWithEps(expected, 6e-7), "softmax (a few ulp of 1), max |diff| " + p.sub(expected).amaxNumber());
+            INDArray d = randn(22, 1.0, rows, 37).castTo(DataType.FLOAT);
+            INDArray dot = d.mul(expected).sum(true, 1);
+            INDArray expectedDx = d.subColumnVector(dot).muli(expected);
+            INDArray dx = d.dup();
+            VectorKernels.softmaxBackwardInPlace(dx, p, 37);
+            assertTrue(dx.equalsWithEps(expectedDx, 1e-6), "softmax backward, max |diff| " + dx.sub(expectedDx).amaxNumber());
+        }
+    }
+
+    @Test
+    void sumsGiveNd4jsBits() {
+        // 37 columns: row tails through the scalar loop; 3,000 rows: large enough to be cut in halves.
+        for (long rows : new long[] {5, 3000}) {
+            INDArray a = randn(11, 1.0, rows, 37).castTo(DataType.FLOAT);
+            INDArray b = randn(12, 1.0, rows, 37).castTo(DataType.FLOAT);
+            INDArray row = randn(13, 1.0, 37).castTo(DataType.FLOAT);
+            assertTrue(VectorMath.applies(a, b, row));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.add(b).data().asFloat(),
+                    VectorMath.addi(a.dup(), b).data().asFloat());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a.addRowVector(row).data().asFloat(),
+                    VectorMath.addiRowVector(a.dup(), row).data().asFloat());
+        }
+    }
+
+    @Test
     void layerNormMatchesTheNd4jPathForwardAndBackward() {
         // 37 is not a multiple of any vector width: the row tails go through the scalar loop.
         for (int dim : new int[] {37, 192}) {

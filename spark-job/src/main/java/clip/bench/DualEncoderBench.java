@@ -7,6 +7,8 @@ import clip.model.TextBatch;
 import clip.optim.AdamW;
 import clip.loss.BatchGradient;
 import clip.loss.ClipLoss;
+import clip.loss.Pairs;
+import clip.loss.SplitBatchGradient;
 import clip.optim.ModelOptimizer;
 import clip.optim.ParameterGroups;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,6 +36,14 @@ public final class DualEncoderBench {
             };
         }
 
+        /** The same sizes at another batch (the reference script's third argument). */
+        public Size withBatch(int newBatch) {
+            if (newBatch < 1) {
+                throw new clip.io.BadInputException("--batch must be at least 1, got " + newBatch);
+            }
+            return new Size(name, image, patch, hidden, layers, heads, seq, proj, newBatch);
+        }
+
         /** Multiply-add FLOPs of one forward pass's matrix products (both towers, projections, similarity). */
         public double forwardMatmulFlops() {
             int tokensImage = (image / patch) * (image / patch) + 1;
@@ -51,19 +61,27 @@ public final class DualEncoderBench {
     private final ModelOptimizer optimizer;
     private final INDArray pixels;
     private final TextBatch text;
+    private final SplitBatchGradient parts;
 
-    public DualEncoderBench(Size size, long seed) {
+    /**
+     * @param parts the batch is cut into this many parts, one per core (1: the whole batch on the
+     *              caller's thread; 0: {@link SplitBatchGradient#partsFor} this machine)
+     */
+    public DualEncoderBench(Size size, long seed, int parts) {
         this.size = size;
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode config = json.createObjectNode().put("model_type", "vision-text-dual-encoder")
-                .put("projection_dim", size.proj()).put("logit_scale_init_value", Math.log(1 / 0.07));
-        config.putObject("vision_config").put("model_type", "vit").put("image_size", size.image())
-                .put("patch_size", size.patch()).put("hidden_size", size.hidden()).put("num_hidden_layers", size.layers())
-                .put("num_attention_heads", size.heads()).put("intermediate_size", 4 * size.hidden());
-        config.putObject("text_config").put("model_type", "bert").put("vocab_size", 30522)
-                .put("hidden_size", size.hidden()).put("num_hidden_layers", size.layers())
-                .put("num_attention_heads", size.heads()).put("intermediate_size", 4 * size.hidden());
+        ObjectNode config = config(size);
         this.model = HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive();
+        if (parts == 0) {
+            parts = SplitBatchGradient.partsFor(Runtime.getRuntime().availableProcessors(), size.batch(), model.parameterCount());
+        }
+        if (parts < 1 || size.batch() % parts != 0) {
+            throw new clip.io.BadInputException("--parts must divide the batch " + size.batch() + ", got " + parts);
+        }
+        List<ContrastiveModel> twins = new ArrayList<>();
+        for (int p = 1; p < parts; p++) {
+            twins.add(HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive());
+        }
+        this.parts = parts == 1 ? null : new SplitBatchGradient(model, twins);
         this.optimizer = new ModelOptimizer(model.namedParameters(), ParameterGroups.uniform(1e-4, 0.2),
                 new AdamW(0.9, 0.98, 1e-6));
         Init data = new Init(seed + 1, DataType.FLOAT, 1.0);
@@ -75,6 +93,23 @@ public final class DualEncoderBench {
         }
         this.text = new TextBatch(Nd4j.createFromArray(ids).reshape(size.batch(), size.seq()),
                 Nd4j.ones(DataType.LONG, size.batch(), size.seq()), null);
+    }
+
+    private static ObjectNode config(Size size) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = json.createObjectNode().put("model_type", "vision-text-dual-encoder")
+                .put("projection_dim", size.proj()).put("logit_scale_init_value", Math.log(1 / 0.07));
+        config.putObject("vision_config").put("model_type", "vit").put("image_size", size.image())
+                .put("patch_size", size.patch()).put("hidden_size", size.hidden()).put("num_hidden_layers", size.layers())
+                .put("num_attention_heads", size.heads()).put("intermediate_size", 4 * size.hidden());
+        config.putObject("text_config").put("model_type", "bert").put("vocab_size", 30522)
+                .put("hidden_size", size.hidden()).put("num_hidden_layers", size.layers())
+                .put("num_attention_heads", size.heads()).put("intermediate_size", 4 * size.hidden());
+        return config;
+    }
+
+    public int parts() {
+        return parts == null ? 1 : parts.parts();
     }
 
     public long parameterCount() {
@@ -89,7 +124,11 @@ public final class DualEncoderBench {
             long t0 = System.nanoTime();
             try (var ws = clip.layers.StepMemory.open()) {
                 model.zeroGrad();
-                BatchGradient.accumulate(model, loss, pixels, text);
+                if (parts == null) {
+                    BatchGradient.accumulate(model, loss, pixels, text);
+                } else {
+                    parts.accumulate(loss, Pairs.of(pixels, text));
+                }
                 optimizer.step(1.0);
             }
             if (i > 0) {

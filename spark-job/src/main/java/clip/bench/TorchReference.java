@@ -29,11 +29,32 @@ public final class TorchReference {
         return Path.of(home).toAbsolutePath().normalize().resolve("bench/torch_dual_step.py");
     }
 
-    public JsonNode run(String config, int steps) throws IOException, InterruptedException {
+    /** Where Debian's dynamic loader finds {@code libblas.so.3}, the library python3-torch's products call. */
+    public static final Path DEBIAN_LIBBLAS = Path.of("/usr/lib/x86_64-linux-gnu/libblas.so.3");
+
+    /**
+     * Refuses a reference that would run on the reference (netlib) BLAS or a single-threaded one:
+     * Debian's python3-torch calls whatever {@code libblas.so.3} the alternatives system points to,
+     * and without libopenblas0-pthread that is the reference BLAS, about 15x slower, which would
+     * make any ratio against it meaningless. A machine without that file (not Debian) is not checked.
+     */
+    public static void checkBlas(Path libblas) throws IOException {
+        if (!Files.exists(libblas)) {
+            return;
+        }
+        Path real = libblas.toRealPath();
+        if (!real.toString().contains("openblas-pthread")) {
+            throw new BadInputException(libblas + " resolves to " + real + ", not OpenBLAS with threads: PyTorch would run"
+                    + " on it many times slower (apt-get install libopenblas0-pthread, or --no-torch)");
+        }
+    }
+
+    public JsonNode run(String config, int steps, int batch) throws IOException, InterruptedException {
         if (!Files.isRegularFile(script)) {
             throw new BadInputException(script + ": PyTorch reference script not found (use --torch-script, or --no-torch)");
         }
-        Process p = new ProcessBuilder(List.of(python, script.toString(), config, Integer.toString(steps)))
+        checkBlas(DEBIAN_LIBBLAS);
+        Process p = new ProcessBuilder(List.of(python, script.toString(), config, Integer.toString(steps), Integer.toString(batch)))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

@@ -30,9 +30,12 @@ public final class BenchCommand implements Command {
     @Override
     public String usage() {
         return String.join("\n",
-                "usage: bin/clip bench [--config tiny|base] [--steps N] [--no-torch] [--torch-script PATH] [--python PATH]",
+                "usage: bin/clip bench [--config tiny|base] [--batch B] [--parts N] [--steps N] [--no-torch] [--torch-script PATH] [--python PATH]",
                 "       bin/clip bench --ops   (per-operation ND4J costs on this machine, one JSON line)",
                 "  --config C        sizes of bench/torch_dual_step.py (default tiny)",
+                "  --batch B         pairs per step (default: the config's, 32 tiny, 8 base)",
+                "  --parts N         cut each step's pairs into N parts run side by side, one per core",
+                "                    (default: one per core for tiny, the whole batch for base, as training does)",
                 "  --steps N         timed steps after one warm-up step (default 6)",
                 "  --no-torch        skip the PyTorch reference run",
                 "  --torch-script P  the reference script (default: bench/torch_dual_step.py in the checkout)",
@@ -47,6 +50,10 @@ public final class BenchCommand implements Command {
             return 0;
         }
         DualEncoderBench.Size size = DualEncoderBench.Size.of(args.string("config", "tiny"));
+        if (args.has("batch")) {
+            size = size.withBatch(args.integer("batch", size.batch()));
+        }
+        int parts = args.integer("parts", 0);
         int steps = args.integer("steps", 6);
         boolean torch = !args.flag("no-torch");
         Path script = args.has("torch-script") ? args.path("torch-script") : TorchReference.defaultScript();
@@ -55,8 +62,9 @@ public final class BenchCommand implements Command {
 
         // The reference runs first: a child process inherits the parent's peak RSS across exec on
         // Linux, so it must start before this JVM has grown.
-        JsonNode reference = torch ? new TorchReference(script, python).run(size.name(), steps) : null;
-        DualEncoderBench bench = new DualEncoderBench(size, 0);
+        String loadBefore = loadAverage();
+        JsonNode reference = torch ? new TorchReference(script, python).run(size.name(), steps, size.batch()) : null;
+        DualEncoderBench bench = new DualEncoderBench(size, 0, parts);
         List<Double> times = bench.run(steps);
         double median = median(times);
         double flops = 3 * size.forwardMatmulFlops();
@@ -64,11 +72,13 @@ public final class BenchCommand implements Command {
         ObjectMapper json = new ObjectMapper();
         ObjectNode result = json.createObjectNode()
                 .put("impl", "clip-java (ND4J " + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName() + ")")
-                .put("config", size.name()).put("batch", size.batch()).put("params", bench.parameterCount())
+                .put("config", size.name()).put("batch", size.batch()).put("parts", bench.parts())
+                .put("params", bench.parameterCount())
                 .put("step_s_median", round(median)).put("samples_per_s", round(size.batch() / median))
                 .put("peak_rss_mib", PeakMemory.peakRssMib())
                 .put("omp_num_threads", String.valueOf(System.getenv("OMP_NUM_THREADS")))
                 .put("cores", Runtime.getRuntime().availableProcessors())
+                .put("load_average_before", loadBefore)
                 .put("matmul_gflop_per_step", round(flops / 1e9))
                 .put("gemm_gflops_measured", round(gemm))
                 .put("matmul_s_estimate", round(flops / 1e9 / gemm))
@@ -82,6 +92,16 @@ public final class BenchCommand implements Command {
         }
         out.println(json.writeValueAsString(result));
         return 0;
+    }
+
+    /** The machine's load averages (1, 5, 15 min) as /proc/loadavg gives them, or "unknown". */
+    private static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static double median(List<Double> xs) {

@@ -7,6 +7,7 @@ import clip.layers.Parameter;
 import clip.layers.StepMemory;
 import clip.loss.ContrastiveLoss;
 import clip.loss.LossResult;
+import clip.loss.SplitBatchGradient;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -49,7 +50,27 @@ public final class DataParallelGradient {
      */
     public static double accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
                                     int microBatches, boolean localLoss) {
+        return accumulate(model, loss, batch, group, microBatches, localLoss, null);
+    }
+
+    /**
+     * @param parts when not null (and one micro-batch), the local pairs are encoded and
+     *              backpropagated in its parts side by side, one per core
+     */
+    public static double accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
+                                    int microBatches, boolean localLoss, SplitBatchGradient parts) {
         long local = batch.size();
+        double scale = model.logitScale().value().getDouble(0);
+        double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
+        if (parts != null && microBatches == 1) {
+            OwnGradient[] own = new OwnGradient[1];
+            parts.accumulate(batch, (images, texts) -> {
+                own[0] = ownGradient(loss, images, texts, group, scale, bias, localLoss);
+                return new INDArray[] {own[0].dImages(), own[0].dTexts()};
+            });
+            addScalars(model, own[0]);
+            return own[0].globalLoss();
+        }
         if (microBatches < 1 || local % microBatches != 0) {
             throw new IllegalArgumentException(local + " local pairs cannot be cut into " + microBatches + " micro-batches");
         }
@@ -73,10 +94,7 @@ public final class DataParallelGradient {
             images = Nd4j.vstack(imageParts);
             texts = Nd4j.vstack(textParts);
         }
-        double scale = model.logitScale().value().getDouble(0);
-        double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
-        OwnGradient g = localLoss ? localLoss(loss, images, texts, group, scale, bias)
-                : globalLoss(loss, images, texts, group, scale, bias);
+        OwnGradient g = ownGradient(loss, images, texts, group, scale, bias, localLoss);
         if (microBatches == 1) {
             model.backwardImages(g.dImages());
             model.backwardTexts(g.dTexts());
@@ -90,11 +108,20 @@ public final class DataParallelGradient {
                 }
             }
         }
+        addScalars(model, g);
+        return g.globalLoss();
+    }
+
+    private static OwnGradient ownGradient(ContrastiveLoss loss, INDArray images, INDArray texts, Collective group,
+                                           double scale, double bias, boolean localLoss) {
+        return localLoss ? localLoss(loss, images, texts, group, scale, bias) : globalLoss(loss, images, texts, group, scale, bias);
+    }
+
+    private static void addScalars(ContrastiveModel model, OwnGradient g) {
         add(model.logitScale(), g.dLogitScale());
         if (model.logitBias() != null) {
             add(model.logitBias(), g.dLogitBias());
         }
-        return g.globalLoss();
     }
 
     private static OwnGradient localLoss(ContrastiveLoss loss, INDArray images, INDArray texts, Collective group,

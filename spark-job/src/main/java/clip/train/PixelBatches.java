@@ -21,6 +21,8 @@ final class PixelBatches implements TrainingData {
         for (int i = 0; i < sample.rows().length; i++) {
             captions.add(images.captions(sample.rows()[i]).get(sample.captions()[i]));
         }
-        return new PixelBatch(images.trainingImages(sample.rows(), step), text.encode(captions));
+        // Padded to the batch's longest caption, not the configured maximum: padding is masked out of
+        // attention and gets exactly zero gradient, so it was only work (captions are short).
+        return new PixelBatch(images.trainingImages(sample.rows(), step), text.encodeToLongest(captions));
     }
 }

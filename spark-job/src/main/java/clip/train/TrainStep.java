@@ -5,12 +5,15 @@ import clip.exchange.ShardedOptimizer;
 import clip.layers.StepMemory;
 import clip.loss.ClipLoss;
 import clip.loss.ContrastiveLoss;
+import clip.loss.SplitBatchGradient;
 import clip.model.ContrastiveModel;
 import clip.optim.LrSchedule;
 
 /**
  * One training step of one worker: its pairs of the step's global batch, the global-batch
  * gradient ({@link DataParallelGradient}), one sharded AdamW update, the logit scale clamped.
+ *
+ * <p>{@code parts} (or null): a lone worker's pairs cut into parts encoded side by side, one per core.
  *
  * <p>The one rule for skipped steps: a step whose loss or global gradient norm is not finite
  * changes nothing (no parameter, no AdamW moment, not AdamW's step count), while the schedule
@@ -30,12 +33,13 @@ final class TrainStep {
     private final int globalBatch;
     private final int microBatches;
     private final boolean localLoss;
+    private final SplitBatchGradient parts;
     private int skippedInARow;
 
     /** @param checkpoints names the last good checkpoint when too many steps in a row are skipped */
     TrainStep(ContrastiveModel model, ContrastiveLoss loss, TrainingData data, ShardedOptimizer optimizer,
               TrainingCheckpoints checkpoints, ExchangeClock group,
-              LrSchedule schedule, int globalBatch, int microBatches, boolean localLoss) {
+              LrSchedule schedule, int globalBatch, int microBatches, boolean localLoss, SplitBatchGradient parts) {
         this.model = model;
         this.loss = loss;
         this.data = data;
@@ -46,6 +50,7 @@ final class TrainStep {
         this.globalBatch = globalBatch;
         this.microBatches = microBatches;
         this.localLoss = localLoss;
+        this.parts = parts;
     }
 
     /** Takes step {@code step} (0-based): the batches and the learning rate depend only on it. */
@@ -56,7 +61,7 @@ final class TrainStep {
         group.lap();
         try (var ws = StepMemory.open()) {
             model.zeroGrad();
-            double lossValue = DataParallelGradient.accumulate(model, loss, batch, group, microBatches, localLoss);
+            double lossValue = DataParallelGradient.accumulate(model, loss, batch, group, microBatches, localLoss, parts);
             double gatherSeconds = group.lap();
             double norm = Double.isFinite(lossValue) ? optimizer.step(lrFactor) : Double.NaN;
             boolean applied = Double.isFinite(lossValue) && Double.isFinite(norm);

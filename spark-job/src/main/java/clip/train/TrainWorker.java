@@ -10,6 +10,7 @@ import clip.exchange.ShardedOptimizer;
 import clip.io.LocalFiles;
 import clip.layers.Parameter;
 import clip.layers.VectorMath;
+import clip.loss.SplitBatchGradient;
 import clip.model.ContrastiveModel;
 import clip.tokenize.BertTokenizer;
 import java.io.IOException;
@@ -108,10 +109,12 @@ public final class TrainWorker {
         TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, hadoop);
         long first = resume(checkpoints, optimizer);
         Validation validation = lead() ? new Validation(config, built, text, pre, hadoop) : null;
-        TrainStep stepper = new TrainStep(built.model(), config.loss().create(), train, optimizer, checkpoints, group,
-                config.train().lrSchedule(), config.train().batchSize(), config.train().microBatches(),
-                config.loss().local());
-        try (TrainProgress progress = lead() ? TrainProgress.lead(config, first, log) : TrainProgress.none()) {
+        try (TrainProgress progress = lead() ? TrainProgress.lead(config, first, log) : TrainProgress.none();
+             SplitBatchGradient parts = StepParts.forWorker(built, workers, config.train().microBatches(),
+                     config.train().batchSize() / workers)) {
+            TrainStep stepper = new TrainStep(built.model(), config.loss().create(), train, optimizer, checkpoints, group,
+                    config.train().lrSchedule(), config.train().batchSize(), config.train().microBatches(),
+                    config.loss().local(), parts);
             List<StepHook> hooks = new ArrayList<>();
             if (lead()) {
                 hooks.add(new PeriodicEvaluation(validation, config, log));

@@ -25,6 +25,17 @@ class BenchCommandTest {
     }
 
     @Test
+    void batchAndPartsOptionsAreApplied() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int code = new Cli().register(new BenchCommand(), "no-torch", "ops").run(new String[] {"bench", "--config", "tiny",
+                "--batch", "4", "--parts", "2", "--steps", "1", "--no-torch"}, new PrintStream(out), System.err);
+        assertEquals(0, code);
+        JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertEquals(4, r.path("batch").asInt());
+        assertEquals(2, r.path("parts").asInt());
+    }
+
+    @Test
     void opsReportsEachMeasuredOperation() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertEquals(0, new Cli().register(new BenchCommand(), "no-torch", "ops")
@@ -32,6 +43,22 @@ class BenchCommandTest {
         JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
         assertEquals(10, r.size());
         r.fields().forEachRemaining(e -> assertTrue(e.getValue().asDouble() > 0, e.getKey()));
+    }
+
+    @Test
+    void referenceBlasIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path netlib = java.nio.file.Files.createDirectories(dir.resolve("blas")).resolve("libblas.so.3");
+        java.nio.file.Files.writeString(netlib, "");
+        java.nio.file.Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("libblas.so.3"), netlib);
+        clip.io.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(clip.io.BadInputException.class,
+                () -> clip.bench.TorchReference.checkBlas(link));
+        assertTrue(e.getMessage().contains("libopenblas0-pthread"), e.getMessage());
+
+        java.nio.file.Path openblas = java.nio.file.Files.createDirectories(dir.resolve("openblas-pthread")).resolve("libblas.so.3");
+        java.nio.file.Files.writeString(openblas, "");
+        java.nio.file.Path good = java.nio.file.Files.createSymbolicLink(dir.resolve("good.so.3"), openblas);
+        clip.bench.TorchReference.checkBlas(good);
+        clip.bench.TorchReference.checkBlas(dir.resolve("absent.so.3"));
     }
 
     @Test

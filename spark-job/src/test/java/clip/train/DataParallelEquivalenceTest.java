@@ -13,8 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.model.ContrastiveModel;
-import clip.model.HfModels;
-import clip.layers.Init;
+import clip.testutil.TinyDualEncoder;
 import clip.layers.Parameter;
 import clip.model.TextBatch;
 import clip.optim.AdamW;
@@ -24,20 +23,17 @@ import clip.optim.ClipGradNorm;
 import clip.optim.ModelOptimizer;
 import clip.optim.ParameterGroups;
 import clip.loss.SigLipLoss;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import clip.loss.SplitBatchGradient;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -55,33 +51,15 @@ class DataParallelEquivalenceTest {
     private static final ParameterGroups GROUPS = new ParameterGroups(1e-3, 2e-3, 1e-2, 0.2, 0.1);
 
     private static ContrastiveModel model(boolean siglip) {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode c = json.createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 8);
-        c.putObject("vision_config").put("model_type", "vit").put("image_size", 8).put("patch_size", 4)
-                .put("hidden_size", 8).put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16);
-        c.putObject("text_config").put("model_type", "bert").put("vocab_size", 20).put("hidden_size", 8)
-                .put("num_hidden_layers", 1).put("num_attention_heads", 2).put("intermediate_size", 16)
-                .put("max_position_embeddings", 16);
-        return HfModels.build(c, "test", new Init(11, DataType.FLOAT, 0.3), siglip ? -10.0 : null).asContrastive();
+        return TinyDualEncoder.model(11, siglip ? -10.0 : null);
     }
 
     private static INDArray pixels(int step) {
-        return new Init(100 + step, DataType.FLOAT, 1.0).normal(GLOBAL_BATCH, 3, 8, 8).value();
+        return TinyDualEncoder.pixels(100 + step, GLOBAL_BATCH);
     }
 
     private static TextBatch text(int step) {
-        SplittableRandom r = new SplittableRandom(200 + step);
-        long[] ids = new long[GLOBAL_BATCH * SEQ];
-        long[] mask = new long[ids.length];
-        for (int i = 0; i < GLOBAL_BATCH; i++) {
-            int len = 3 + r.nextInt(SEQ - 2);
-            for (int j = 0; j < SEQ; j++) {
-                ids[i * SEQ + j] = j < len ? 1 + r.nextInt(19) : 0;
-                mask[i * SEQ + j] = j < len ? 1 : 0;
-            }
-        }
-        return new TextBatch(Nd4j.createFromArray(ids).reshape(GLOBAL_BATCH, SEQ),
-                Nd4j.createFromArray(mask).reshape(GLOBAL_BATCH, SEQ), null);
+        return TinyDualEncoder.text(200 + step, GLOBAL_BATCH, SEQ);
     }
 
     private static Map<String, Parameter> singleProcess(boolean siglip) {
@@ -196,16 +174,17 @@ class DataParallelEquivalenceTest {
     /**
      * Adam is nearly invariant to the scale of a gradient, so parameters alone would not catch a
      * 1/N or N-fold error: the summed gradients themselves must equal the global-batch gradient,
-     * also when each worker encodes its pairs in micro-batches; and every worker reports the global
-     * batch's loss.
+     * also when each worker encodes its pairs in micro-batches or in parts side by side; and every
+     * worker reports the global batch's loss.
      */
-    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each, local loss={3}, TCP={4}")
-    @CsvSource({"2,false,1,true,false", "4,false,1,true,false", "4,true,1,true,false", "1,false,4,true,false",
-            "2,true,2,true,false", "4,false,2,true,false", "2,false,1,true,true", "4,true,2,true,true",
-            "2,false,1,false,false", "4,false,1,false,false", "4,true,1,false,false", "1,false,4,false,false",
-            "2,true,2,false,false"})
+    @ParameterizedTest(name = "{0} workers, siglip={1}, {2} micro-batch(es) each, local loss={3}, TCP={4}, {5} part(s)")
+    @CsvSource({"2,false,1,true,false,1", "4,false,1,true,false,1", "4,true,1,true,false,1", "1,false,4,true,false,1",
+            "2,true,2,true,false,1", "4,false,2,true,false,1", "2,false,1,true,true,1", "4,true,2,true,true,1",
+            "2,false,1,false,false,1", "4,false,1,false,false,1", "4,true,1,false,false,1", "1,false,4,false,false,1",
+            "2,true,2,false,false,1", "1,false,1,true,false,2", "2,true,1,true,false,2", "1,true,1,true,false,4",
+            "2,false,1,false,false,2"})
     void summedWorkerGradientsAreTheGlobalBatchGradient(int n, boolean siglip, int microBatches, boolean localLoss,
-                                                       boolean overTcp) throws Exception {
+                                                       boolean overTcp, int parts) throws Exception {
         ContrastiveModel ref = model(siglip);
         ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
         double globalLoss = BatchGradient.accumulate(ref, loss, pixels(0), text(0)).loss();
@@ -221,9 +200,16 @@ class DataParallelEquivalenceTest {
                     INDArray px = pixels(0).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
                             NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
                     TextBatch t = text(0);
-                    double reported = DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
-                            new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null)), c,
-                            microBatches, localLoss);
+                    List<ContrastiveModel> twins = new ArrayList<>();
+                    for (int p = 1; p < parts; p++) {
+                        twins.add(model(siglip));
+                    }
+                    double reported;
+                    try (SplitBatchGradient split = parts == 1 ? null : new SplitBatchGradient(m, twins)) {
+                        reported = DataParallelGradient.accumulate(m, loss, new PixelBatch(px,
+                                new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null)), c,
+                                microBatches, localLoss, split);
+                    }
                     assertEquals(globalLoss, reported, 1e-6 * Math.abs(globalLoss), "worker " + c.rank() + "'s loss");
                     return m.namedParameters();
                 }));

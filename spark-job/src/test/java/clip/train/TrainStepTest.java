@@ -58,7 +58,7 @@ class TrainStepTest {
             ContrastiveLoss loss = new Poisoned(config.loss().create(), poisoned, poison);
             TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, new org.apache.hadoop.conf.Configuration());
             step = new TrainStep(model, loss, data, optimizer, checkpoints, group, config.train().lrSchedule(),
-                    config.train().batchSize(), 1, config.loss().local());
+                    config.train().batchSize(), 1, config.loss().local(), null);
         }
 
         Map<String, INDArray> parameters() {

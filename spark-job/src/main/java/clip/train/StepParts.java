@@ -1,0 +1,37 @@
+package clip.train;
+
+import clip.layers.Init;
+import clip.loss.SplitBatchGradient;
+import clip.model.ContrastiveModel;
+import clip.model.HfModels;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Whether a worker cuts its pairs into parts, one per core, and the twins it does that with. */
+final class StepParts {
+    private StepParts() {
+    }
+
+    /**
+     * The parts for a worker's steps, or null to run its pairs whole: only a worker that has the
+     * machine to itself (the only one) splits, since workers in one JVM share its cores and the
+     * native pools' thread counts; and not with micro-batches, which bound memory instead.
+     */
+    static SplitBatchGradient forWorker(ModelFactory.Built built, int workers, int microBatches, long localPairs) {
+        ContrastiveModel model = built.model();
+        int parts = workers == 1 && microBatches == 1
+                ? SplitBatchGradient.partsFor(Runtime.getRuntime().availableProcessors(), localPairs, model.parameterCount())
+                : 1;
+        if (parts == 1) {
+            return null;
+        }
+        Double bias = model.logitBias() == null ? null : 0.0;
+        List<ContrastiveModel> twins = new ArrayList<>();
+        for (int p = 1; p < parts; p++) {
+            // The twin's own weights are replaced by the model's at once; only the architecture matters here.
+            twins.add(HfModels.build(built.hfConfig(), "twin", new Init(p, model.logitScale().value().dataType(), 0.02), bias)
+                    .asContrastive());
+        }
+        return new SplitBatchGradient(model, twins);
+    }
+}
