@@ -12,17 +12,22 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class PositionEmbedding extends Module {
     private final Parameter weight;
-    private final INDArray table;
+    private final INDArray fixed;
     private int length;
 
     public PositionEmbedding(int maxPositions, int dim, Init init) {
         this.weight = param("weight", init.normal(maxPositions, dim));
-        this.table = weight.value();
+        this.fixed = null;
     }
 
     private PositionEmbedding(INDArray fixed) {
         this.weight = null;
-        this.table = buffer("weight", fixed);
+        this.fixed = buffer("weight", fixed);
+    }
+
+    /** Read at each use: a parameter's value array may be replaced (a twin sharing the model's weights). */
+    private INDArray table() {
+        return weight != null ? weight.value() : fixed;
     }
 
     /** HF's create_sinusoidal_embeddings: sin at even columns, cos at odd, angle pos / 10000^(2 floor(j/2) / D). */
@@ -39,6 +44,7 @@ public final class PositionEmbedding extends Module {
 
     /** Adds positions 0..T-1 to x [B, T, D] in place. */
     public INDArray addTo(INDArray x) {
+        INDArray table = table();
         length = (int) x.size(1);
         if (length > table.size(0)) {
             throw new IllegalArgumentException("sequence of " + length + " tokens exceeds the "
