@@ -15,7 +15,7 @@ import org.apache.spark.sql.types.StructType;
  * A Pipelines stage that adds an L2-normalised {@code array<float>} embedding of an image or text
  * column, with any model folder this project loads, prepared exactly as {@code bin/clip embed} prepares it.
  */
-public final class ClipEmbedder extends ClipStage implements DefaultParamsWritable {
+public final class ClipEmbedder extends ClipStage<ClipEmbedder> implements DefaultParamsWritable {
     private final Param<String> outputCol;
 
     public ClipEmbedder() {
@@ -44,38 +44,13 @@ public final class ClipEmbedder extends ClipStage implements DefaultParamsWritab
         return getOrDefault(outputCol);
     }
 
-    public ClipEmbedder setModelPath(String value) {
-        set(modelPath(), value);
-        return this;
-    }
-
-    public ClipEmbedder setInputCol(String value) {
-        set(inputCol(), value);
-        return this;
-    }
-
-    public ClipEmbedder setInputKind(String value) {
-        set(inputKind(), value);
-        return this;
-    }
-
     public ClipEmbedder setOutputCol(String value) {
         set(outputCol, value);
         return this;
     }
 
-    public ClipEmbedder setBatchSize(int value) {
-        set(batchSize(), value);
-        return this;
-    }
-
-    public ClipEmbedder setMaxTextLength(int value) {
-        set(maxTextLength(), value);
-        return this;
-    }
-
-    public ClipEmbedder setStrict(boolean value) {
-        set(strict(), value);
+    @Override
+    protected ClipEmbedder self() {
         return this;
     }
 

@@ -24,7 +24,7 @@ import org.apache.spark.util.SerializableConfiguration;
  * it, rows embedded a batch at a time within each partition, and bad rows counted or, in strict
  * mode, fatal.
  */
-public abstract class ClipStage extends Transformer {
+public abstract class ClipStage<S extends ClipStage<S>> extends Transformer {
     private final String uid;
     private final Param<String> modelPath;
     private final Param<String> inputCol;
@@ -78,6 +78,39 @@ public abstract class ClipStage extends Transformer {
 
     public BooleanParam strict() {
         return strict;
+    }
+
+    /** This stage as its own type, for the setters' chaining. */
+    protected abstract S self();
+
+    public S setModelPath(String value) {
+        set(modelPath, value);
+        return self();
+    }
+
+    public S setInputCol(String value) {
+        set(inputCol, value);
+        return self();
+    }
+
+    public S setInputKind(String value) {
+        set(inputKind, value);
+        return self();
+    }
+
+    public S setBatchSize(int value) {
+        set(batchSize, value);
+        return self();
+    }
+
+    public S setMaxTextLength(int value) {
+        set(maxTextLength, value);
+        return self();
+    }
+
+    public S setStrict(boolean value) {
+        set(strict, value);
+        return self();
     }
 
     public String getModelPath() {

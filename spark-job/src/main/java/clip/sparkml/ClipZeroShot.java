@@ -20,7 +20,7 @@ import org.apache.spark.sql.types.StructType;
  * nearest class and its probability, the softmax of exp(logit_scale) x cosine over the classes
  * (CLIP's logits_per_image). Bad rows get nulls, as in {@link ClipEmbedder}.
  */
-public final class ClipZeroShot extends ClipStage implements DefaultParamsWritable {
+public final class ClipZeroShot extends ClipStage<ClipZeroShot> implements DefaultParamsWritable {
     private final StringArrayParam classNames;
     private final StringArrayParam templates;
     private final Param<String> predictionCol;
@@ -65,21 +65,6 @@ public final class ClipZeroShot extends ClipStage implements DefaultParamsWritab
         return probabilityCol;
     }
 
-    public ClipZeroShot setModelPath(String value) {
-        set(modelPath(), value);
-        return this;
-    }
-
-    public ClipZeroShot setInputCol(String value) {
-        set(inputCol(), value);
-        return this;
-    }
-
-    public ClipZeroShot setInputKind(String value) {
-        set(inputKind(), value);
-        return this;
-    }
-
     public ClipZeroShot setClassNames(String... value) {
         set(classNames, value);
         return this;
@@ -100,13 +85,8 @@ public final class ClipZeroShot extends ClipStage implements DefaultParamsWritab
         return this;
     }
 
-    public ClipZeroShot setBatchSize(int value) {
-        set(batchSize(), value);
-        return this;
-    }
-
-    public ClipZeroShot setStrict(boolean value) {
-        set(strict(), value);
+    @Override
+    protected ClipZeroShot self() {
         return this;
     }
 
