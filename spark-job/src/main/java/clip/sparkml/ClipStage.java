@@ -143,8 +143,12 @@ public abstract class ClipStage<S extends ClipStage<S>> extends Transformer {
      * Named, so the Spark UI shows it too.
      */
     public LongAccumulator badRows() {
+        return badRows(SparkSession.active());
+    }
+
+    private LongAccumulator badRows(SparkSession spark) {
         if (badRows == null) {
-            badRows = SparkSession.active().sparkContext().longAccumulator("clip bad rows (" + uid + ")");
+            badRows = spark.sparkContext().longAccumulator("clip bad rows (" + uid + ")");
         }
         return badRows;
     }
@@ -171,7 +175,7 @@ public abstract class ClipStage<S extends ClipStage<S>> extends Transformer {
      */
     protected Dataset<Row> mapInBatches(Dataset<?> dataset, StructType outSchema, InputKind kind, Appender appender) {
         SerializableConfiguration conf = new SerializableConfiguration(dataset.sparkSession().sparkContext().hadoopConfiguration());
-        EmbeddingSpec spec = new EmbeddingSpec(getModelPath(), getMaxTextLength(), kind, getStrict(), conf, badRows());
+        EmbeddingSpec spec = new EmbeddingSpec(getModelPath(), getMaxTextLength(), kind, getStrict(), conf, badRows(dataset.sparkSession()));
         int column = dataset.schema().fieldIndex(getInputCol());
         String name = getInputCol();
         int batch = getBatchSize();
