@@ -51,7 +51,11 @@ public final class ImagePipeline {
 
     /** Writes 3 x size x size normalised values at {@code offset}. */
     public void toChw(byte[] imageFile, float[] out, int offset) throws ImageDecodeException {
-        BufferedImage rgb = decoder.decode(imageFile).rgb();
+        toChw(decoder.decode(imageFile).rgb(), out, offset);
+    }
+
+    /** As {@link #toChw(byte[], float[], int)} for an image decoded elsewhere (Spark's {@code image} data source). */
+    public void toChw(BufferedImage rgb, float[] out, int offset) {
         int size = normalise.size();
         if (!centerCrop) {
             normalise.toChw(ImageResizer.resize(rgb, size, size), out, offset);

@@ -49,7 +49,12 @@ public record Manifest(PrepConfig config, DatasetListing listing, List<ShardSumm
         JsonNodeFactory f = JsonNodeFactory.instance;
         ObjectNode root = f.objectNode();
         root.put("manifest_version", 1);
-        root.putObject("source").put("format", config.format()).put("root", config.root());
+        ObjectNode source = root.putObject("source").put("format", config.format()).put("root", config.root());
+        if (listing.classes() != null) {
+            // What zero-shot evaluation labels the images by: label k is class_folders[k], the first part of file_name.
+            listing.classes().folders().forEach(source.withArray("class_folders")::add);
+            listing.classes().names().forEach(source.withArray("classes")::add);
+        }
         ObjectNode c = root.putObject("config");
         c.put("image_size", config.imageSize()).put("jpeg_quality", config.jpegQuality())
                 .put("images_per_shard", config.imagesPerShard()).put("schema_version", ShardSchema.VERSION);

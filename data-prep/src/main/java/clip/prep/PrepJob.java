@@ -3,6 +3,7 @@ package clip.prep;
 import clip.prep.source.CocoCaptions;
 import clip.prep.source.DatasetListing;
 import clip.prep.source.Flickr30kCaptions;
+import clip.prep.source.ImageFolder;
 import clip.spark.ItemTasks;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -35,9 +36,11 @@ public final class PrepJob {
 
     public Manifest run() throws IOException {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        DatasetListing listing = config.format().equals("coco")
-                ? CocoCaptions.read(config.root(), config.splits(), conf)
-                : Flickr30kCaptions.read(config.root(), config.splits(), conf);
+        DatasetListing listing = switch (config.format()) {
+            case "coco" -> CocoCaptions.read(config.root(), config.splits(), conf);
+            case ImageFolder.FORMAT -> ImageFolder.read(config.root(), config.splits(), config.folder(), conf);
+            default -> Flickr30kCaptions.read(config.root(), config.splits(), conf);
+        };
         log.printf("prep: %s at %s: %d images, %d captions listed, %d annotation faults%n", config.format(), config.root(),
                 listing.imagesIn(), listing.captionsIn(), listing.faults().size());
         if (config.strict() && !listing.faults().isEmpty()) {

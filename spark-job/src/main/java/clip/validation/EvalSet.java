@@ -7,6 +7,7 @@ import clip.prep.source.CocoCaptions;
 import clip.prep.source.CocoCategories;
 import clip.prep.source.DatasetListing;
 import clip.prep.source.ImageEntry;
+import clip.prep.source.ImageFolder;
 import clip.data.ImagePipeline;
 import clip.data.image.ImageDecodeException;
 import clip.eval.Embedder;
@@ -57,6 +58,9 @@ public record EvalSet(List<Item> items, List<String> classes, String description
 
     static EvalSet fromShards(Path root, String split, int limit, Configuration conf) throws IOException {
         JsonNode manifest = ShardReader.manifest(root, conf);
+        if (manifest.at("/source/format").asText().equals(ImageFolder.FORMAT)) {
+            return fromImageFolderShards(root, manifest, split, limit, conf);
+        }
         CocoCategories labels = labels(manifest.at("/source/format").asText(), manifest.at("/source/root").asText(), split, conf);
         List<Item> items = new ArrayList<>();
         for (JsonNode entry : ShardReader.entriesOf(manifest, root, split)) {
@@ -72,6 +76,26 @@ public record EvalSet(List<Item> items, List<String> classes, String description
             }
         }
         return new EvalSet(items, labels == null ? List.of() : labels.classes(), "shards " + root + " (" + split + ")");
+    }
+
+    /** A labelled image folder's shards: an image's label is its class folder, the first part of its file_name. */
+    private static EvalSet fromImageFolderShards(Path root, JsonNode manifest, String split, int limit, Configuration conf)
+            throws IOException {
+        List<String> folders = new ArrayList<>();
+        List<String> classes = new ArrayList<>();
+        manifest.at("/source/class_folders").forEach(f -> folders.add(f.asText()));
+        manifest.at("/source/classes").forEach(c -> classes.add(c.asText()));
+        List<Item> items = new ArrayList<>();
+        for (Path shard : ShardReader.shardsOf(manifest, root, split)) {
+            for (ShardSchema.Row row : ShardReader.read(shard, conf)) {
+                if (items.size() == limit) {
+                    break;
+                }
+                items.add(new Item(row.imageId(), row.fileName(), row.captions(),
+                        folders.indexOf(ImageFolder.classFolderOf(row.fileName())), row::jpeg));
+            }
+        }
+        return new EvalSet(items, classes, "image folder shards " + root + " (" + split + ")");
     }
 
     static EvalSet fromCoco(String root, String split, int limit, Configuration conf) throws IOException {

@@ -27,6 +27,7 @@ final class ListingBuilder {
     private final List<Fault> faults = new ArrayList<>();
     private long imagesIn;
     private long captionsIn;
+    private ImageFolder.Classes classes;
 
     ListingBuilder(String format) {
         this.format = format;
@@ -52,6 +53,10 @@ final class ListingBuilder {
         }
     }
 
+    void classes(ImageFolder.Classes labelled) {
+        classes = labelled;
+    }
+
     DatasetListing build() {
         Map<Long, List<Caption>> byImage = new LinkedHashMap<>();
         for (PendingCaption c : captions) {
@@ -72,6 +77,6 @@ final class ListingBuilder {
             }
         }
         out.sort(Comparator.comparing(ImageEntry::split).thenComparingLong(ImageEntry::id));
-        return new DatasetListing(format, List.copyOf(out), List.copyOf(faults), imagesIn, captionsIn);
+        return new DatasetListing(format, List.copyOf(out), List.copyOf(faults), imagesIn, captionsIn, classes);
     }
 }
