@@ -45,6 +45,9 @@ public final class ItemTasks {
         try {
             // As many slices as items: slice i holds item i, which is what the progress listener counts on.
             sc.parallelize(items, items.size()).foreach(task);
+            // The listener bus delivers the last tasks' ends after the job returns: wait for them, or
+            // the last progress lines are lost (the listener is removed below).
+            awaitOtherTasks(progress, labels.job(), log);
         } catch (Exception e) {
             // Scala throws SparkException (checked) without declaring it.
             awaitOtherTasks(progress, labels.job(), log);
@@ -57,7 +60,7 @@ public final class ItemTasks {
     private static void awaitOtherTasks(TaskProgress progress, String job, PrintStream log) {
         try {
             if (!progress.awaitQuiet(TimeUnit.MINUTES.toMillis(10))) {
-                log.println(job + ": some tasks were still running 10 minutes after the job failed");
+                log.println(job + ": some tasks were still running 10 minutes after the job ended");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

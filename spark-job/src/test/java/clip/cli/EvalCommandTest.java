@@ -103,6 +103,11 @@ class EvalCommandTest {
         Evaluator.Report r = encoder.evaluate(set.inputs(encoder.images()), Templates.named(Templates.CLIP_80), null);
         double[][] img = r.images().toDoubleMatrix();
         double[][] cap = r.captions().toDoubleMatrix();
+        // The similarities as float products, as retrieval takes them: the ranks below recount the
+        // rules (ties against the query, an image's own captions not competing) from those numbers,
+        // since a near-tie in the last float bit could otherwise rank differently in double.
+        float[][] imageToText = org.nd4j.linalg.factory.Nd4j.gemm(r.images(), r.captions(), false, true).toFloatMatrix();
+        float[][] textToImage = org.nd4j.linalg.factory.Nd4j.gemm(r.captions(), r.images(), false, true).toFloatMatrix();
         List<Integer> owner = new ArrayList<>();
         for (int i = 0; i < set.items().size(); i++) {
             for (String c : set.items().get(i).captions()) {
@@ -111,10 +116,10 @@ class EvalCommandTest {
         }
         List<Integer> textRanks = new ArrayList<>();
         for (int c = 0; c < cap.length; c++) {
-            double right = dot(cap[c], img[owner.get(c)]);
+            float right = textToImage[c][owner.get(c)];
             int rank = 1;
             for (int i = 0; i < img.length; i++) {
-                rank += i != owner.get(c) && dot(cap[c], img[i]) >= right ? 1 : 0;
+                rank += i != owner.get(c) && textToImage[c][i] >= right ? 1 : 0;
             }
             textRanks.add(rank);
         }
@@ -123,10 +128,10 @@ class EvalCommandTest {
             int best = Integer.MAX_VALUE;
             for (int c = 0; c < cap.length; c++) {
                 if (owner.get(c) == i) {
-                    double right = dot(img[i], cap[c]);
+                    float right = imageToText[i][c];
                     int rank = 1;
                     for (int o = 0; o < cap.length; o++) {
-                        rank += o != c && owner.get(o) != i && dot(img[i], cap[o]) >= right ? 1 : 0;
+                        rank += o != c && owner.get(o) != i && imageToText[i][o] >= right ? 1 : 0;
                     }
                     best = Math.min(best, rank);
                 }
