@@ -22,4 +22,19 @@ public final class LocalFiles {
             }
         }
     }
+
+    /**
+     * Puts the folder {@code fresh} in the place of {@code target} by two renames (target to
+     * {@code <target>.old}, fresh to target), then deletes the old one: a crash leaves the old
+     * folder or the new one whole, never a mix (between the renames, only {@code <target>.old}).
+     */
+    public static void replaceTree(Path fresh, Path target) throws IOException {
+        Path old = target.resolveSibling(target.getFileName() + ".old");
+        deleteTree(old);
+        if (Files.exists(target)) {
+            Files.move(target, old);
+        }
+        Files.move(fresh, target);
+        deleteTree(old);
+    }
 }

@@ -1,9 +1,11 @@
 package clip.prep;
 
+import clip.io.WriteFailure;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
@@ -47,6 +49,8 @@ public final class AtomicFiles {
     public static void writeJson(FileSystem fs, Path tmp, Path target, Object value) throws IOException {
         try (OutputStream o = fs.create(tmp, true)) {
             JSON.writerWithDefaultPrettyPrinter().writeValue(o, value);
+        } catch (IOException | FSError e) {
+            throw WriteFailure.naming(tmp, e);
         }
         replace(fs, tmp, target);
     }

@@ -1,5 +1,6 @@
 package clip.prep;
 
+import clip.io.WriteFailure;
 import clip.prep.source.Fault;
 import clip.prep.source.ImageEntry;
 import java.io.FileNotFoundException;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
@@ -44,6 +46,7 @@ public final class ShardWriter {
         int captions = 0;
         int imagesRejected = 0;
         int captionsRejected = 0;
+        // Hadoop's local file system reports a full disk as an FSError that names no file: name it.
         try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(file)
                 .withConf(conf)
                 .withType(ShardSchema.SCHEMA)
@@ -65,6 +68,8 @@ public final class ShardWriter {
                     captions += result.row().captions().size();
                 }
             }
+        } catch (FSError e) {
+            throw WriteFailure.naming(tmp, e);
         }
         ShardSummary summary = new ShardSummary(plan.name(), plan.split(), rows, captions, file.length(), file.sha256(),
                 config.fingerprint() + "|" + plan.digest(), imagesRejected, captionsRejected, faults);

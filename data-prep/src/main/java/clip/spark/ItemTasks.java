@@ -4,6 +4,7 @@ import clip.io.BadInputException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.VoidFunction;
 import org.apache.spark.sql.SparkSession;
@@ -73,7 +74,13 @@ public final class ItemTasks {
                 return bad;
             }
         }
+        // Spark's job failure ("Job aborted due to stage failure: ... most recent failure: ...") wraps the
+        // task's own exception, whose message says what went wrong (a full disk names the file).
+        Throwable task = e;
+        while (task instanceof SparkException && task.getCause() != null) {
+            task = task.getCause();
+        }
         return e instanceof RuntimeException r ? r
-                : new IllegalStateException(job + " job failed: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+                : new IllegalStateException(job + " job failed: " + String.valueOf(task.getMessage()).lines().findFirst().orElse(""), e);
     }
 }

@@ -2,6 +2,7 @@ package clip.checkpoint;
 
 import clip.io.BadInputException;
 import clip.io.SafeTensors;
+import clip.io.WriteFailure;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,6 +33,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumException;
 import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -98,6 +100,8 @@ public final class CheckpointStore {
         MessageDigest sha = sha256();
         try (OutputStream out = new DigestOutputStream(fs.create(tmp, true), sha)) {
             SafeTensors.write(out, tensors);
+        } catch (IOException | FSError e) {
+            throw WriteFailure.naming(tmp, e);
         }
         long bytes = fs.getFileStatus(tmp).getLen();
         fs.delete(target, false);
@@ -146,6 +150,8 @@ public final class CheckpointStore {
         Path tmp = new Path(dir, "." + MANIFEST + ".tmp");
         try (OutputStream out = fs.create(tmp, true)) {
             out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
+        } catch (IOException | FSError e) {
+            throw WriteFailure.naming(tmp, e);
         }
         if (!fs.rename(tmp, new Path(dir, MANIFEST))) {
             throw new IOException("could not commit " + dir + " (rename of the manifest failed)");

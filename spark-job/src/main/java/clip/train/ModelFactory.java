@@ -109,7 +109,11 @@ public final class ModelFactory {
         Files.createDirectories(dir);
         Path vocab = dir.resolve("vocab.txt");
         Path mine = dir.resolve("vocab." + UUID.randomUUID() + ".tmp");
-        Files.write(mine, lines, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            Files.write(mine, lines, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw clip.io.WriteFailure.naming(mine, e);
+        }
         Files.move(mine, vocab, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return vocab;
     }

@@ -1,5 +1,6 @@
 package clip.train;
 
+import clip.io.WriteFailure;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -36,7 +37,11 @@ final class RunLogs {
             }
         }
         Path tmp = log.resolveSibling(log.getFileName() + ".tmp");
-        Files.write(tmp, kept, StandardCharsets.UTF_8);
+        try {
+            Files.write(tmp, kept, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw WriteFailure.naming(tmp, e);
+        }
         Files.move(tmp, log, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

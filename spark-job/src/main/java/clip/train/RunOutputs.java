@@ -1,6 +1,8 @@
 package clip.train;
 
 import clip.eval.Metrics;
+import clip.io.LocalFiles;
+import clip.io.WriteFailure;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -18,9 +20,22 @@ final class RunOutputs {
         Path out = config.outputDir();
         Metrics metrics = validation.evaluate(config.train().steps());
         Path modelDir = out.resolve("model");
-        HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), modelDir);
+        // Written beside model/ and swapped in whole: a run killed or out of space part way never
+        // leaves a model/ that looks complete and is not.
+        Path fresh = out.resolve("model.tmp");
         Path tmp = out.resolve("metrics.json.tmp");
-        metrics.write(tmp);
+        try {
+            LocalFiles.deleteTree(fresh);
+            HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), fresh);
+        } catch (IOException e) {
+            throw WriteFailure.naming(fresh, e);
+        }
+        LocalFiles.replaceTree(fresh, modelDir);
+        try {
+            metrics.write(tmp);
+        } catch (IOException e) {
+            throw WriteFailure.naming(tmp, e);
+        }
         Files.move(tmp, out.resolve("metrics.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         log.printf("validation (%d images, %d captions):%n%s", metrics.images(), metrics.captions(),
                 metrics.summary(validation.templates()));

@@ -1,6 +1,7 @@
 package clip.train;
 
 import clip.io.BadInputException;
+import clip.io.WriteFailure;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
@@ -53,7 +54,15 @@ public final class RunRecord {
             }
         }
         String text = c.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false));
-        Files.writeString(outputDir.resolve(FILE), text, StandardCharsets.UTF_8);
+        // Through a temporary file: a record cut short by a kill or a full disk must not replace a whole one.
+        Path tmp = outputDir.resolve(FILE + ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw WriteFailure.naming(tmp, e);
+        }
+        Files.move(tmp, outputDir.resolve(FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /**

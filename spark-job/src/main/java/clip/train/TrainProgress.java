@@ -1,5 +1,6 @@
 package clip.train;
 
+import clip.io.WriteFailure;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Closeable;
 import java.io.IOException;
@@ -20,13 +21,15 @@ final class TrainProgress implements Closeable {
     static final String TRAIN_LOG = "train-log.jsonl";
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Writer trainLog;
+    private final Path file;
     private final PrintStream console;
     private final TrainConfig config;
     private final long first;
     private final long started = System.nanoTime();
 
-    private TrainProgress(Writer trainLog, PrintStream console, TrainConfig config, long first) {
+    private TrainProgress(Writer trainLog, Path file, PrintStream console, TrainConfig config, long first) {
         this.trainLog = trainLog;
+        this.file = file;
         this.console = console;
         this.config = config;
         this.first = first;
@@ -36,11 +39,11 @@ final class TrainProgress implements Closeable {
     static TrainProgress lead(TrainConfig config, long first, PrintStream console) throws IOException {
         Path file = config.outputDir().resolve(TRAIN_LOG);
         return new TrainProgress(Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND), console, config, first);
+                StandardOpenOption.APPEND), file, console, config, first);
     }
 
     static TrainProgress none() {
-        return new TrainProgress(null, null, null, 0);
+        return new TrainProgress(null, null, null, null, 0);
     }
 
     void record(StepResult r) throws IOException {
@@ -53,11 +56,15 @@ final class TrainProgress implements Closeable {
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         TrainConfig.Optim lr = config.optim();
-        trainLog.write(JSON.writeValueAsString(JSON.createObjectNode().put("step", r.step()).put("loss", r.loss())
-                .put("lr_image", lr.lrImage() * r.lrFactor()).put("lr_text", lr.lrText() * r.lrFactor())
-                .put("lr_logit", lr.lrLogit() * r.lrFactor()).put("grad_norm", r.gradNorm())
-                .put("gather_s", round(r.gatherSeconds())).put("param_server_s", round(r.serverSeconds()))
-                .put("logit_scale", r.logitScale()).put("elapsed_s", round(seconds))) + "\n");
+        try {
+            trainLog.write(JSON.writeValueAsString(JSON.createObjectNode().put("step", r.step()).put("loss", r.loss())
+                    .put("lr_image", lr.lrImage() * r.lrFactor()).put("lr_text", lr.lrText() * r.lrFactor())
+                    .put("lr_logit", lr.lrLogit() * r.lrFactor()).put("grad_norm", r.gradNorm())
+                    .put("gather_s", round(r.gatherSeconds())).put("param_server_s", round(r.serverSeconds()))
+                    .put("logit_scale", r.logitScale()).put("elapsed_s", round(seconds))) + "\n");
+        } catch (IOException e) {
+            throw WriteFailure.naming(file, e);
+        }
         long steps = config.train().steps();
         if (r.step() % config.train().logEvery() == 0 || r.step() == steps) {
             double perStep = seconds / (r.step() - first);
@@ -69,14 +76,22 @@ final class TrainProgress implements Closeable {
     /** The log must reach at least as far as the checkpoint a resume starts from. */
     void flush() throws IOException {
         if (trainLog != null) {
-            trainLog.flush();
+            try {
+                trainLog.flush();
+            } catch (IOException e) {
+                throw WriteFailure.naming(file, e);
+            }
         }
     }
 
     @Override
     public void close() throws IOException {
         if (trainLog != null) {
-            trainLog.close();
+            try {
+                trainLog.close();
+            } catch (IOException e) {
+                throw WriteFailure.naming(file, e);
+            }
         }
     }
 

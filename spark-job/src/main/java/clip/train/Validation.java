@@ -1,6 +1,7 @@
 package clip.train;
 
 import clip.io.LocalFiles;
+import clip.io.WriteFailure;
 import clip.data.ImagePreprocessor;
 import clip.data.SyntheticShapes;
 import clip.eval.EvalInputs;
@@ -62,9 +63,11 @@ public final class Validation {
     Metrics evaluate(long step) throws IOException {
         Metrics metrics = encoder.evaluate(inputs(), templates, null).metrics();
         ObjectNode line = metrics.toLogLine(step);
-        try (Writer w = Files.newBufferedWriter(config.outputDir().resolve(EVAL_LOG), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        Path log = config.outputDir().resolve(EVAL_LOG);
+        try (Writer w = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             w.write(JSON.writeValueAsString(line) + "\n");
+        } catch (IOException e) {
+            throw WriteFailure.naming(log, e);
         }
         double value = metrics.value(config.eval().metric());
         if (value > best) {
@@ -78,17 +81,15 @@ public final class Validation {
     private void keep(long step, ObjectNode line) throws IOException {
         Path out = config.outputDir();
         Path fresh = out.resolve(BEST + ".tmp");
-        Path old = out.resolve(BEST + ".old");
         LocalFiles.deleteTree(fresh);
-        HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), fresh);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
-                line.deepCopy().put("metric", config.eval().metric()).put("value", best));
-        LocalFiles.deleteTree(old);
-        if (Files.exists(out.resolve(BEST))) {
-            Files.move(out.resolve(BEST), old);
+        try {
+            HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), fresh);
+            JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
+                    line.deepCopy().put("metric", config.eval().metric()).put("value", best));
+        } catch (IOException e) {
+            throw WriteFailure.naming(fresh, e);
         }
-        Files.move(fresh, out.resolve(BEST));
-        LocalFiles.deleteTree(old);
+        LocalFiles.replaceTree(fresh, out.resolve(BEST));
     }
 
     /** The best value kept by an earlier part of this run (a resumed run goes on comparing against it). */
