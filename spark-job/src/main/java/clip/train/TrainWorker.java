@@ -152,7 +152,9 @@ public final class TrainWorker {
         if (lead()) {
             Path out = config.outputDir();
             RunLogs.keepThrough(out.resolve(TrainProgress.TRAIN_LOG), first);
-            RunLogs.keepThrough(out.resolve(Validation.EVAL_LOG), first);
+            // The last step's evaluation comes after its checkpoint (RunOutputs'): a run resumed there takes it again.
+            long last = config.train().steps();
+            RunLogs.keepThrough(out.resolve(Validation.EVAL_LOG), first == last ? last - 1 : first);
             if (first == 0) {
                 LocalFiles.deleteTree(out.resolve(Validation.BEST)); // an earlier run's best is not this run's
             }

@@ -162,6 +162,24 @@ class CheckpointRecoveryTest {
                 && !stderr.contains("learning rates"), "the observation, not the learning rate: " + stderr);
     }
 
+    /**
+     * Killed after the last checkpoint, while writing model/ (found by KilledTrainingIT): the rerun
+     * resumes at the last step and takes its final evaluation again, which must not be logged twice.
+     */
+    @Test
+    void aRunKilledWhileWritingItsOutputsLogsItsFinalEvaluationOnce() throws Exception {
+        Path run = tmp.resolve("run");
+        assertEquals(0, train(run, "eval.every=2"), stderr);
+        List<String> evals = Files.readAllLines(run.resolve("eval-log.jsonl"));
+        assertEquals(3, evals.size(), evals.toString());
+        LocalFiles.deleteTree(run.resolve("model"));
+        Files.delete(run.resolve("metrics.json"));
+        assertEquals(0, train(run, "eval.every=2"), stderr);
+        assertTrue(stdout.contains("resuming at step 6"), stdout);
+        assertEquals(evals, Files.readAllLines(run.resolve("eval-log.jsonl")));
+        assertTrue(Files.isRegularFile(run.resolve("model/model.safetensors")) && Files.isRegularFile(run.resolve("metrics.json")));
+    }
+
     /** A rerun that finds the run finished still prunes to keep-checkpoints and sweeps what a kill left. */
     @Test
     void aResumeAtTheFinalStepPrunesAndSweepsLeftovers() throws Exception {

@@ -336,13 +336,13 @@ class TrainCommandTest {
         assertTrue(!Files.exists(nowhere), "a run that fails its checks writes nothing");
     }
 
-    private static List<String> children(Path dir) throws java.io.IOException {
+    static List<String> children(Path dir) throws java.io.IOException {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
 
-    private static double[] losses(Path trainLog) throws java.io.IOException {
+    static double[] losses(Path trainLog) throws java.io.IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> lines = Files.readAllLines(trainLog);
         double[] out = new double[lines.size()];
