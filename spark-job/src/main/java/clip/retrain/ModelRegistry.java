@@ -198,17 +198,24 @@ public final class ModelRegistry implements Closeable {
         }
     }
 
-    /** Deletes all but the newest {@code keep} versions, never production; returns what was deleted. */
+    /**
+     * Deletes all but the newest {@code keep} versions, never production; returns what was deleted.
+     * Each leaves versions/ whole, by one rename into the uploads folder, and is deleted there: a
+     * run killed part way through a deletion leaves no half-deleted version in place.
+     */
     public List<String> prune(int keep) throws IOException {
         List<String> versions = versions();
         Optional<String> production = production();
         List<String> deleted = new ArrayList<>();
+        Path bin = new Path(root, TMP + "/pruned");
         for (String v : versions.subList(0, Math.max(0, versions.size() - keep))) {
             if (production.isEmpty() || !production.get().equals(v)) {
-                fs.delete(versionDir(v), true);
+                fs.mkdirs(bin);
+                rename(versionDir(v), new Path(bin, v));
                 deleted.add(v);
             }
         }
+        fs.delete(new Path(root, TMP), true);
         return deleted;
     }
 

@@ -37,6 +37,8 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
 public final class RegistryLock implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ATTEMPTS = 3;
+    /** How long a lock may stay empty while its creator writes its holder's record. */
+    private static final Duration CUT_SHORT = Duration.ofSeconds(10);
 
     private final FileSystem fs;
     private final Path file;
@@ -92,6 +94,11 @@ public final class RegistryLock implements AutoCloseable {
 
     /** Why a lock is stale, or null if its holder may still be running. */
     static String staleness(JsonNode holder, long ageMillis, Duration timeout) {
+        // The holder's record is written the moment the file is created: a lock that still names
+        // no run after a while is one whose creator was killed in between, and nobody would renew it.
+        if (holder.path("run").asText().isEmpty() && ageMillis > CUT_SHORT.toMillis()) {
+            return "it names no run " + Duration.ofMillis(ageMillis).toSeconds() + "s after its creation (its creator died writing it)";
+        }
         String host = thisHost();
         if (!host.isEmpty() && holder.path("host").asText().equals(host) && holder.path("pid").canConvertToLong()) {
             long pid = holder.path("pid").asLong();

@@ -73,6 +73,20 @@ class RegistryLockTest {
                 logged.toString(StandardCharsets.UTF_8));
     }
 
+    /** A run killed between creating LOCK and writing its record leaves it empty: taken over after a short grace, not after the timeout. */
+    @Test
+    void anEmptyLockIsTakenOverOnceItsCreatorCannotBeWritingIt() throws Exception {
+        java.nio.file.Path file = tmp.resolve("LOCK");
+        Files.writeString(file, "");
+        assertThrows(RegistryLockedException.class, () -> RegistryLock.acquire(fs, lock, "mine", HOUR, log));
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofSeconds(30))));
+        try (RegistryLock taken = RegistryLock.acquire(fs, lock, "mine", HOUR, log)) {
+            assertEquals("mine", JSON.readTree(file.toFile()).path("run").asText());
+        }
+        assertTrue(logged.toString(StandardCharsets.UTF_8).contains("it names no run 30s after its creation"),
+                logged.toString(StandardCharsets.UTF_8));
+    }
+
     @Test
     void aRecentlyRenewedLockOfAnotherHostIsRespected() throws Exception {
         otherRun("another-host", 12345, Duration.ofMinutes(59));

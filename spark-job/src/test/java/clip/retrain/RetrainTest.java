@@ -39,7 +39,6 @@ class RetrainTest {
 
     @TempDir
     static Path data;
-    private static Path coco;
     private static Path shards;
 
     @TempDir
@@ -49,14 +48,19 @@ class RetrainTest {
 
     @BeforeAll
     static void shards() throws IOException {
-        coco = data.resolve("coco");
-        shards = data.resolve("shards");
-        // 96 training images in three shards of 32, 32 validation images in one
+        shards = prepShards(data);
+    }
+
+    /** 96 generated training images in three shards of 32, 32 validation images in one, under {@code data/shards}. */
+    static Path prepShards(Path data) {
+        Path coco = data.resolve("coco");
+        Path out = data.resolve("shards");
         assertEquals(0, new Cli().register(new GenerateCommand()).run(new String[] {"generate", "--out", coco.toString(),
                 "--train", "96", "--val", "32", "--long-side", "32"}, System.out, System.err));
         assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
-                coco.toString(), "--out", shards.toString(), "--image-size", "16", "--images-per-shard", "32", "--master", "local[2]"},
+                coco.toString(), "--out", out.toString(), "--image-size", "16", "--images-per-shard", "32", "--master", "local[2]"},
                 System.out, System.err));
+        return out;
     }
 
     /** The prep output as it was before its last training shard was added: that shard's file and manifest entry removed. */
@@ -262,7 +266,7 @@ class RetrainTest {
     }
 
     /** SHA-256 of every file under the registry, by relative path. */
-    private static Map<String, String> digests(Path registry) throws Exception {
+    static Map<String, String> digests(Path registry) throws Exception {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> files = Files.walk(registry)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
