@@ -192,31 +192,36 @@ public final class ModelRegistry implements Closeable {
                 placeRun(staged, run);
                 log.printf("retrain: run %s promoted %s but died before recording the run; its report is now in runs/%n", run, version);
             } else {
-                fs.delete(versionDir(version), true);
+                discard(version);
                 log.printf("retrain: removed %s, left by run %s that died before promoting it%n", version, run);
             }
         }
     }
 
-    /**
-     * Deletes all but the newest {@code keep} versions, never production; returns what was deleted.
-     * Each leaves versions/ whole, by one rename into the uploads folder, and is deleted there: a
-     * run killed part way through a deletion leaves no half-deleted version in place.
-     */
+    /** Deletes all but the newest {@code keep} versions, never production; returns what was deleted. */
     public List<String> prune(int keep) throws IOException {
         List<String> versions = versions();
         Optional<String> production = production();
         List<String> deleted = new ArrayList<>();
-        Path bin = new Path(root, TMP + "/pruned");
         for (String v : versions.subList(0, Math.max(0, versions.size() - keep))) {
             if (production.isEmpty() || !production.get().equals(v)) {
-                fs.mkdirs(bin);
-                rename(versionDir(v), new Path(bin, v));
+                discard(v);
                 deleted.add(v);
             }
         }
-        fs.delete(new Path(root, TMP), true);
         return deleted;
+    }
+
+    /**
+     * Deletes a version: it leaves versions/ whole, by one rename into the uploads folder, and is
+     * deleted there, so a run killed part way through leaves no half-deleted version in place
+     * (the next run's {@link #recover} deletes the rest). Called when no upload is under way.
+     */
+    private void discard(String version) throws IOException {
+        Path bin = new Path(root, TMP + "/discarded");
+        fs.mkdirs(bin);
+        rename(versionDir(version), new Path(bin, version));
+        fs.delete(new Path(root, TMP), true);
     }
 
     private Path runDir(String run) {

@@ -50,7 +50,8 @@ class KilledRetrainIT {
     private List<KillPoint> killPoints() {
         Path uploads = registry.resolve("_tmp");
         return List.of(
-                new KillPoint("training", e -> e.modified() && e.name().equals("train-log.jsonl") && e.path().startsWith(scratch)),
+                new KillPoint("training", e -> e.created() && e.name().equals("train-log.jsonl")
+                        && e.path().getParent().getFileName().toString().equals("train") && e.path().startsWith(scratch)),
                 new KillPoint("evaluation", e -> e.created() && e.name().equals("train-log.jsonl") && e.path().getParent().getFileName()
                         .toString().equals("run") && e.path().startsWith(scratch)),
                 new KillPoint("the candidate's upload", e -> e.created() && e.path().startsWith(uploads) && e.name().equals("version")),
@@ -58,7 +59,7 @@ class KilledRetrainIT {
                 new KillPoint("the new production pointer written", e -> e.created() && e.name().equals("production") && e.path().startsWith(uploads)),
                 new KillPoint("the production pointer renamed into place", e -> e.created() && e.path().equals(registry.resolve("production"))),
                 new KillPoint("a run's report recorded", e -> e.created() && e.path().getParent().equals(registry.resolve("runs"))),
-                new KillPoint("an old version deleted", e -> e.deleted() && e.name().equals("model.safetensors")));
+                new KillPoint("an old version deleted", e -> e.deleted() && e.path().startsWith(registry.resolve("versions"))));
     }
 
     private List<String> retrain(Path shards) {

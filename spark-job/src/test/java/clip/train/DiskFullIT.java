@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import clip.checkpoint.CheckpointStore;
 import clip.cli.Cli;
 import clip.cli.GenerateCommand;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,7 +16,6 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,18 +87,6 @@ class DiskFullIT {
         assertFalse(failed.stderr().contains("\tat ") || failed.stderr().contains("Exception"), "no stack trace: " + failed.stderr());
     }
 
-    /** The newest committed checkpoint after the failure loads whole; its step (0 if none). */
-    private static long newestCommittedLoads(Path checkpoints) throws IOException {
-        CheckpointStore store = new CheckpointStore(checkpoints.toUri(), new Configuration(), 2);
-        List<Long> committed = store.committedSteps();
-        if (committed.isEmpty()) {
-            return 0;
-        }
-        long newest = committed.get(committed.size() - 1);
-        assertEquals(newest, store.load(newest).step());
-        return newest;
-    }
-
     private static List<String> with(List<String> base, String... more) {
         List<String> out = new ArrayList<>(base);
         out.addAll(List.of(more));
@@ -125,7 +111,7 @@ class DiskFullIT {
             List<String> command = with(TRAIN, "output.dir=" + run, "train.checkpoint-dir=" + checkpoints);
             Result failed = run(command, disk.getFileName() + "-full");
             assertOneLineNaming(disk, failed);
-            long newest = newestCommittedLoads(checkpoints);
+            long newest = KilledTrainingIT.newestCommittedLoads(checkpoints);
 
             makeRoom(disk);
             Result rerun = run(command, disk.getFileName() + "-rerun");

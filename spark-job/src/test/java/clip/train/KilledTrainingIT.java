@@ -106,8 +106,8 @@ class KilledTrainingIT {
         return new ProcessBuilder(argv).directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(console.toFile()).start();
     }
 
-    /** The newest committed checkpoint's step after a kill (0 if none), having checked that it loads whole. */
-    private static long newestCommittedLoads(Path checkpoints) throws IOException {
+    /** The newest committed checkpoint's step after a fault (0 if none), having checked that it loads whole. */
+    static long newestCommittedLoads(Path checkpoints) throws IOException {
         CheckpointStore store = new CheckpointStore(checkpoints.toUri(), new Configuration(), 2);
         List<Long> committed = store.committedSteps();
         if (committed.isEmpty()) {
