@@ -18,7 +18,7 @@ final class RunOutputs {
         Path out = config.outputDir();
         Metrics metrics = validation.evaluate(config.train().steps());
         Path modelDir = out.resolve("model");
-        HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), modelDir);
+        HfExport.write(built, config.model().maxTextLength(), modelDir);
         Path tmp = out.resolve("metrics.json.tmp");
         metrics.write(tmp);
         Files.move(tmp, out.resolve("metrics.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -15,11 +15,12 @@ final class StepParts {
     /**
      * The parts for a worker's steps, or null to run its pairs whole: only a worker that has the
      * machine to itself (the only one) splits, since workers in one JVM share its cores and the
-     * native pools' thread counts; and not with micro-batches, which bound memory instead.
+     * native pools' thread counts; not with micro-batches, which bound memory instead; and not
+     * when a forward pass depends on which rows run together (train-mode BatchNorm, dropout).
      */
     static SplitBatchGradient forWorker(ModelFactory.Built built, int workers, int microBatches, long localPairs) {
         ContrastiveModel model = built.model();
-        int parts = workers == 1 && microBatches == 1
+        int parts = workers == 1 && microBatches == 1 && !model.dependsOnRowPlacement()
                 ? SplitBatchGradient.partsFor(Runtime.getRuntime().availableProcessors(), localPairs, model.parameterCount())
                 : 1;
         if (parts == 1) {
