@@ -103,4 +103,28 @@ class MixedTowerTrainTest {
             assertEquals(!head, e.getValue().equals(after.get(k)), k + (head ? " trains" : " stays as it was"));
         }
     }
+
+    /**
+     * Every mode over the ResNet + DistilBERT folder writes checkpoints that bin/clip export turns
+     * into exactly the folder training wrote: in full, the ResNet's running statistics (train-mode
+     * BatchNorm) come from the checkpoint; in the other modes the towers are the starting folder's.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"full", "frozen-towers", "projection-only"})
+    void everyModeExportsFromItsCheckpointWhatTrainingWrote(String mode) throws Exception {
+        Path start = recipeFolder(tmp.resolve("start"));
+        Path run = tmp.resolve("run");
+        train(start, run, mode, "train.steps=4", "train.checkpoint-every=2", "train.feature-cache=" + tmp.resolve("features"));
+        Path exported = tmp.resolve("exported");
+        int code = new Cli().register(new clip.cli.ExportCommand()).run(new String[] {"export", "--run", run.toString(), "--out",
+                exported.toString()}, new PrintStream(new ByteArrayOutputStream()), System.err);
+        assertEquals(0, code);
+        Map<String, INDArray> trained = SafeTensors.read(run.resolve("model/model.safetensors"));
+        Map<String, INDArray> fromCheckpoint = SafeTensors.read(exported.resolve("model.safetensors"));
+        assertEquals(trained.keySet(), fromCheckpoint.keySet());
+        trained.forEach((k, v) -> assertEquals(v, fromCheckpoint.get(k), k));
+        Map<String, INDArray> before = SafeTensors.read(start.resolve("model.safetensors"));
+        String stat = "vision_model.layer1.0.bn1.running_var";
+        assertEquals(mode.equals("full"), !before.get(stat).equals(trained.get(stat)), stat + " moves only in full");
+    }
 }
