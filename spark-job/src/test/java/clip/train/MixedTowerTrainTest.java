@@ -48,6 +48,12 @@ class MixedTowerTrainTest {
         config.putObject("text_config").put("model_type", "distilbert").put("vocab_size", vocabSize).put("dim", 16)
                 .put("n_layers", 1).put("n_heads", 2).put("hidden_dim", 32).put("max_position_embeddings", 64);
         ContrastiveModel model = HfModels.build(config, "recipe", new Init(3, DataType.FLOAT, 0.02), null).asContrastive();
+        // running statistics of a trained tower, not the initial zeros and ones a fresh replica has
+        model.namedBuffers().forEach((name, b) -> {
+            if (name.contains("running_")) {
+                b.assign(org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, b.shape()).muli(0.5).addi(name.endsWith("var") ? 0.75 : -0.25));
+            }
+        });
         json.writeValue(dir.resolve("config.json").toFile(), config);
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": false}"); // a cased checkpoint
         SafeTensors.write(dir.resolve("model.safetensors"), StateDict.export(model, ""));
