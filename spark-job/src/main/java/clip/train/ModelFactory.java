@@ -54,10 +54,7 @@ public final class ModelFactory {
             config = (ObjectNode) loaded.config();
         } else if (spec.init() == TrainConfig.ModelInit.TOWERS) {
             Path text = Path.of(spec.towers().textCheckpoint());
-            vocab = spec.vocab().isBlank() ? text.resolve("vocab.txt") : Path.of(spec.vocab());
-            if (!Files.isRegularFile(vocab)) {
-                throw new BadInputException("config key 'clip.model.text-checkpoint': " + text + " has no vocab.txt; set clip.model.vocab");
-            }
+            vocab = checkTowersStart(spec);
             config = pretrainedTowersConfig(spec);
             model = HfModels.build(config, "config", new Init(c.train().seed(), DataType.FLOAT, spec.initStd()), bias)
                     .asContrastive();
@@ -75,12 +72,32 @@ public final class ModelFactory {
         return new Built(model, config, vocab, preprocessing(spec, config));
     }
 
+    /**
+     * What pretrained tower folders must offer, checked from their files alone before anything is
+     * written: a config.json of a supported tower each, weights, and a WordPiece vocabulary.
+     *
+     * @return the vocabulary training tokenizes with
+     */
+    static Path checkTowersStart(TrainConfig.Model spec) {
+        pretrainedTowersConfig(spec);
+        for (String key : List.of("vision-checkpoint", "text-checkpoint")) {
+            Path dir = Path.of(key.startsWith("vision") ? spec.towers().visionCheckpoint() : spec.towers().textCheckpoint());
+            if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
+                throw new BadInputException("config key 'clip.model." + key + "': " + dir
+                        + " has no model.safetensors (only safetensors checkpoints are read)");
+            }
+        }
+        Path text = Path.of(spec.towers().textCheckpoint());
+        Path vocab = spec.vocab().isBlank() ? text.resolve("vocab.txt") : Path.of(spec.vocab());
+        if (!Files.isRegularFile(vocab)) {
+            throw new BadInputException("config key 'clip.model.text-checkpoint': " + text + " has no vocab.txt; set clip.model.vocab");
+        }
+        return vocab;
+    }
+
     /** The tower's weights from its own folder's model.safetensors (a timm ResNet's fc, a masked-LM head are left out). */
     private static void loadTower(Module tower, Path dir) {
         Path weights = dir.resolve("model.safetensors");
-        if (!Files.isRegularFile(weights)) {
-            throw new BadInputException(weights + ": no such file (only safetensors checkpoints are read)");
-        }
         StateDict.load(tower, SafeTensors.read(weights), weights.toString(), "");
     }
 

@@ -28,7 +28,7 @@ public final class RunRecord {
     private static final List<String> INSIDE = List.of("clip.train.checkpoint-dir", "clip.train.feature-cache");
     /** Keys naming the run's inputs. */
     private static final List<String> INPUTS = List.of("clip.model.checkpoint", "clip.model.vocab", "clip.data.shards",
-            "clip.eval.templates");
+            "clip.eval.templates", "clip.model.vision-checkpoint", "clip.model.text-checkpoint");
     private static final Pattern URI_SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:.*");
 
     private RunRecord() {

@@ -119,4 +119,20 @@ class ConfiguredTowersTest {
                 "model.text-checkpoint=" + text)).getMessage();
         assertTrue(refused.contains("'clip.model.vision-checkpoint'") && refused.contains("not a ResNet"), refused);
     }
+
+    @Test
+    void aTowerFolderWithoutWeightsIsRefusedInOneLineBeforeAnythingIsWritten() throws Exception {
+        Path vision = TinyTowerFolders.resnet(tmp.resolve("resnet"), false);
+        Path text = TinyTowerFolders.distilbert(tmp.resolve("distilbert"));
+        java.nio.file.Files.delete(text.resolve("model.safetensors"));
+        Path run = tmp.resolve("run");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = new clip.cli.Cli().register(new clip.cli.TrainCommand()).run(new String[] {"train", "tiny", "model.init=towers",
+                "model.vision-checkpoint=" + vision, "model.text-checkpoint=" + text, "output.dir=" + run},
+                new java.io.PrintStream(new java.io.ByteArrayOutputStream()), new java.io.PrintStream(err, true));
+        String message = err.toString().strip();
+        assertTrue(code != 0 && message.contains("'clip.model.text-checkpoint'") && message.contains("no model.safetensors"), message);
+        assertFalse(message.contains("\n"), message);
+        assertFalse(java.nio.file.Files.exists(run), "nothing written");
+    }
 }
