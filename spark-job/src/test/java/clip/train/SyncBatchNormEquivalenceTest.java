@@ -146,4 +146,33 @@ class SyncBatchNormEquivalenceTest {
                 "each worker's statistics are its own");
         assertEquals(perWorker.get(0).keySet(), sync.keySet());
     }
+
+    /**
+     * GradCache encodes each micro-batch twice; the residual heads' dropout must draw the same masks
+     * both times and the same as the whole batch does, so the gradient is the whole batch's.
+     */
+    @Test
+    void dropoutMasksAreTheSameInMicroBatchesAndGradCachesSecondPass() {
+        Map<String, INDArray> whole = headGradients(1);
+        Map<String, INDArray> pieces = headGradients(4);
+        assertTrue(whole.get("visual_projection.linear2.weight").amaxNumber().doubleValue() > 0, "the heads get a gradient");
+        for (String k : whole.keySet()) {
+            assertTrue(maxDiff(whole, pieces, k) <= 1e-6, k + ": max |diff| " + maxDiff(whole, pieces, k));
+        }
+    }
+
+    private static Map<String, INDArray> headGradients(int microBatches) {
+        ContrastiveModel m = model();
+        TrainMode.FROZEN_TOWERS.applyTo(m);
+        m.at(5, 0);
+        InProcessGroup group = new InProcessGroup(1, 30_000);
+        DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(pixels(0), text(0)), group.member(0), microBatches, true);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        m.namedParameters().forEach((k, p) -> {
+            if (p.trainable()) {
+                out.put(k, p.grad().dup());
+            }
+        });
+        return out;
+    }
 }
