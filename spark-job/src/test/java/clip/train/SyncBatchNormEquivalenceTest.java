@@ -67,11 +67,19 @@ class SyncBatchNormEquivalenceTest {
     /** Every worker's parameters and buffers after {@code steps} steps, by name. */
     private static List<Map<String, INDArray>> train(int n, boolean sync, int steps) throws Exception {
         InProcessGroup group = new InProcessGroup(n, 30_000);
+        List<Collective> members = new ArrayList<>();
+        for (int rank = 0; rank < n; rank++) {
+            members.add(group.member(rank));
+        }
+        return train(members, sync, steps);
+    }
+
+    private static List<Map<String, INDArray>> train(List<Collective> members, boolean sync, int steps) throws Exception {
+        int n = members.size();
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<Map<String, INDArray>>> futures = new ArrayList<>();
-            for (int rank = 0; rank < n; rank++) {
-                Collective c = group.member(rank);
+            for (Collective c : members) {
                 futures.add(pool.submit(() -> {
                     ContrastiveModel m = model();
                     m.setBatchStatistics(sync ? c::allReduceSum : BatchStatistics.LOCAL);
@@ -99,6 +107,11 @@ class SyncBatchNormEquivalenceTest {
             return out;
         } finally {
             pool.shutdownNow();
+            for (Collective c : members) {
+                if (c instanceof AutoCloseable closeable) {
+                    closeable.close();
+                }
+            }
         }
     }
 
@@ -123,6 +136,16 @@ class SyncBatchNormEquivalenceTest {
             for (String k : one.keySet()) {
                 // float sums in another order; three AdamW steps move parameters by ~6e-3 each
                 assertTrue(maxDiff(worker, one, k) <= 2e-5, n + " workers, " + k + ": max |diff| " + maxDiff(worker, one, k));
+            }
+        }
+    }
+
+    @Test
+    void syncBatchNormOverTcpEndsWhereOneWorkerEnds() throws Exception {
+        Map<String, INDArray> one = train(1, true, STEPS).get(0);
+        for (Map<String, INDArray> worker : train(DataParallelEquivalenceTest.overTcp(2), true, STEPS)) {
+            for (String k : one.keySet()) {
+                assertTrue(maxDiff(worker, one, k) <= 2e-5, "over TCP, " + k + ": max |diff| " + maxDiff(worker, one, k));
             }
         }
     }
