@@ -80,6 +80,12 @@ public final class RunRecord {
                 c = c.withValue(key, ConfigValueFactory.fromAnyRef(base.resolve(p).normalize().toString()));
             }
         }
-        return TrainConfig.from(c);
+        if (!c.hasPath("clip.model.image-normalisation")) {
+            // recorded before towers and heads came from the configuration: that run normalised images by 0.5
+            c = c.withValue("clip.model.image-normalisation", ConfigValueFactory.fromAnyRef("half"));
+        }
+        // keys added since the run was recorded take their defaults, which build what older versions built
+        return TrainConfig.from(c.withFallback(ConfigFactory.parseResources(RunRecord.class.getClassLoader(), "reference.conf"))
+                .resolve());
     }
 }

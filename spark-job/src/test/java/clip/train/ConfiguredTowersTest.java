@@ -135,4 +135,22 @@ class ConfiguredTowersTest {
         assertFalse(message.contains("\n"), message);
         assertFalse(java.nio.file.Files.exists(run), "nothing written");
     }
+
+    /** bin/clip export --run of a run recorded before these keys existed builds what that run trained. */
+    @Test
+    void aRunRecordedBeforeTowersWereConfigurableReadsAsItTrained() throws Exception {
+        Path run = java.nio.file.Files.createDirectories(tmp.resolve("old-run"));
+        RunRecord.write(new ConfigLoader().load("tiny", List.of(), Map.of()), run);
+        Path file = run.resolve("config.conf");
+        com.typesafe.config.Config recorded = com.typesafe.config.ConfigFactory.parseFile(file.toFile());
+        for (String key : List.of("vision", "text", "resnet", "vision-checkpoint", "text-checkpoint", "projection",
+                "projection-dropout", "learn-logit-scale", "image-normalisation", "batch-norm")) {
+            recorded = recorded.withoutPath("clip.model." + key);
+        }
+        java.nio.file.Files.writeString(file, recorded.root().render(com.typesafe.config.ConfigRenderOptions.concise()));
+        TrainConfig c = RunRecord.read(run);
+        assertEquals(TrainConfig.VisionTower.VIT, c.model().towers().vision());
+        assertEquals(TrainConfig.Projection.LINEAR, c.model().headSpec().projection());
+        assertEquals(TrainConfig.ImageNormalisation.HALF, c.model().imageNormalisation(), "what older runs trained with");
+    }
 }
