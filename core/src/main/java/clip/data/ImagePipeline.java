@@ -4,6 +4,7 @@ import clip.data.image.ImageDecodeException;
 import clip.data.image.ImageDecoder;
 import clip.data.image.ImageResizer;
 import clip.model.HfModel;
+import clip.model.ResNetConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
@@ -42,7 +43,9 @@ public final class ImagePipeline {
         if (Files.isRegularFile(processor)) {
             crop = new ObjectMapper().readTree(processor.toFile()).path("do_center_crop").asBoolean(crop);
         }
-        return new ImagePipeline(ModelImagePreprocessing.of(dir, visionType, vision.path("image_size").asInt(224)), crop);
+        int size = ResNetConfig.describes(vision) ? ResNetConfig.fromJson(vision, dir + " vision_config").imageSize()
+                : vision.path("image_size").asInt(224);
+        return new ImagePipeline(ModelImagePreprocessing.of(dir, visionType, vision, size), crop);
     }
 
     public int size() {

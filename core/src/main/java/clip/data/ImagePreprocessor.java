@@ -11,6 +11,9 @@ public final class ImagePreprocessor {
     /** CLIP's normalisation constants. */
     public static final double[] CLIP_MEAN = {0.48145466, 0.4578275, 0.40821073};
     public static final double[] CLIP_STD = {0.26862954, 0.26130258, 0.27577711};
+    /** torchvision's ImageNet constants, which its and timm's ResNets were trained with. */
+    public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+    public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
     /** The ViT (google/vit-*) processors' constants. */
     public static final double[] HALF = {0.5, 0.5, 0.5};
 
@@ -26,6 +29,16 @@ public final class ImagePreprocessor {
 
     public int size() {
         return size;
+    }
+
+    /** The per-channel mean subtracted (R, G, B). */
+    public double[] mean() {
+        return mean.clone();
+    }
+
+    /** The per-channel std divided by (R, G, B). */
+    public double[] std() {
+        return std.clone();
     }
 
     /** Writes 3 * size * size values at {@code offset} of {@code out}; other sizes are resized to the square (PIL's bicubic). */

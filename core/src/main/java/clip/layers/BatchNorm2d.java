@@ -11,6 +11,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * the running statistics towards the batch's mean and unbiased variance by {@code momentum}.
  * Statistics are summed in double; the backward pass recomputes the normalised input from the
  * kept input rather than keeping a second activation.
+ *
+ * <p>In train mode the sums (count, sum, squared deviations; in the backward pass the sums of dy
+ * and dy x̂) go through {@link BatchStatistics}: summed over the workers of a step they make
+ * SyncBatchNorm, and γ's and β's gradients stay this replica's share (the trainer sums those).
  */
 public final class BatchNorm2d extends Module implements Layer {
     private final Parameter gain;
@@ -25,6 +29,8 @@ public final class BatchNorm2d extends Module implements Layer {
     private double[] mean;
     private double[] rstd;
     private boolean batchStatistics;
+    private BatchStatistics statistics = BatchStatistics.LOCAL;
+    private double count;
 
     public BatchNorm2d(int channels, double eps, double momentum, Init init) {
         this.channels = channels;
@@ -38,6 +44,11 @@ public final class BatchNorm2d extends Module implements Layer {
 
     public void setTraining(boolean training) {
         this.training = training;
+    }
+
+    /** Where train-mode sums are added up ({@link BatchStatistics#LOCAL} unless a trainer syncs them). */
+    public void setStatistics(BatchStatistics statistics) {
+        this.statistics = statistics;
     }
 
     @Override
@@ -82,12 +93,7 @@ public final class BatchNorm2d extends Module implements Layer {
     }
 
     private void batchStatistics(double[] xs, int images, int plane) {
-        long count = (long) images * plane;
-        if (count < 2) {
-            throw new IllegalArgumentException("BatchNorm2d in train mode needs more than one value per channel, got "
-                    + count);
-        }
-        double[] var = new double[channels];
+        double[] sums = new double[channels + 1];
         for (int c = 0; c < channels; c++) {
             double sum = 0;
             for (int n = 0; n < images; n++) {
@@ -96,7 +102,18 @@ public final class BatchNorm2d extends Module implements Layer {
                     sum += xs[p];
                 }
             }
-            mean[c] = sum / count;
+            sums[c] = sum;
+        }
+        sums[channels] = (double) images * plane;
+        sums = statistics.sum(sums);
+        count = sums[channels];
+        if (count < 2) {
+            throw new IllegalArgumentException("BatchNorm2d in train mode needs more than one value per channel, got "
+                    + (long) count);
+        }
+        double[] squares = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            mean[c] = sums[c] / count;
             double sq = 0;
             for (int n = 0; n < images; n++) {
                 int base = (n * channels + c) * plane;
@@ -105,7 +122,12 @@ public final class BatchNorm2d extends Module implements Layer {
                     sq += d * d;
                 }
             }
-            var[c] = sq / count;
+            squares[c] = sq;
+        }
+        squares = statistics.sum(squares);
+        double[] var = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            var[c] = squares[c] / count;
             rstd[c] = 1 / Math.sqrt(var[c] + eps);
         }
         double[] rm = HostArrays.doubles(runningMean);
@@ -125,7 +147,6 @@ public final class BatchNorm2d extends Module implements Layer {
         double[] d = HostArrays.doubles(dy);
         int images = (int) input.size(0);
         int plane = (int) (input.size(2) * input.size(3));
-        long count = (long) images * plane;
         double[] g = HostArrays.doubles(gain.value());
         double[] sumDy = new double[channels];
         double[] sumDyXhat = new double[channels];
@@ -148,6 +169,7 @@ public final class BatchNorm2d extends Module implements Layer {
         if (bias.trainable()) {
             bias.grad().addi(Nd4j.createFromArray(sumDy).castTo(bias.grad().dataType()));
         }
+        double[] global = batchStatistics ? statistics.sum(concat(sumDy, sumDyXhat)) : null;
         double[] dx = new double[xs.length];
         for (int n = 0; n < images; n++) {
             for (int c = 0; c < channels; c++) {
@@ -155,8 +177,8 @@ public final class BatchNorm2d extends Module implements Layer {
                 double k = g[c] * rstd[c];
                 if (batchStatistics) {
                     // dx = γ rstd (dy - mean(dy) - x̂ mean(dy x̂)): the batch statistics depend on x too
-                    double meanDy = sumDy[c] / count;
-                    double meanDyXhat = sumDyXhat[c] / count;
+                    double meanDy = global[c] / count;
+                    double meanDyXhat = global[channels + c] / count;
                     for (int p = base; p < base + plane; p++) {
                         double xhat = (xs[p] - mean[c]) * rstd[c];
                         dx[p] = k * (d[p] - meanDy - xhat * meanDyXhat);
@@ -170,6 +192,12 @@ public final class BatchNorm2d extends Module implements Layer {
         }
         INDArray out = Nd4j.createUninitialized(input.dataType(), input.shape());
         HostArrays.write(out, dx);
+        return out;
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
 

@@ -31,6 +31,11 @@ public final class Dropout implements Layer {
         this.training = training;
     }
 
+    /** True when a forward pass drops values. */
+    public boolean active() {
+        return training && p > 0;
+    }
+
     /** Where the next forward pass's rows sit: the step, the worker, and the first row's index in the worker's batch. */
     public void at(long step, int worker, long firstRow) {
         this.step = step;

@@ -25,6 +25,11 @@ public final class ResidualProjection extends Module implements Layer {
         dropout.setTraining(training);
     }
 
+    /** True when a forward pass drops values (training with p > 0): its result depends on where the rows sit. */
+    public boolean dropsOut() {
+        return dropout.active();
+    }
+
     /** Where the next forward pass's rows sit, for the dropout mask (see {@link Dropout}). */
     public void at(long step, int worker, long firstRow) {
         dropout.at(step, worker, firstRow);

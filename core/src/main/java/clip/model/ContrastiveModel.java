@@ -3,8 +3,10 @@ package clip.model;
 import clip.layers.Module;
 import clip.layers.Parameter;
 
+import clip.layers.BatchStatistics;
 import clip.layers.L2Normalize;
 import clip.layers.Layer;
+import clip.layers.ResidualProjection;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -33,6 +35,8 @@ public final class ContrastiveModel extends Module {
     private TowerOutput lastText;
     private INDArray lastImageFeatures;
     private INDArray lastTextFeatures;
+    private long step;
+    private long rowOffset;
 
     public <V extends Module & Tower<INDArray>, T extends Module & Tower<TextBatch>, P extends Module & Layer>
             ContrastiveModel(Layout layout, V vision, T text, P visualProjection, P textProjection,
@@ -57,8 +61,13 @@ public final class ContrastiveModel extends Module {
 
     /** L2-normalised image embeddings [B, P]; keeps activations for {@link #backwardImages}. */
     public INDArray encodeImages(INDArray pixels) {
+        return encodeImages(pixels, 0);
+    }
+
+    /** As {@link #encodeImages(INDArray)} for rows that start at row {@code firstRow} of this worker's pairs (dropout's masks). */
+    public INDArray encodeImages(INDArray pixels, long firstRow) {
         TowerOutput out = vision.forward(pixels);
-        INDArray embeds = projectImages(out.pooled());
+        INDArray embeds = projectImages(out.pooled(), firstRow);
         lastVision = out;
         return embeds;
     }
@@ -69,22 +78,39 @@ public final class ContrastiveModel extends Module {
      * at the projection.
      */
     public INDArray projectImages(INDArray pooled) {
+        return projectImages(pooled, 0);
+    }
+
+    /** As {@link #projectImages(INDArray)} for rows that start at row {@code firstRow} of this worker's pairs. */
+    public INDArray projectImages(INDArray pooled, long firstRow) {
         lastVision = null;
+        place(visualProjection, firstRow);
         lastImageFeatures = visualProjection.forward(pooled);
         return imageNorm.forward(lastImageFeatures);
     }
 
     /** L2-normalised text embeddings [B, P]; keeps activations for {@link #backwardTexts}. */
     public INDArray encodeTexts(TextBatch batch) {
+        return encodeTexts(batch, 0);
+    }
+
+    /** As {@link #encodeTexts(TextBatch)} for rows that start at row {@code firstRow} of this worker's pairs. */
+    public INDArray encodeTexts(TextBatch batch, long firstRow) {
         TowerOutput out = text.forward(batch);
-        INDArray embeds = projectTexts(out.pooled());
+        INDArray embeds = projectTexts(out.pooled(), firstRow);
         lastText = out;
         return embeds;
     }
 
     /** L2-normalised text embeddings [B, P] from the text tower's pooled output [B, H]; see {@link #projectImages}. */
     public INDArray projectTexts(INDArray pooled) {
+        return projectTexts(pooled, 0);
+    }
+
+    /** As {@link #projectTexts(INDArray)} for rows that start at row {@code firstRow} of this worker's pairs. */
+    public INDArray projectTexts(INDArray pooled, long firstRow) {
         lastText = null;
+        place(textProjection, firstRow);
         lastTextFeatures = textProjection.forward(pooled);
         return textNorm.forward(lastTextFeatures);
     }
@@ -113,6 +139,58 @@ public final class ContrastiveModel extends Module {
             throw new IllegalStateException("the " + name + " tower is trainable but was given features, not inputs: freeze it");
         }
         return trainable;
+    }
+
+    /**
+     * Train or eval mode: {@code towers} for a ResNet's BatchNorm (batch statistics, running ones
+     * updated), {@code heads} for the residual heads' dropout. Frozen towers stay in eval mode.
+     */
+    public void setTraining(boolean towers, boolean heads) {
+        if (vision instanceof ResNetModel resnet) {
+            resnet.setTraining(towers);
+        }
+        for (Layer head : new Layer[] {visualProjection, textProjection}) {
+            if (head instanceof ResidualProjection residual) {
+                residual.setTraining(heads);
+            }
+        }
+    }
+
+    /** Where a ResNet tower's train-mode BatchNorm adds up its sums (SyncBatchNorm across workers, or each its own). */
+    public void setBatchStatistics(BatchStatistics statistics) {
+        if (vision instanceof ResNetModel resnet) {
+            resnet.setStatistics(statistics);
+        }
+    }
+
+    /** True when a forward pass normalises with batch statistics (a ResNet tower in train mode). */
+    public boolean usesBatchStatistics() {
+        return vision instanceof ResNetModel resnet && resnet.training();
+    }
+
+    /** True when a forward pass's result depends on which rows it sees with which (batch statistics, or dropout). */
+    public boolean dependsOnRowPlacement() {
+        return usesBatchStatistics() || dropsOut(visualProjection) || dropsOut(textProjection);
+    }
+
+    private static boolean dropsOut(Layer head) {
+        return head instanceof ResidualProjection residual && residual.dropsOut();
+    }
+
+    /**
+     * The step of the next forward passes and where this worker's pairs start in the step's global
+     * batch: dropout's mask of a row is a function of (step, global row), so it is the same for any
+     * number of workers, on a resume and in GradCache's second pass.
+     */
+    public void at(long step, long rowOffset) {
+        this.step = step;
+        this.rowOffset = rowOffset;
+    }
+
+    private void place(Layer head, long firstRow) {
+        if (head instanceof ResidualProjection residual) {
+            residual.at(step, 0, rowOffset + firstRow);
+        }
     }
 
     /** Freezes or unfreezes both towers (not the projections or the logit scale/bias). */

@@ -3,6 +3,7 @@ package clip.model;
 import clip.layers.Activation;
 import clip.layers.ActivationKind;
 import clip.layers.BatchNorm2d;
+import clip.layers.BatchStatistics;
 import clip.layers.Conv2d;
 import clip.layers.Init;
 import clip.layers.Module;
@@ -53,6 +54,13 @@ final class ResNetBlock extends Module {
         norms.forEach(n -> n.setTraining(training));
         if (downsampleNorm != null) {
             downsampleNorm.setTraining(training);
+        }
+    }
+
+    void setStatistics(BatchStatistics statistics) {
+        norms.forEach(n -> n.setStatistics(statistics));
+        if (downsampleNorm != null) {
+            downsampleNorm.setStatistics(statistics);
         }
     }
 

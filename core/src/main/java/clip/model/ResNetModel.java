@@ -3,6 +3,7 @@ package clip.model;
 import clip.layers.Activation;
 import clip.layers.ActivationKind;
 import clip.layers.BatchNorm2d;
+import clip.layers.BatchStatistics;
 import clip.layers.Conv2d;
 import clip.layers.GlobalAvgPool;
 import clip.layers.Init;
@@ -31,6 +32,7 @@ public final class ResNetModel extends Module implements Tower<INDArray> {
     private final MaxPool2d maxPool = new MaxPool2d(3, 2, 1);
     private final List<List<ResNetBlock>> stages = new ArrayList<>();
     private final GlobalAvgPool avgPool = new GlobalAvgPool();
+    private boolean training;
 
     public ResNetModel(ResNetConfig c, Init init) {
         this.config = c;
@@ -51,8 +53,20 @@ public final class ResNetModel extends Module implements Tower<INDArray> {
 
     /** Train mode normalises with batch statistics and updates the running ones; eval mode uses them. */
     public void setTraining(boolean training) {
+        this.training = training;
         bn1.setTraining(training);
         stages.forEach(blocks -> blocks.forEach(b -> b.setTraining(training)));
+    }
+
+    /** True in train mode: a forward pass normalises with batch statistics and moves the running ones. */
+    public boolean training() {
+        return training;
+    }
+
+    /** Where every BatchNorm adds up its train-mode sums (see {@link BatchStatistics}). */
+    public void setStatistics(BatchStatistics statistics) {
+        bn1.setStatistics(statistics);
+        stages.forEach(blocks -> blocks.forEach(b -> b.setStatistics(statistics)));
     }
 
     @Override

@@ -14,13 +14,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Loads HF/PyTorch state dicts into a {@link Module}, tolerating the spellings checkpoints come
- * in: a task-model prefix ({@code bert.}, {@code vit.}, ...), LayerNorm {@code gamma}/{@code beta},
+ * in: a task-model prefix ({@code bert.}, {@code distilbert.}, {@code vit.}, ...), LayerNorm {@code gamma}/{@code beta},
  * int64 {@code position_ids} and {@code num_batches_tracked} buffers, and task heads ({@code cls.},
- * {@code classifier.}, a ResNet's {@code fc.}) that a bare tower does not have. Anything else that does not fit is an error naming the keys.
+ * {@code classifier.}, a ResNet's {@code fc.}, DistilBERT's masked-LM {@code vocab_*}) that a bare tower does not have. Anything else that does not fit is an error naming the keys.
  */
 public final class StateDict {
-    private static final List<String> KNOWN_PREFIXES = List.of("bert.", "vit.", "model.", "module.");
-    private static final List<String> TASK_HEADS = List.of("cls.", "classifier.", "head.", "qa_outputs.", "fc.");
+    private static final List<String> KNOWN_PREFIXES = List.of("bert.", "distilbert.", "vit.", "model.", "module.");
+    private static final List<String> TASK_HEADS = List.of("cls.", "classifier.", "head.", "qa_outputs.", "fc.",
+            "pre_classifier.", "vocab_transform.", "vocab_layer_norm.", "vocab_projector.");
 
     private StateDict() {
     }

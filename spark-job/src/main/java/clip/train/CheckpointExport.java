@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -43,8 +44,8 @@ public final class CheckpointExport {
             ModelFactory.Built built = ModelFactory.build(config, work);
             ContrastiveModel model = built.model();
             config.train().mode().applyTo(model);
-            fill(model, checkpoint);
-            HfExport.write(model, built.hfConfig(), built.vocab(), config.model().maxTextLength(), out);
+            fill(model, checkpoint, config.train().mode().trainedBuffers(model));
+            HfExport.write(built, config.model().maxTextLength(), out);
             written = true;
         } finally {
             LocalFiles.deleteTree(work);
@@ -70,8 +71,11 @@ public final class CheckpointExport {
                 : " (the run needs clip.train.checkpoint-every)")));
     }
 
-    /** Sets the model's trainable parameters from the checkpoint, which must hold exactly those (and their moments). */
-    private static void fill(ContrastiveModel model, Checkpoint checkpoint) {
+    /**
+     * Sets the model's trainable parameters (and the buffers its mode trains) from the checkpoint,
+     * which must hold exactly those (and the parameters' moments).
+     */
+    private static void fill(ContrastiveModel model, Checkpoint checkpoint, Map<String, INDArray> buffers) {
         Map<String, float[]> tensors = checkpoint.tensors();
         Set<String> trainable = new TreeSet<>();
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
@@ -87,6 +91,12 @@ public final class CheckpointExport {
             }
             p.value().assign(Nd4j.createFromArray(values).reshape(p.value().shape()));
         }
+        try {
+            TrainingCheckpoints.restoreBuffers(buffers, checkpoint);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(checkpoint.where() + ": " + e.getMessage() + " (was config.conf of the run edited?)");
+        }
+        trainable.addAll(buffers.keySet());
         Set<String> extra = new TreeSet<>(checkpoint.shapes().keySet());
         extra.removeIf(k -> trainable.contains(k.replaceFirst("(" + Pattern.quote(ShardedOptimizer.EXP_AVG) + "|"
                 + Pattern.quote(ShardedOptimizer.EXP_AVG_SQ) + ")$", "")));

@@ -15,11 +15,11 @@ public record FeatureBatch(INDArray imageFeatures, INDArray textFeatures) implem
 
     @Override
     public INDArray encodeImages(ContrastiveModel model, long from, long count) {
-        return model.projectImages(count == size() ? imageFeatures : PixelBatch.rows(imageFeatures, from, count));
+        return model.projectImages(count == size() ? imageFeatures : PixelBatch.rows(imageFeatures, from, count), from);
     }
 
     @Override
     public INDArray encodeTexts(ContrastiveModel model, long from, long count) {
-        return model.projectTexts(count == size() ? textFeatures : PixelBatch.rows(textFeatures, from, count));
+        return model.projectTexts(count == size() ? textFeatures : PixelBatch.rows(textFeatures, from, count), from);
     }
 }

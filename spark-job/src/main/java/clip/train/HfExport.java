@@ -1,5 +1,6 @@
 package clip.train;
 
+import clip.data.ImagePreprocessor;
 import clip.io.SafeTensors;
 import clip.model.ContrastiveModel;
 import clip.model.HfModels;
@@ -16,7 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Writes a trained ViT + BERT dual encoder as an HF {@code VisionTextDualEncoderModel} folder
+ * Writes a trained dual encoder as an HF {@code VisionTextDualEncoderModel} folder
  * (config.json, model.safetensors with the position_ids buffer, vocab.txt, tokenizer config)
  * that {@code from_pretrained} loads. The tokenizer's {@code model_max_length} is the caption
  * length training used, so bin/clip eval cuts captions where training's validation did.
@@ -25,7 +26,10 @@ public final class HfExport {
     private HfExport() {
     }
 
-    public static void write(ContrastiveModel model, ObjectNode config, Path vocab, int maxTextLength, Path dir) throws IOException {
+    public static void write(ModelFactory.Built built, int maxTextLength, Path dir) throws IOException {
+        ContrastiveModel model = built.model();
+        ObjectNode config = built.hfConfig();
+        Path vocab = built.vocab();
         Files.createDirectories(dir);
         Map<String, INDArray> state = StateDict.export(model, "");
         int positions = config.path("text_config").path("max_position_embeddings").asInt(512);
@@ -47,22 +51,24 @@ public final class HfExport {
         ObjectNode tokenizer = json.createObjectNode().put("tokenizer_class", "BertTokenizer").put("do_lower_case", lowerCase)
                 .put("model_max_length", Math.min(maxTextLength, positions));
         json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizer);
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("preprocessor_config.json").toFile(), imageProcessor(config));
+        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("preprocessor_config.json").toFile(), imageProcessor(built.pre()));
     }
 
     /**
      * How training prepares images, for HF's CLIPImageProcessor and bin/clip eval: shorter side to
-     * the model's size (bicubic), a square from the centre (training crops at random), mean and std 0.5.
+     * the model's size (bicubic), a square from the centre (training crops at random), training's mean and std.
      */
-    private static ObjectNode imageProcessor(ObjectNode config) {
-        int size = config.path("vision_config").path("image_size").asInt();
+    private static ObjectNode imageProcessor(ImagePreprocessor pre) {
+        int size = pre.size();
         ObjectNode p = new ObjectMapper().createObjectNode().put("image_processor_type", "CLIPImageProcessor")
                 .put("do_resize", true).put("resample", 3).put("do_center_crop", true).put("do_rescale", true)
                 .put("rescale_factor", 1 / 255.0).put("do_normalize", true).put("do_convert_rgb", true);
         p.putObject("size").put("shortest_edge", size);
         p.putObject("crop_size").put("height", size).put("width", size);
-        p.putArray("image_mean").add(0.5).add(0.5).add(0.5);
-        p.putArray("image_std").add(0.5).add(0.5).add(0.5);
+        double[] mean = pre.mean();
+        double[] std = pre.std();
+        p.putArray("image_mean").add(mean[0]).add(mean[1]).add(mean[2]);
+        p.putArray("image_std").add(std[0]).add(std[1]).add(std[2]);
         return p;
     }
 }

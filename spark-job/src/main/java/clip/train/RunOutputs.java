@@ -26,7 +26,7 @@ final class RunOutputs {
         Path tmp = out.resolve("metrics.json.tmp");
         try {
             LocalFiles.deleteTree(fresh);
-            HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), fresh);
+            HfExport.write(built, config.model().maxTextLength(), fresh);
         } catch (IOException e) {
             throw WriteFailure.naming(fresh, e);
         }

@@ -29,7 +29,7 @@ public final class RunRecord {
     private static final List<String> INSIDE = List.of("clip.train.checkpoint-dir", "clip.train.feature-cache");
     /** Keys naming the run's inputs. */
     private static final List<String> INPUTS = List.of("clip.model.checkpoint", "clip.model.vocab", "clip.data.shards",
-            "clip.eval.templates");
+            "clip.eval.templates", "clip.model.vision-checkpoint", "clip.model.text-checkpoint");
     private static final Pattern URI_SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:.*");
 
     private RunRecord() {
@@ -89,6 +89,12 @@ public final class RunRecord {
                 c = c.withValue(key, ConfigValueFactory.fromAnyRef(base.resolve(p).normalize().toString()));
             }
         }
-        return TrainConfig.from(c);
+        if (!c.hasPath("clip.model.image-normalisation")) {
+            // recorded before towers and heads came from the configuration: that run normalised images by 0.5
+            c = c.withValue("clip.model.image-normalisation", ConfigValueFactory.fromAnyRef("half"));
+        }
+        // keys added since the run was recorded take their defaults, which build what older versions built
+        return TrainConfig.from(c.withFallback(ConfigFactory.parseResources(RunRecord.class.getClassLoader(), "reference.conf"))
+                .resolve());
     }
 }

@@ -202,7 +202,7 @@ public final class ShardImages implements CaptionedImages {
     }
 
     /** Shard images as training sees them and as the exported preprocessor_config.json describes: shorter side, then a square crop. */
-    static ImagePipeline pipeline(int size) {
-        return new ImagePipeline(size, ImagePreprocessor.HALF, ImagePreprocessor.HALF, true);
+    static ImagePipeline pipeline(ImagePreprocessor pre) {
+        return new ImagePipeline(pre.size(), pre.mean(), pre.std(), true);
     }
 }

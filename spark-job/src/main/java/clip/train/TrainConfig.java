@@ -26,11 +26,39 @@ import java.util.Locale;
 public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim optim, Dist dist, Eval eval,
                           Output output) {
 
-    /** {@code clip.model}. The size keys describe a model trained from scratch; an HF checkpoint brings its own. */
+    /**
+     * {@code clip.model}. The size keys describe towers trained from scratch; an HF checkpoint
+     * brings its own towers and heads, pretrained towers ({@code init = towers}) their own towers.
+     */
     public record Model(ModelInit init, String checkpoint, String vocab, int imageSize, int patchSize, int hiddenSize,
                         int layers, int heads, int mlpRatio, int projectionDim, double logitScaleInit, int maxTextLength,
-                        double initStd) {
+                        double initStd, Towers towers, Heads headSpec, ImageNormalisation imageNormalisation,
+                        BatchNormSync batchNorm) {
     }
+
+    /** Which towers: from scratch ({@code vision}, {@code text}, {@code resnet}) or from their folders ({@code init = towers}). */
+    public record Towers(VisionTower vision, TextTower text, ResNet resnet, String visionCheckpoint, String textCheckpoint) {
+    }
+
+    /** {@code clip.model.resnet}: an architecture name, or {@code resnet} with block, layers and planes (config.json's two forms). */
+    public record ResNet(String architecture, String block, List<Integer> layers, List<Integer> planes) {
+    }
+
+    /** The projection heads and the temperature. */
+    public record Heads(Projection projection, double dropout, boolean learnLogitScale) {
+    }
+
+    public enum VisionTower { VIT, RESNET }
+
+    public enum TextTower { BERT, DISTILBERT }
+
+    public enum Projection { LINEAR, MLP, RESIDUAL }
+
+    /** auto: the vision tower family's own (see ModelImagePreprocessing). */
+    public enum ImageNormalisation { AUTO, IMAGENET, CLIP, HALF }
+
+    /** Train-mode BatchNorm across workers: the global batch's statistics, or each worker's own. */
+    public enum BatchNormSync { SYNC, PER_WORKER }
 
     /**
      * {@code clip.loss}. {@code local}: each worker takes the loss of its own rows against every
@@ -100,7 +128,7 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
         }
     }
 
-    public enum ModelInit { SCRATCH, HF }
+    public enum ModelInit { SCRATCH, HF, TOWERS }
 
     public enum LossKind { CLIP, SIGLIP }
 
@@ -128,7 +156,15 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                         c.getInt("model.image-size"), c.getInt("model.patch-size"), c.getInt("model.hidden-size"),
                         c.getInt("model.layers"), c.getInt("model.heads"), c.getInt("model.mlp-ratio"),
                         c.getInt("model.projection-dim"), c.getDouble("model.logit-scale-init"),
-                        c.getInt("model.max-text-length"), c.getDouble("model.init-std")),
+                        c.getInt("model.max-text-length"), c.getDouble("model.init-std"),
+                        new Towers(choice(c, "model.vision", VisionTower.class), choice(c, "model.text", TextTower.class),
+                                new ResNet(c.getString("model.resnet.architecture"), c.getString("model.resnet.block"),
+                                        c.getIntList("model.resnet.layers"), c.getIntList("model.resnet.planes")),
+                                c.getString("model.vision-checkpoint"), c.getString("model.text-checkpoint")),
+                        new Heads(choice(c, "model.projection", Projection.class), c.getDouble("model.projection-dropout"),
+                                c.getBoolean("model.learn-logit-scale")),
+                        choice(c, "model.image-normalisation", ImageNormalisation.class),
+                        choice(c, "model.batch-norm", BatchNormSync.class)),
                 new Loss(choice(c, "loss.kind", LossKind.class), c.getDouble("loss.siglip-scale-init"),
                         c.getDouble("loss.siglip-bias-init"), c.getBoolean("loss.local")),
                 new Data(choice(c, "data.source", DataSource.class), c.getString("data.shards"), c.getString("data.train-split"),
@@ -209,6 +245,18 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
         if (model.init() == ModelInit.HF && !Files.isDirectory(Paths.get(model.checkpoint()))) {
             throw new BadInputException("config key 'clip.model.checkpoint': no such directory " + model.checkpoint());
         }
+        if (model.init() == ModelInit.TOWERS) {
+            folder("clip.model.vision-checkpoint", model.towers().visionCheckpoint());
+            folder("clip.model.text-checkpoint", model.towers().textCheckpoint());
+        }
+        double dropout = model.headSpec().dropout();
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new BadInputException("config key 'clip.model.projection-dropout' must be in [0, 1), got " + dropout);
+        }
+        if (dropout > 0 && model.headSpec().projection() != Projection.RESIDUAL) {
+            throw new BadInputException("config key 'clip.model.projection-dropout' applies to residual heads only"
+                    + " (clip.model.projection = residual), got projection " + keyOf(model.headSpec().projection()));
+        }
         if (!model.vocab().isBlank() && !Files.isRegularFile(Paths.get(model.vocab()))) {
             throw new BadInputException("config key 'clip.model.vocab': no such file " + model.vocab());
         }
@@ -227,13 +275,23 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
             throw new BadInputException("config key 'clip.train.micro-batches' (" + train.microBatches() + ") must divide each"
                     + " worker's share of the batch (" + share + " = clip.train.batch-size / clip.dist.workers)");
         }
-        if (model.imageSize() % model.patchSize() != 0) {
+        boolean resnet = model.init() == ModelInit.SCRATCH && model.towers().vision() == VisionTower.RESNET;
+        if (!resnet && model.imageSize() % model.patchSize() != 0) {
             throw new BadInputException("config key 'clip.model.image-size' (" + model.imageSize()
                     + ") must be a multiple of clip.model.patch-size (" + model.patchSize() + ")");
         }
         if (model.hiddenSize() % model.heads() != 0) {
             throw new BadInputException("config key 'clip.model.hidden-size' (" + model.hiddenSize()
                     + ") must be a multiple of clip.model.heads (" + model.heads() + ")");
+        }
+    }
+
+    private static void folder(String key, String dir) {
+        if (dir.isBlank()) {
+            throw new BadInputException("config key '" + key + "' must name a model folder when clip.model.init = towers");
+        }
+        if (!Files.isDirectory(Paths.get(dir))) {
+            throw new BadInputException("config key '" + key + "': no such directory " + dir);
         }
     }
 

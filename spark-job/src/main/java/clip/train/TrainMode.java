@@ -2,8 +2,12 @@ package clip.train;
 
 import clip.io.BadInputException;
 import clip.model.ContrastiveModel;
+import clip.model.ResNetModel;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What a run trains ({@code clip.train.mode}). The one place that decides which parameters are
@@ -36,9 +40,34 @@ public enum TrainMode {
         return this == PROJECTION_ONLY;
     }
 
-    /** Marks the model's parameters trainable or frozen as this mode trains them. */
+    /** Marks the model's parameters trainable or frozen as this mode trains them, and puts it in train mode. */
     public void applyTo(ContrastiveModel model) {
         model.setTowersTrainable(towersTrain());
+        train(model);
+    }
+
+    /**
+     * Train mode as this mode trains: the heads' dropout on; a ResNet's BatchNorm on batch
+     * statistics only when its tower trains (frozen towers stay in eval mode, as OpenCLIP's locked towers).
+     */
+    public void train(ContrastiveModel model) {
+        model.setTraining(towersTrain(), true);
+    }
+
+    /**
+     * The buffers a step of this mode changes, by name: a ResNet tower's running statistics when it
+     * trains in train mode (checkpoints keep them beside the parameters), else none.
+     */
+    public Map<String, INDArray> trainedBuffers(ContrastiveModel model) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        if (towersTrain() && model.vision() instanceof ResNetModel) {
+            model.namedBuffers().forEach((name, value) -> {
+                if (name.endsWith(".running_mean") || name.endsWith(".running_var")) {
+                    out.put(name, value);
+                }
+            });
+        }
+        return out;
     }
 
     public static TrainMode parse(String configKey, String value) {

@@ -8,6 +8,9 @@ import clip.loss.ContrastiveLoss;
 import clip.loss.SplitBatchGradient;
 import clip.model.ContrastiveModel;
 import clip.optim.LrSchedule;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One training step of one worker: its pairs of the step's global batch, the global-batch
@@ -20,6 +23,7 @@ import clip.optim.LrSchedule;
  * still advances, as torch's GradScaler skips {@code optimizer.step()}. A non-finite loss is
  * skipped before the optimizer, a non-finite norm inside it ({@link ShardedOptimizer#step});
  * every worker sees the same global values, so all skip together. Three in a row stop the job.
+ * (A skipped step also leaves train-mode BatchNorm's running statistics as they were.)
  */
 final class TrainStep {
     static final int MAX_SKIPPED_IN_A_ROW = 3;
@@ -58,6 +62,8 @@ final class TrainStep {
         TrainBatch batch = data.batch(step, globalBatch, group.rank(), group.size());
         double lrFactor = schedule.factor(step);
         StepResult result;
+        model.at(step, (long) group.rank() * (globalBatch / group.size()));
+        Map<String, INDArray> statistics = runningStatistics();
         group.lap();
         try (var ws = StepMemory.open()) {
             model.zeroGrad();
@@ -67,6 +73,8 @@ final class TrainStep {
             boolean applied = Double.isFinite(lossValue) && Double.isFinite(norm);
             if (applied) {
                 clampLogitScale(model);
+            } else {
+                statistics.forEach((name, before) -> model.namedBuffers().get(name).assign(before));
             }
             result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, group.lap(),
                     model.logitScale().value().getDouble(0), applied);
@@ -77,6 +85,15 @@ final class TrainStep {
                     result.logitScale());
         }
         return result;
+    }
+
+    /** Copies of the running statistics a step moves, so that a skipped step leaves them as they were. */
+    private Map<String, INDArray> runningStatistics() {
+        Map<String, INDArray> copies = new LinkedHashMap<>();
+        if (model.usesBatchStatistics()) {
+            model.namedBuffers().forEach((name, value) -> copies.put(name, value.dup()));
+        }
+        return copies;
     }
 
     /** OpenCLIP keeps exp(logit_scale) within [1, 100] after every step. */

@@ -7,7 +7,9 @@ import clip.eval.Metrics;
 import clip.exchange.Collective;
 import clip.exchange.ExchangeClock;
 import clip.exchange.ShardedOptimizer;
+import clip.io.BadInputException;
 import clip.io.LocalFiles;
+import clip.layers.BatchStatistics;
 import clip.layers.Parameter;
 import clip.layers.VectorMath;
 import clip.loss.SplitBatchGradient;
@@ -63,19 +65,22 @@ public final class TrainWorker {
     public TrainWorker prepare() throws IOException {
         built = ModelFactory.build(config, config.outputDir().resolve("work"));
         ContrastiveModel model = built.model();
-        int imageSize = built.hfConfig().path("vision_config").path("image_size").asInt(config.model().imageSize());
-        pre = new ImagePreprocessor(imageSize, ImagePreprocessor.HALF, ImagePreprocessor.HALF);
+        pre = built.pre();
         text = TextEncoder.bert(BertTokenizer.withConfigBeside(built.vocab()), config.model().maxTextLength());
         TrainConfig.Data data = config.data();
         boolean shards = data.source() == TrainConfig.DataSource.SHARDS;
         long seed = config.train().seed();
         CaptionedImages images = shards
                 ? ShardImages.read(data.shards(), data.trainSplit(), hadoop, rank, workers,
-                        config.train().batchSize() / workers, ShardImages.pipeline(imageSize), seed,
+                        config.train().batchSize() / workers, ShardImages.pipeline(pre), seed,
                         data.damaged() == TrainConfig.Damaged.SKIP, log)
                 : new ShapeImages(SyntheticShapes.scenes(data.synthetic().trainImages(), data.synthetic().seed()), pre, seed);
         TrainMode mode = config.train().mode();
         mode.applyTo(model);
+        if (model.usesBatchStatistics() && config.train().microBatches() > 1) {
+            throw new BadInputException("config key 'clip.train.micro-batches' must be 1 when a ResNet tower trains (train.mode"
+                    + " = full): its BatchNorm would normalise each micro-batch with that micro-batch's statistics");
+        }
         if (lead()) {
             log.printf("model: %,d parameters (%,d trainable); data: %d training images (%s)%s; %d worker(s)%n",
                     model.parameterCount(), model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
@@ -104,9 +109,13 @@ public final class TrainWorker {
      */
     public Metrics train(Collective members) throws IOException {
         ExchangeClock group = new ExchangeClock(checkMembers(members));
+        // SyncBatchNorm: every worker's BatchNorm sums go through the group, so N workers normalise as one
+        built.model().setBatchStatistics(config.model().batchNorm() == TrainConfig.BatchNormSync.SYNC
+                ? group::allReduceSum : BatchStatistics.LOCAL);
         ShardedOptimizer optimizer = new ShardedOptimizer(built.model().namedParameters(), config.optim().groups(),
                 config.optim().adamW(), group, config.train().gradClip());
-        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, hadoop);
+        TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, hadoop,
+                config.train().mode().trainedBuffers(built.model()));
         long first = resume(checkpoints, optimizer);
         Validation validation = lead() ? new Validation(config, built, text, pre, hadoop) : null;
         try (TrainProgress progress = lead() ? TrainProgress.lead(config, first, log) : TrainProgress.none();

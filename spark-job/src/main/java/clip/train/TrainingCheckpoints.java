@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Checkpoints of a data-parallel run: every worker writes the parts of the parameters and of
@@ -37,11 +40,18 @@ final class TrainingCheckpoints {
     private final Collective group;
     private final Divergence divergence;
     private final TrainMode mode;
+    private final Map<String, INDArray> buffers;
     private long goodStep;
     private double goodNorm;
     private boolean goodCommitted;
 
-    TrainingCheckpoints(TrainConfig config, Collective group, Configuration conf) {
+    /**
+     * @param buffers the buffers training changes (train-mode BatchNorm's running statistics), by
+     *     name: rank 0 saves its own (every worker's are the same with SyncBatchNorm; with per-worker
+     *     statistics rank 0's are the ones evaluated and exported) and every worker restores them
+     */
+    TrainingCheckpoints(TrainConfig config, Collective group, Configuration conf, Map<String, INDArray> buffers) {
+        this.buffers = buffers;
         this.store = new CheckpointStore(config.checkpointUri(), conf, config.train().keepCheckpoints());
         this.group = group;
         this.divergence = new Divergence(config);
@@ -97,10 +107,23 @@ final class TrainingCheckpoints {
     private void restore(ShardedOptimizer optimizer, Checkpoint checkpoint) {
         try {
             optimizer.restore(checkpoint.tensors(), checkpoint.state().path("optimizer_steps").asLong());
+            restoreBuffers(buffers, checkpoint);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(checkpoint.where() + ": the checkpoint was written by a model with other trainable"
                     + " parameters (" + e.getMessage() + "); resume with the config that wrote it, or set clip.train.resume = never");
         }
+    }
+
+    /** Sets {@code buffers} from the checkpoint's tensors of the same names. */
+    static void restoreBuffers(Map<String, INDArray> buffers, Checkpoint checkpoint) {
+        buffers.forEach((name, buffer) -> {
+            float[] values = checkpoint.tensors().get(name);
+            if (values == null || values.length != buffer.length()) {
+                throw new IllegalArgumentException(name + (values == null ? " is missing" : " has " + values.length
+                        + " values, the model " + buffer.length()));
+            }
+            buffer.assign(Nd4j.createFromArray(values).reshape(buffer.shape()).castTo(buffer.dataType()));
+        });
     }
 
     /** Saves {@code step}; every worker must call it at the same step. */
@@ -113,7 +136,11 @@ final class TrainingCheckpoints {
         String failure = null;
         float[] written = new float[0];
         try {
-            written = store.writeSlice(step, group.rank(), group.size(), optimizer.ownedState()).toFloats();
+            Map<String, INDArray> slice = optimizer.ownedState();
+            if (group.rank() == 0) {
+                buffers.forEach((name, b) -> slice.put(name, b.castTo(DataType.FLOAT).reshape(b.length()).dup()));
+            }
+            written = store.writeSlice(step, group.rank(), group.size(), slice).toFloats();
         } catch (IOException e) {
             failure = e.getMessage();
         }
@@ -136,7 +163,7 @@ final class TrainingCheckpoints {
             try {
                 ObjectNode state = new ObjectMapper().createObjectNode().put("step", step).put("optimizer_steps", optimizer.steps())
                         .put("parameter_norm", norm).put("mode", mode.key());
-                store.commit(step, shapes(optimizer), ranges(optimizer), digests, state);
+                store.commit(step, shapes(optimizer, buffers), ranges(optimizer, buffers), digests, state);
             } catch (IOException e) {
                 failure = e.getMessage();
             }
@@ -165,21 +192,25 @@ final class TrainingCheckpoints {
                 : "no checkpoint of this run was written before that";
     }
 
-    /** Every tensor of a slice by name: each trainable parameter and its two AdamW moments. */
-    private static Map<String, long[]> shapes(ShardedOptimizer optimizer) {
+    /** Every tensor of a slice by name: each trainable parameter and its two AdamW moments, and the trained buffers. */
+    private static Map<String, long[]> shapes(ShardedOptimizer optimizer, Map<String, INDArray> buffers) {
         Map<String, long[]> out = new LinkedHashMap<>();
         optimizer.parameters().forEach((name, shape) -> {
             for (String key : keys(name)) {
                 out.put(key, shape);
             }
         });
+        buffers.forEach((name, b) -> out.put(name, b.shape()));
         return out;
     }
 
-    private static List<Map<String, int[]>> ranges(ShardedOptimizer optimizer) {
+    private static List<Map<String, int[]>> ranges(ShardedOptimizer optimizer, Map<String, INDArray> buffers) {
         List<Map<String, int[]>> out = new ArrayList<>();
         for (int rank = 0; rank < optimizer.workers(); rank++) {
             Map<String, int[]> slice = new LinkedHashMap<>();
+            if (rank == 0) {
+                buffers.forEach((name, b) -> slice.put(name, new int[] {0, (int) b.length()}));
+            }
             for (ShardedOptimizer.Range r : optimizer.owned(rank)) {
                 for (String key : keys(r.name())) {
                     slice.put(key, new int[] {r.from(), r.to()});

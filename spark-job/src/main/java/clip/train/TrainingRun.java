@@ -63,6 +63,9 @@ public final class TrainingRun {
         if (config.model().init() == TrainConfig.ModelInit.HF) {
             ModelFactory.checkHfStart(config.model());
         }
+        if (config.model().init() == TrainConfig.ModelInit.TOWERS) {
+            ModelFactory.checkTowersStart(config.model());
+        }
         TrainConfig.Data data = config.data();
         if (data.source() == TrainConfig.DataSource.SHARDS) {
             try {

@@ -47,7 +47,7 @@ public final class Validation {
         this.built = built;
         // What bin/clip eval reads back from the exported folder: preprocessor_config.json, and
         // tokenizer_config.json's model_max_length.
-        this.encoder = new EncoderModel(built.model(), ShardImages.pipeline(pre.size()), text);
+        this.encoder = new EncoderModel(built.model(), ShardImages.pipeline(pre), text);
         this.pre = pre;
         this.templates = Templates.named(config.eval().templates());
         this.hadoop = hadoop;
@@ -61,7 +61,14 @@ public final class Validation {
 
     /** Evaluates the model as it is after {@code step}; logs it and keeps it if it is the best. */
     Metrics evaluate(long step) throws IOException {
-        Metrics metrics = encoder.evaluate(inputs(), templates, null).metrics();
+        // eval mode: running statistics, no dropout, and no exchange (only rank 0 evaluates)
+        built.model().setTraining(false, false);
+        Metrics metrics;
+        try {
+            metrics = encoder.evaluate(inputs(), templates, null).metrics();
+        } finally {
+            config.train().mode().train(built.model());
+        }
         ObjectNode line = metrics.toLogLine(step);
         Path log = config.outputDir().resolve(EVAL_LOG);
         try (Writer w = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
@@ -83,7 +90,7 @@ public final class Validation {
         Path fresh = out.resolve(BEST + ".tmp");
         LocalFiles.deleteTree(fresh);
         try {
-            HfExport.write(built.model(), built.hfConfig(), built.vocab(), config.model().maxTextLength(), fresh);
+            HfExport.write(built, config.model().maxTextLength(), fresh);
             JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve("metrics.json").toFile(),
                     line.deepCopy().put("metric", config.eval().metric()).put("value", best));
         } catch (IOException e) {

@@ -84,7 +84,7 @@ class DataParallelEquivalenceTest {
         return members;
     }
 
-    private static List<Collective> overTcp(int n) {
+    static List<Collective> overTcp(int n) {
         JobSecret secret = JobSecret.generate();
         List<NettyGroup> members = new ArrayList<>();
         for (int rank = 0; rank < n; rank++) {

@@ -48,6 +48,12 @@ class MixedTowerTrainTest {
         config.putObject("text_config").put("model_type", "distilbert").put("vocab_size", vocabSize).put("dim", 16)
                 .put("n_layers", 1).put("n_heads", 2).put("hidden_dim", 32).put("max_position_embeddings", 64);
         ContrastiveModel model = HfModels.build(config, "recipe", new Init(3, DataType.FLOAT, 0.02), null).asContrastive();
+        // running statistics of a trained tower, not the initial zeros and ones a fresh replica has
+        model.namedBuffers().forEach((name, b) -> {
+            if (name.contains("running_")) {
+                b.assign(org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, b.shape()).muli(0.5).addi(name.endsWith("var") ? 0.75 : -0.25));
+            }
+        });
         json.writeValue(dir.resolve("config.json").toFile(), config);
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": false}"); // a cased checkpoint
         SafeTensors.write(dir.resolve("model.safetensors"), StateDict.export(model, ""));
@@ -102,5 +108,29 @@ class MixedTowerTrainTest {
             boolean head = k.startsWith("visual_projection") || k.startsWith("text_projection");
             assertEquals(!head, e.getValue().equals(after.get(k)), k + (head ? " trains" : " stays as it was"));
         }
+    }
+
+    /**
+     * Every mode over the ResNet + DistilBERT folder writes checkpoints that bin/clip export turns
+     * into exactly the folder training wrote: in full, the ResNet's running statistics (train-mode
+     * BatchNorm) come from the checkpoint; in the other modes the towers are the starting folder's.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"full", "frozen-towers", "projection-only"})
+    void everyModeExportsFromItsCheckpointWhatTrainingWrote(String mode) throws Exception {
+        Path start = recipeFolder(tmp.resolve("start"));
+        Path run = tmp.resolve("run");
+        train(start, run, mode, "train.steps=4", "train.checkpoint-every=2", "train.feature-cache=" + tmp.resolve("features"));
+        Path exported = tmp.resolve("exported");
+        int code = new Cli().register(new clip.cli.ExportCommand()).run(new String[] {"export", "--run", run.toString(), "--out",
+                exported.toString()}, new PrintStream(new ByteArrayOutputStream()), System.err);
+        assertEquals(0, code);
+        Map<String, INDArray> trained = SafeTensors.read(run.resolve("model/model.safetensors"));
+        Map<String, INDArray> fromCheckpoint = SafeTensors.read(exported.resolve("model.safetensors"));
+        assertEquals(trained.keySet(), fromCheckpoint.keySet());
+        trained.forEach((k, v) -> assertEquals(v, fromCheckpoint.get(k), k));
+        Map<String, INDArray> before = SafeTensors.read(start.resolve("model.safetensors"));
+        String stat = "vision_model.layer1.0.bn1.running_var";
+        assertEquals(mode.equals("full"), !before.get(stat).equals(trained.get(stat)), stat + " moves only in full");
     }
 }

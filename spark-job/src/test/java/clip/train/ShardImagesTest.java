@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import clip.cli.Cli;
 import clip.cli.GenerateCommand;
 import clip.cli.PrepCommand;
+import clip.data.ImagePreprocessor;
 import clip.io.BadInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ class ShardImagesTest {
     }
 
     private static ShardImages share(Path shards, int rank, int workers, int local) throws Exception {
-        return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, ShardImages.pipeline(8), 1,
+        return ShardImages.read(shards.toString(), "train", new Configuration(), rank, workers, local, ShardImages.pipeline(new ImagePreprocessor(8, ImagePreprocessor.HALF, ImagePreprocessor.HALF)), 1,
                 false, System.out);
     }
 
@@ -121,7 +122,7 @@ class ShardImagesTest {
         byte[] bytes = Files.readAllBytes(damaged);
         Files.write(damaged, java.util.Arrays.copyOf(bytes, bytes.length / 2)); // truncated: no footer, no row readable
         java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
-        ShardImages mine = ShardImages.read(copy.toString(), "train", new Configuration(), 0, 1, 2, ShardImages.pipeline(8), 1,
+        ShardImages mine = ShardImages.read(copy.toString(), "train", new Configuration(), 0, 1, 2, ShardImages.pipeline(new ImagePreprocessor(8, ImagePreprocessor.HALF, ImagePreprocessor.HALF)), 1,
                 true, new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
         String line = log.toString(java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(line.contains(damaged.getFileName().toString()) && line.contains("skipped"), line);

@@ -359,7 +359,8 @@ class TrainCommandTest {
         try (var recipes = Files.list(Path.of("..", "conf"))) {
             for (Path recipe : recipes.filter(p -> p.toString().endsWith(".conf")).toList()) {
                 TrainConfig c = TrainConfig.from(new clip.config.ConfigLoader().load(recipe.toString(),
-                        List.of("model.checkpoint=" + dual), java.util.Map.of()));
+                        List.of("model.checkpoint=" + dual, "model.vision-checkpoint=" + dual, "model.text-checkpoint=" + dual),
+                        java.util.Map.of()));
                 assertTrue(c.train().steps() > 0, recipe.toString());
             }
         }

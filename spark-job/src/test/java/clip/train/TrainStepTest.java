@@ -56,7 +56,7 @@ class TrainStepTest {
             optimizer = new ShardedOptimizer(model.namedParameters(), config.optim().groups(), config.optim().adamW(), group,
                     config.train().gradClip());
             ContrastiveLoss loss = new Poisoned(config.loss().create(), poisoned, poison);
-            TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, new org.apache.hadoop.conf.Configuration());
+            TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, new org.apache.hadoop.conf.Configuration(), java.util.Map.of());
             step = new TrainStep(model, loss, data, optimizer, checkpoints, group, config.train().lrSchedule(),
                     config.train().batchSize(), 1, config.loss().local(), null);
         }
