@@ -45,6 +45,9 @@ public final class BenchCommCommand implements Command {
         long params = Long.parseLong(args.string("params", "196000000"));
         int rounds = args.integer("rounds", 3);
         args.rejectUnknown();
+        if (n < 1 || rounds < 1) {
+            throw new BadInputException("--workers and --rounds must be at least 1 (got " + n + " and " + rounds + ")");
+        }
         JobSecret secret = JobSecret.generate();
         List<NettyGroup> members = new ArrayList<>();
         for (int r = 0; r < n; r++) {

@@ -42,14 +42,16 @@ final class ExchangeKernels {
     }
 
     /** {@link FloatSums#add} on whole vectors; returns how many floats it did. */
-    static int add(ByteBuffer sum, int to, ByteBuffer part, int from, int n, boolean first) {
+    static int add(ByteBuffer sum, int to, ByteBuffer[] parts, int[] from, int n, boolean first) {
         int bytes = FLOATS.vectorByteSize();
         int done = FLOATS.loopBound(n);
         FloatVector zero = FloatVector.zero(FLOATS);
         for (int i = 0; i < done * Float.BYTES; i += bytes) {
             FloatVector acc = first ? zero : FloatVector.fromByteBuffer(FLOATS, sum, to + i, ByteOrder.LITTLE_ENDIAN);
-            acc.add(FloatVector.fromByteBuffer(FLOATS, part, from + i, ByteOrder.LITTLE_ENDIAN))
-                    .intoByteBuffer(sum, to + i, ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < parts.length; k++) {
+                acc = acc.add(FloatVector.fromByteBuffer(FLOATS, parts[k], from[k] + i, ByteOrder.LITTLE_ENDIAN));
+            }
+            acc.intoByteBuffer(sum, to + i, ByteOrder.LITTLE_ENDIAN);
         }
         return done;
     }

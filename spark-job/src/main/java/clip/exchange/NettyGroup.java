@@ -5,6 +5,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -109,6 +110,8 @@ public final class NettyGroup implements Collective, AutoCloseable {
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("clip-dist-" + rank, true));
         ServerBootstrap sb = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // reads of up to a frame: a quarter of the system calls of Netty's 64 KB reads
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 64 << 10, 1 << 20))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -300,10 +303,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
             ByteBuf header = ch.alloc().directBuffer(DATA_HEADER).writeByte(DATA).writeLong(id).writeInt(offset).writeInt(total);
             ByteBuf tag = ch.alloc().directBuffer(FrameMac.BYTES).writeBytes(mac.sign(header, payload));
             CompositeByteBuf frame = ch.alloc().compositeDirectBuffer(3).addComponents(true, header, Unpooled.wrappedBuffer(payload), tag);
-            writes.add(ch.write(frame));
+            writes.add(ch.writeAndFlush(frame)); // on the wire while the next frame is signed
             offset += n;
         } while (offset < total);
-        ch.flush();
         return writes;
     }
 

@@ -3,6 +3,8 @@ package clip.exchange;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The chunks of a reduce-scatter, summed into this worker's shard as they arrive, yet always in
@@ -67,31 +69,31 @@ final class SummedChunks implements ChunkSink {
         return Math.min(chunkFloats, total - c * chunkFloats);
     }
 
-    /** Adds chunk c's parts whose turn has come. */
+    /** Adds chunk c's parts whose turn has come, all in one pass over the sum. */
     private void advance(int c) {
+        List<ByteBuffer> ready = new ArrayList<>();
+        List<ByteBuf> used = new ArrayList<>();
+        int first = next[c];
         while (next[c] < size) {
             int r = next[c];
-            int at = c * chunkFloats * Float.BYTES;
             if (r == self) {
-                add(c, own, at);
+                ready.add(own.slice(c * chunkFloats * Float.BYTES, length(c) * Float.BYTES));
             } else if (held[c][r] != null) {
-                ByteBuf part = held[c][r];
+                used.add(held[c][r]);
+                ready.add(held[c][r].nioBuffer());
                 held[c][r] = null;
-                try {
-                    add(c, part.nioBuffer().order(ByteOrder.LITTLE_ENDIAN), part.nioBuffer().position());
-                } finally {
-                    part.release();
-                }
             } else {
-                return;
+                break;
             }
             next[c]++;
         }
-    }
-
-    private void add(int c, ByteBuffer part, int from) {
-        int to = c * chunkFloats * Float.BYTES;
-        FloatSums.add(sum, to, part, from, length(c), next[c] == 0);
+        try {
+            if (!ready.isEmpty()) {
+                FloatSums.add(sum, c * chunkFloats * Float.BYTES, ready.toArray(new ByteBuffer[0]), length(c), first == 0);
+            }
+        } finally {
+            used.forEach(ByteBuf::release);
+        }
     }
 
     @Override
