@@ -95,7 +95,7 @@ public final class BenchCommCommand implements Command {
                 best = Math.min(best, seconds[r]);
             }
             double bytesPerWorker = 2.0 * (params / n) * (n - 1) * Float.BYTES;
-            out.printf("bench-comm: %d workers, %,d parameters: best step %.3f s; each worker sent and received %.1f MB"
+            out.printf("bench-comm: %d workers, %,d parameters: best step %.4f s; each worker sent and received %.1f MB"
                     + " (%.2f GB/s per worker each way)%n", n, params, best, bytesPerWorker / 1e6, bytesPerWorker / best / 1e9);
         } finally {
             pool.shutdownNow();
