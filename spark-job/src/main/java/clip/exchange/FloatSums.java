@@ -25,7 +25,11 @@ final class FloatSums {
             p[k] = parts[k].duplicate().order(ByteOrder.LITTLE_ENDIAN);
             from[k] = parts[k].position();
         }
-        int done = VECTOR ? ExchangeKernels.add(s, to, p, from, n, first) : 0;
+        scalarAdd(s, to, p, from, VECTOR ? ExchangeKernels.add(s, to, p, from, n, first) : 0, n, first);
+    }
+
+    /** Floats {@code [done, n)} of {@link #add} without the Vector API (little-endian buffers). */
+    static void scalarAdd(ByteBuffer s, int to, ByteBuffer[] p, int[] from, int done, int n, boolean first) {
         for (int i = done; i < n; i++) {
             int a = to + i * Float.BYTES;
             float acc = first ? 0f : s.getFloat(a);

@@ -60,8 +60,13 @@ final class FrameHash {
     private void block(ByteBuffer in, int at, ByteBuffer out) {
         if (VECTOR) {
             ExchangeKernels.hashBlock(in, at, key, out);
-            return;
+        } else {
+            scalarBlock(in, at, key, out);
         }
+    }
+
+    /** One block without the Vector API (little-endian {@code in}). */
+    static void scalarBlock(ByteBuffer in, int at, int[] key, ByteBuffer out) {
         long h0 = 0;
         long h1 = 0;
         for (int j = 0; j < BLOCK_WORDS; j += 2) {
