@@ -2,7 +2,10 @@ package clip.cli;
 
 import clip.exchange.JobSecret;
 import clip.exchange.NettyGroup;
+import clip.io.BadInputException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +16,8 @@ import java.util.concurrent.Future;
 /**
  * {@code bin/clip bench-comm}: the parameter server's traffic per step over the real transport,
  * between workers of this machine (loopback TCP): a reduce-scatter of P floats then an
- * all-gather of the updated shards, as {@link clip.exchange.ShardedOptimizer} does.
+ * all-gather of the updated shards, as {@link clip.exchange.ShardedOptimizer} does, from and into
+ * flat direct buffers (its gradient and parameter vectors).
  */
 public final class BenchCommCommand implements Command {
     @Override
@@ -41,14 +45,31 @@ public final class BenchCommCommand implements Command {
         long params = Long.parseLong(args.string("params", "196000000"));
         int rounds = args.integer("rounds", 3);
         args.rejectUnknown();
+        if (n < 1 || rounds < 1) {
+            throw new BadInputException("--workers and --rounds must be at least 1 (got " + n + " and " + rounds + ")");
+        }
         JobSecret secret = JobSecret.generate();
         List<NettyGroup> members = new ArrayList<>();
         for (int r = 0; r < n; r++) {
-            members.add(NettyGroup.listen(r, n, secret, new InetSocketAddress("127.0.0.1", 0), 600_000, 1 << 20));
+            members.add(NettyGroup.listen(r, n, secret, new InetSocketAddress("127.0.0.1", 0), 600_000,
+                    NettyGroup.CHUNK_FLOATS));
         }
         List<InetSocketAddress> addresses = members.stream().map(NettyGroup::address).toList();
         members.forEach(m -> m.connect(addresses));
-        int shard = (int) (params / n);
+        if (params * Float.BYTES > Integer.MAX_VALUE) {
+            throw new BadInputException("--params " + params + ": at most " + Integer.MAX_VALUE / Float.BYTES
+                    + " floats fit one flat buffer");
+        }
+        int[] bounds = new int[n + 1];
+        for (int r = 0; r <= n; r++) {
+            bounds[r] = (int) (params * r / n);
+        }
+        List<ByteBuffer> flats = new ArrayList<>();
+        List<ByteBuffer> shards = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            flats.add(ByteBuffer.allocateDirect((int) params * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN));
+            shards.add(ByteBuffer.allocateDirect((bounds[r + 1] - bounds[r]) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN));
+        }
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             double[] seconds = new double[rounds + 1];
@@ -56,13 +77,11 @@ public final class BenchCommCommand implements Command {
                 long start = System.nanoTime();
                 List<Future<?>> done = new ArrayList<>();
                 for (NettyGroup m : members) {
+                    ByteBuffer flat = flats.get(m.rank());
+                    ByteBuffer shard = shards.get(m.rank());
                     done.add(pool.submit(() -> {
-                        float[][] send = new float[n][];
-                        for (int s = 0; s < n; s++) {
-                            send[s] = new float[shard];
-                        }
-                        m.allToAll(send);                       // gradient shards to their owners
-                        m.allGather(new float[shard]);          // updated shards back to everyone
+                        m.reduceScatterSum(flat, bounds, shard);   // gradient shards to their owners, summed
+                        m.allGather(flat, bounds);                 // updated shards back to everyone
                         return null;
                     }));
                 }
@@ -75,8 +94,8 @@ public final class BenchCommCommand implements Command {
             for (int r = 1; r <= rounds; r++) {
                 best = Math.min(best, seconds[r]);
             }
-            double bytesPerWorker = 2.0 * shard * (n - 1) * Float.BYTES;
-            out.printf("bench-comm: %d workers, %,d parameters: best step %.3f s; each worker sent and received %.1f MB"
+            double bytesPerWorker = 2.0 * (params / n) * (n - 1) * Float.BYTES;
+            out.printf("bench-comm: %d workers, %,d parameters: best step %.4f s; each worker sent and received %.1f MB"
                     + " (%.2f GB/s per worker each way)%n", n, params, best, bytesPerWorker / 1e6, bytesPerWorker / best / 1e9);
         } finally {
             pool.shutdownNow();

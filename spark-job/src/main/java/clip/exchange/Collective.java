@@ -1,5 +1,8 @@
 package clip.exchange;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /**
  * The one exchange data-parallel training needs between its N workers: an all-to-all, where
  * worker r hands {@code send[s]} to worker s and gets back what every worker sent it, indexed by
@@ -56,6 +59,38 @@ public interface Collective {
             }
         }
         return sum;
+    }
+
+    /**
+     * Reduce-scatter over one flat buffer of little-endian floats: worker s's part is floats
+     * {@code [bounds[s], bounds[s+1])}, and worker r gets into {@code shard} the sum over workers of
+     * their part r, added in rank order (the same bits as {@link #reduceScatterSum(float[][])}).
+     * {@code flat} is not changed.
+     */
+    default void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+        float[][] send = new float[size()][];
+        for (int s = 0; s < size(); s++) {
+            send[s] = floats(flat, bounds[s], bounds[s + 1]);
+        }
+        shard.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(reduceScatterSum(send));
+    }
+
+    /**
+     * All-gather in place over one flat buffer of little-endian floats: worker r's part,
+     * floats {@code [bounds[r], bounds[r+1])}, reaches the same place in every worker's buffer.
+     */
+    default void allGather(ByteBuffer flat, int[] bounds) {
+        float[][] parts = allGather(floats(flat, bounds[rank()], bounds[rank() + 1]));
+        for (int r = 0; r < size(); r++) {
+            flat.slice(bounds[r] * Float.BYTES, parts[r].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+                    .put(parts[r]);
+        }
+    }
+
+    private static float[] floats(ByteBuffer flat, int from, int to) {
+        float[] out = new float[to - from];
+        flat.slice(from * Float.BYTES, out.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
     }
 
     /**

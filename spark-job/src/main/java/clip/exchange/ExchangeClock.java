@@ -1,5 +1,7 @@
 package clip.exchange;
 
+import java.nio.ByteBuffer;
+
 /**
  * A group that keeps the wall time its exchanges take (sending, and waiting for the peers), so
  * a training step can report how long it spent gathering embeddings and in the parameter server.
@@ -28,6 +30,26 @@ public final class ExchangeClock implements Collective {
         long start = System.nanoTime();
         try {
             return group.allToAll(send);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    @Override
+    public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+        long start = System.nanoTime();
+        try {
+            group.reduceScatterSum(flat, bounds, shard);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    @Override
+    public void allGather(ByteBuffer flat, int[] bounds) {
+        long start = System.nanoTime();
+        try {
+            group.allGather(flat, bounds);
         } finally {
             nanos += System.nanoTime() - start;
         }

@@ -1,54 +1,46 @@
 package clip.exchange;
 
-import java.nio.ByteBuffer;
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
- * Arrays arriving from peers, assembled per exchange from their chunks. Exchanges are numbered
- * the same on every worker (all call the collective in the same order), so a fast peer's next
- * exchange can arrive before this worker has finished the current one without being confused
- * with it.
+ * Chunks arriving from peers, handed per exchange to the {@link ChunkSink} that uses them.
+ * Exchanges are numbered the same on every worker (all call the collectives in the same order),
+ * so a fast peer's next exchange can arrive before this worker has begun it without being
+ * confused with the current one: its chunks wait, in their network buffers, for their sink.
  */
 final class Mailbox {
-    private final int size;
     private final Map<Long, Slot> slots = new HashMap<>();
     private String failure;
 
-    private final class Slot {
-        final float[][] arrays = new float[size][];
-        final int[] filled = new int[size];
-
-        boolean complete(int self) {
-            for (int src = 0; src < size; src++) {
-                if (src != self && (arrays[src] == null || filled[src] < arrays[src].length)) {
-                    return false;
-                }
-            }
-            return true;
-        }
+    private record Chunk(int src, int offset, int total, ByteBuf floats) {
     }
 
-    Mailbox(int size) {
-        this.size = size;
+    private static final class Slot {
+        ChunkSink sink;
+        final List<Chunk> early = new ArrayList<>();
     }
 
-    /** A chunk of {@code src}'s array for exchange {@code exchange}: floats at {@code offset} of {@code total}. */
-    synchronized void receive(int src, long exchange, int offset, int total, ByteBuffer floats) {
+    /** An authenticated chunk of {@code src}'s floats for exchange {@code exchange}; retained if kept. */
+    synchronized void receive(int src, long exchange, int offset, int total, ByteBuf floats) {
         Slot slot = slots.computeIfAbsent(exchange, k -> new Slot());
-        if (slot.arrays[src] == null) {
-            slot.arrays[src] = new float[total];
-        }
-        int n = floats.remaining() / Float.BYTES;
-        if (slot.arrays[src].length != total || offset < 0 || offset + n > total) {
-            fail("worker " + src + " sent a malformed chunk (offset " + offset + ", " + n + " of " + total + " floats)");
+        if (slot.sink == null) {
+            slot.early.add(new Chunk(src, offset, total, floats.retain()));
             return;
         }
-        floats.asFloatBuffer().get(slot.arrays[src], offset, n);
-        slot.filled[src] += n;
+        deliver(slot.sink, src, offset, total, floats);
         notifyAll();
+    }
+
+    private void deliver(ChunkSink sink, int src, int offset, int total, ByteBuf floats) {
+        String wrong = sink.accept(src, offset, total, floats);
+        if (wrong != null) {
+            fail("worker " + src + " sent " + wrong);
+        }
     }
 
     /** Every later or pending exchange fails with this reason, once what has fully arrived is used up. */
@@ -60,40 +52,61 @@ final class Mailbox {
     }
 
     /**
-     * Waits for every peer's array of exchange {@code exchange}.
+     * Runs exchange {@code exchange} into {@code sink} and waits until the sink has everything.
      *
      * @param describePeer names a peer in errors (its rank and address)
      */
-    synchronized float[][] await(long exchange, int self, long deadlineNanos, java.util.function.IntFunction<String> describePeer) {
+    synchronized void await(long exchange, ChunkSink sink, int self, int size, long deadlineNanos, IntFunction<String> describePeer) {
         Slot slot = slots.computeIfAbsent(exchange, k -> new Slot());
-        // Data that fully arrived counts even after a peer hung up: it closes once it has sent its last exchange.
-        while (!slot.complete(self)) {
-            if (failure != null) {
-                throw new PeerFailureException("worker " + self + ": " + failure, null);
+        slot.sink = sink;
+        try {
+            sink.start();
+            for (Chunk c : slot.early) {
+                try {
+                    deliver(sink, c.src(), c.offset(), c.total(), c.floats());
+                } finally {
+                    c.floats().release();
+                }
             }
-            long left = deadlineNanos - System.nanoTime();
-            if (left <= 0) {
-                throw new PeerFailureException("worker " + self + ": no data within the deadline from " + missing(slot, self, describePeer)
-                        + " (exchange " + exchange + ")", null);
+            slot.early.clear();
+            // Data that fully arrived counts even after a peer hung up: it closes once it has sent its last exchange.
+            while (!sink.complete()) {
+                if (failure != null) {
+                    throw new PeerFailureException("worker " + self + ": " + failure, null);
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    throw new PeerFailureException("worker " + self + ": no data within the deadline from "
+                            + missing(sink, size, describePeer) + " (exchange " + exchange + ")", null);
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new PeerFailureException("worker " + self + ": interrupted during exchange " + exchange, e);
+                }
             }
-            try {
-                wait(Math.max(1, left / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new PeerFailureException("worker " + self + ": interrupted during exchange " + exchange, e);
-            }
+        } finally {
+            slots.remove(exchange);
+            sink.release();
         }
-        slots.remove(exchange);
-        return slot.arrays;
     }
 
-    private String missing(Slot slot, int self, java.util.function.IntFunction<String> describePeer) {
+    private static String missing(ChunkSink sink, int size, IntFunction<String> describePeer) {
         List<String> out = new ArrayList<>();
         for (int src = 0; src < size; src++) {
-            if (src != self && (slot.arrays[src] == null || slot.filled[src] < slot.arrays[src].length)) {
+            if (sink.waitsFor(src)) {
                 out.add(describePeer.apply(src));
             }
         }
         return String.join(", ", out);
+    }
+
+    /** Gives back the buffers of chunks that no exchange will take (the group is closing). */
+    synchronized void close() {
+        for (Slot slot : slots.values()) {
+            slot.early.forEach(c -> c.floats().release());
+            slot.early.clear();
+        }
     }
 }

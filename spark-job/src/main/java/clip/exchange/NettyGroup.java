@@ -3,7 +3,9 @@ package clip.exchange;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,6 +24,7 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -45,6 +48,11 @@ import org.slf4j.LoggerFactory;
  * address, and the exchanges go on. A data frame that fails its check on an authenticated
  * connection is never used: the connection is closed, reported, and the exchange fails.
  * Arrays travel in chunks of bounded size; every exchange has a deadline.
+ *
+ * <p>The parameter server's exchanges run on flat buffers without copying them: frames are
+ * written from views of the caller's buffer, and each received frame (copied once, from the
+ * socket's buffers into one of its size) is summed into the shard or put in place as soon as
+ * its tag checks, while later frames are still on the way.
  */
 public final class NettyGroup implements Collective, AutoCloseable {
     private static final byte CHALLENGE = 1;
@@ -52,6 +60,8 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private static final byte WELCOME = 3;
     private static final byte DATA = 4;
     private static final int MAX_FRAME = 64 << 20;
+    /** Floats per frame for training: 1 MB frames fit Netty's pooled buffers and start the reduction early. */
+    public static final int CHUNK_FLOATS = 1 << 18;
     private static final int DATA_HEADER = 1 + Long.BYTES + 2 * Integer.BYTES;
     /** The largest frame each end receives before the other has authenticated. */
     private static final int HELLO_BYTES = 1 + Integer.BYTES + 2 * JobSecret.nonceBytes();
@@ -95,11 +105,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
         this.chunkFloats = chunkFloats;
         this.handshakeMillis = handshakeMillis;
         this.rejections = rejections;
-        this.mailbox = new Mailbox(size);
+        this.mailbox = new Mailbox();
         this.outbound = new Link[size];
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("clip-dist-" + rank, true));
         ServerBootstrap sb = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // reads of up to a frame: a quarter of the system calls of Netty's 64 KB reads
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 64 << 10, 1 << 20))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -201,6 +213,43 @@ public final class NettyGroup implements Collective, AutoCloseable {
     @Override
     public float[][] allToAll(float[][] send) {
         checkOnePerRank(send);
+        ByteBuffer[] parts = new ByteBuffer[size];
+        for (int dst = 0; dst < size; dst++) {
+            if (dst != rank) {
+                parts[dst] = ByteBuffer.allocateDirect(send[dst].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                parts[dst].asFloatBuffer().put(send[dst]);
+            }
+        }
+        ArrayChunks sink = new ArrayChunks(size, rank);
+        exchange(parts, sink);
+        float[][] received = sink.arrays();
+        received[rank] = send[rank];
+        return received;
+    }
+
+    /** Sends each worker its part of {@code flat} straight from the buffer and sums the parts it gets as they arrive. */
+    @Override
+    public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+        checkBounds(bounds, flat);
+        ByteBuffer[] parts = new ByteBuffer[size];
+        for (int dst = 0; dst < size; dst++) {
+            parts[dst] = floats(flat, bounds[dst], bounds[dst + 1]);
+        }
+        exchange(parts, new SummedChunks(parts[rank], shard, rank, size, chunkFloats));
+    }
+
+    /** Sends this worker's part of {@code flat} straight from the buffer; peers' parts land in place as they arrive. */
+    @Override
+    public void allGather(ByteBuffer flat, int[] bounds) {
+        checkBounds(bounds, flat);
+        ByteBuffer mine = floats(flat, bounds[rank], bounds[rank + 1]);
+        ByteBuffer[] parts = new ByteBuffer[size];
+        java.util.Arrays.fill(parts, mine);
+        exchange(parts, new PlacedChunks(flat, bounds, rank));
+    }
+
+    /** Sends {@code parts[dst]} to each peer and waits until the sink has every peer's and ours have left. */
+    private void exchange(ByteBuffer[] parts, ChunkSink sink) {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }
@@ -209,12 +258,11 @@ public final class NettyGroup implements Collective, AutoCloseable {
         List<ChannelFuture> writes = new ArrayList<>();
         for (int dst = 0; dst < size; dst++) {
             if (dst != rank) {
-                writes.addAll(sendTo(dst, id, send[dst]));
+                writes.addAll(sendTo(dst, id, parts[dst]));
             }
         }
-        float[][] received = mailbox.await(id, rank, deadline, this::describe);
-        received[rank] = send[rank];
-        // Our data must have left before the caller may close the group.
+        mailbox.await(id, sink, rank, size, deadline, this::describe);
+        // Our data must have left before the caller may close the group or change the buffers it came from.
         for (ChannelFuture w : writes) {
             long left = deadline - System.nanoTime();
             if (!w.awaitUninterruptibly(Math.max(1, left), TimeUnit.NANOSECONDS)) {
@@ -225,26 +273,39 @@ public final class NettyGroup implements Collective, AutoCloseable {
                 throw new PeerFailureException("worker " + rank + ": sending failed: " + w.cause().getMessage(), w.cause());
             }
         }
-        return received;
     }
 
-    private List<ChannelFuture> sendTo(int dst, long id, float[] data) {
+    /** Floats {@code [from, to)} of a little-endian buffer, as a view. */
+    private static ByteBuffer floats(ByteBuffer flat, int from, int to) {
+        return flat.slice(from * Float.BYTES, (to - from) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private void checkBounds(int[] bounds, ByteBuffer flat) {
+        if (bounds.length != size + 1 || bounds[0] != 0 || (long) bounds[size] * Float.BYTES > flat.capacity()) {
+            throw new IllegalArgumentException("need " + (size + 1) + " part bounds from 0 within the buffer's "
+                    + flat.capacity() / Float.BYTES + " floats, got " + java.util.Arrays.toString(bounds));
+        }
+    }
+
+    /**
+     * Frames of a header, the floats as a view of the caller's buffer (no copy when it is
+     * direct: the socket writes from it) and the tag, signed as they are cut.
+     */
+    private List<ChannelFuture> sendTo(int dst, long id, ByteBuffer data) {
         Channel ch = outbound[dst].channel();
         FrameMac mac = outbound[dst].mac();
         List<ChannelFuture> writes = new ArrayList<>();
+        int total = data.remaining() / Float.BYTES;
         int offset = 0;
         do {
-            int n = Math.min(chunkFloats, data.length - offset);
-            ByteBuf frame = Unpooled.buffer(DATA_HEADER + n * Float.BYTES + FrameMac.BYTES);
-            frame.writeByte(DATA).writeLong(id).writeInt(offset).writeInt(data.length);
-            int at = frame.writerIndex();
-            frame.nioBuffer(at, n * Float.BYTES).asFloatBuffer().put(data, offset, n);
-            frame.writerIndex(at + n * Float.BYTES);
-            mac.sign(frame);
-            writes.add(ch.write(frame));
+            int n = Math.min(chunkFloats, total - offset);
+            ByteBuffer payload = data.slice(data.position() + offset * Float.BYTES, n * Float.BYTES);
+            ByteBuf header = ch.alloc().directBuffer(DATA_HEADER).writeByte(DATA).writeLong(id).writeInt(offset).writeInt(total);
+            ByteBuf tag = ch.alloc().directBuffer(FrameMac.BYTES).writeBytes(mac.sign(header, payload));
+            CompositeByteBuf frame = ch.alloc().compositeDirectBuffer(3).addComponents(true, header, Unpooled.wrappedBuffer(payload), tag);
+            writes.add(ch.writeAndFlush(frame)); // on the wire while the next frame is signed
             offset += n;
-        } while (offset < data.length);
-        ch.flush();
+        } while (offset < total);
         return writes;
     }
 
@@ -263,6 +324,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
             }
         }
         loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        mailbox.close();
     }
 
     private static byte[] bytes(ByteBuf in, int n) {
@@ -305,7 +367,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
                 authenticate(ctx, in);
                 return;
             }
-            if (!mac.verify(in)) {
+            if (!mac.verify(in, DATA_HEADER)) {
                 reject(ctx, "a data frame failed authentication (altered, replayed or injected on the way)");
                 return;
             }
@@ -317,7 +379,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
             long id = in.readLong();
             int offset = in.readInt();
             int total = in.readInt();
-            mailbox.receive(peer, id, offset, total, in.nioBuffer());
+            mailbox.receive(peer, id, offset, total, in);
         }
 
         private void authenticate(ChannelHandlerContext ctx, ByteBuf in) {

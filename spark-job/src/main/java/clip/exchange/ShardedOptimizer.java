@@ -5,6 +5,8 @@ import clip.layers.StepMemory;
 import clip.optim.AdamW;
 import clip.optim.GradientClipping;
 import clip.optim.ParameterGroups;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -21,7 +23,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * of its gradient to worker s (reduce-scatter, summed in rank order), the owners agree on the
  * global gradient norm for clipping (an all-reduce of N scalars), update their shards, and every
  * worker fetches all updated shards (all-gather). Each worker moves 2P(N-1)/N floats, as a ring
- * all-reduce would.
+ * all-reduce would. The gradient and the parameters are copied once per step into flat native
+ * arrays, which the exchange sends from and receives into directly (the arrays cost 2P floats
+ * of memory per worker).
  */
 public final class ShardedOptimizer {
     /** Suffixes of the AdamW moments' names in {@link #ownedState}. */
@@ -34,6 +38,12 @@ public final class ShardedOptimizer {
     private final int total;
     private final int shardStart;
     private final int shardEnd;
+    /** Where worker r's shard starts in the flat vector, r = 0..N. */
+    private final int[] bounds;
+    /** The flat gradient this worker sends from, the flat parameters it updates and gathers into, its shard's summed gradient. */
+    private final INDArray gradFlat;
+    private final INDArray paramFlat;
+    private final INDArray summed;
     private final INDArray expAvg;
     private final INDArray expAvgSq;
     private long step;
@@ -67,6 +77,17 @@ public final class ShardedOptimizer {
         }
         this.shardStart = shardStart(group.rank());
         this.shardEnd = shardStart(group.rank() + 1);
+        if ((long) total * Float.BYTES > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(total + " trainable values: the exchange's flat buffers hold at most "
+                    + Integer.MAX_VALUE / Float.BYTES);
+        }
+        this.bounds = new int[group.size() + 1];
+        for (int r = 0; r <= group.size(); r++) {
+            bounds[r] = shardStart(r);
+        }
+        this.gradFlat = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, total));
+        this.paramFlat = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, total));
+        this.summed = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
         this.expAvg = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
         this.expAvgSq = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
     }
@@ -81,14 +102,14 @@ public final class ShardedOptimizer {
      * changes, not even the step count AdamW's bias correction reads (see clip.train.TrainStep).
      */
     public double step(double lrFactor) {
-        float[] grads = flatten(true);
-        float[][] send = new float[group.size()][];
-        for (int s = 0; s < group.size(); s++) {
-            send[s] = java.util.Arrays.copyOfRange(grads, shardStart(s), shardStart(s + 1));
-        }
-        float[] summed = group.reduceScatterSum(send);
+        copyInto(gradFlat, true);
+        copyInto(paramFlat, false);
+        group.reduceScatterSum(bytes(gradFlat), bounds, bytes(summed));
+        ByteBuffer grad = bytes(summed);
+        int n = shardEnd - shardStart;
         double sumSq = 0;
-        for (float g : summed) {
+        for (int i = 0; i < n; i++) {
+            float g = grad.getFloat(i * Float.BYTES);
             sumSq += (double) g * g;
         }
         double norm = Math.sqrt(group.allReduceSum(new double[] {sumSq})[0]);
@@ -97,20 +118,30 @@ public final class ShardedOptimizer {
         }
         step++;
         double scale = GradientClipping.scale(norm, maxGradNorm);
-        float[] params = flatten(false);
-        float[] shard = java.util.Arrays.copyOfRange(params, shardStart, shardEnd);
-        update(shard, summed, scale, lrFactor);
-        float[][] shards = group.allGather(shard);
-        int at = 0;
-        for (float[] s : shards) {
-            System.arraycopy(s, 0, params, at, s.length);
-            at += s.length;
+        if (scale != 1.0) {
+            for (int i = 0; i < n; i++) {
+                grad.putFloat(i * Float.BYTES, grad.getFloat(i * Float.BYTES) * (float) scale);
+            }
         }
+        update(slice(paramFlat, shardStart, shardEnd), summed, lrFactor);
+        group.allGather(bytes(paramFlat), bounds);
         for (Segment seg : segments) {
-            seg.param().value().assign(Nd4j.createFromArray(java.util.Arrays.copyOfRange(params, seg.offset(),
-                    seg.offset() + seg.length())).reshape(seg.param().value().shape()));
+            seg.param().value().assign(slice(paramFlat, seg.offset(), seg.offset() + seg.length()).reshape(seg.param().value().shape()));
         }
         return norm;
+    }
+
+    /** The flat vector's values, gradients or parameters, in segment order. */
+    private void copyInto(INDArray flat, boolean gradients) {
+        for (Segment seg : segments) {
+            INDArray a = gradients ? seg.param().grad() : seg.param().value();
+            slice(flat, seg.offset(), seg.offset() + seg.length()).assign(a.reshape('c', new long[] {seg.length()}));
+        }
+    }
+
+    /** The native memory of a flat float array, as little-endian bytes the exchange sends from and receives into. */
+    private static ByteBuffer bytes(INDArray flat) {
+        return flat.data().asNio().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** A part of one parameter's flattened values, {@code [from, to)}. */
@@ -224,14 +255,8 @@ public final class ShardedOptimizer {
         throw new IllegalArgumentException("no trainable parameter " + name);
     }
 
-    private void update(float[] shard, float[] grad, double scale, double lrFactor) {
-        if (scale != 1.0) {
-            for (int i = 0; i < grad.length; i++) {
-                grad[i] *= (float) scale;
-            }
-        }
-        INDArray p = Nd4j.createFromArray(shard);
-        INDArray g = Nd4j.createFromArray(grad);
+    /** AdamW on this worker's shard of the parameters {@code p}, from its summed (and clipped) gradient {@code g}. */
+    private void update(INDArray p, INDArray g, double lrFactor) {
         for (Segment seg : segments) {
             int from = Math.max(seg.offset(), shardStart);
             int to = Math.min(seg.offset() + seg.length(), shardEnd);
@@ -243,7 +268,6 @@ public final class ShardedOptimizer {
             adamW.update(slice(p, a, b), slice(g, a, b), slice(expAvg, a, b), slice(expAvgSq, a, b),
                     seg.lr() * lrFactor, seg.weightDecay(), step);
         }
-        p.data().asNioFloat().get(0, shard);
     }
 
     private static INDArray slice(INDArray flat, int from, int to) {

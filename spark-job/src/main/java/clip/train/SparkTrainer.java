@@ -38,7 +38,6 @@ import scala.reflect.ClassTag$;
  */
 public final class SparkTrainer {
     /** Floats per frame on the wire: 4 MB keeps frames well under the decoder's limit. */
-    private static final int CHUNK_FLOATS = 1 << 20;
     /** Rank 0's console, in the output folder. */
     private static final String LOG_FILE = "train.log";
     private final Config config;
@@ -170,7 +169,7 @@ public final class SparkTrainer {
             try (PrintStream log = rank == 0 ? new PrintStream(Files.newOutputStream(config.outputDir().resolve(LOG_FILE),
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND), true, StandardCharsets.UTF_8) : null;
                  NettyGroup group = NettyGroup.listen(rank, config.dist().workers(), secret,
-                    new InetSocketAddress(host, config.dist().port()), config.dist().timeoutMillis(), CHUNK_FLOATS)) {
+                    new InetSocketAddress(host, config.dist().port()), config.dist().timeoutMillis(), NettyGroup.CHUNK_FLOATS)) {
                 // Prepared before the rendezvous: workers wait for the slowest to load its data
                 // (or run its towers) at Spark's barrier, which has no exchange deadline.
                 TrainWorker worker = new TrainWorker(config, log != null ? log : System.out, hadoop.value(), rank,

@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -176,6 +179,82 @@ class NettyGroupTest {
             }
             for (Future<double[]> x : f) {
                 assertEquals(Double.doubleToRawLongBits(4.0), Double.doubleToRawLongBits(x.get()[0]));
+            }
+        } finally {
+            pool.shutdownNow();
+            closeAll(members);
+        }
+    }
+
+    /** A worker's flat vector: values of many magnitudes, so that sums in another order give other bits. */
+    private static float[] flatOf(int rank, int round, int length) {
+        Random random = new Random(31L * rank + round);
+        float[] v = new float[length];
+        for (int i = 0; i < length; i++) {
+            v[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(12) - 6));
+        }
+        return v;
+    }
+
+    private static ByteBuffer direct(float[] v) {
+        ByteBuffer b = ByteBuffer.allocateDirect(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b;
+    }
+
+    private static float[] floats(ByteBuffer b) {
+        float[] v = new float[b.capacity() / Float.BYTES];
+        b.duplicate().order(ByteOrder.LITTLE_ENDIAN).clear().asFloatBuffer().get(v);
+        return v;
+    }
+
+    /**
+     * The parameter server's flat exchanges (frames sent from the buffer, chunks summed as they
+     * arrive) give, bit for bit, what the array exchanges between threads in memory give: parts
+     * over several frames, one of them empty, round after round.
+     */
+    @Test
+    void flatReduceScatterAndAllGatherGiveTheBitsOfTheArrayExchanges() throws Exception {
+        int n = 3;
+        int[] bounds = {0, 2345, 2345, 5123}; // worker 1 owns nothing
+        List<NettyGroup> members = group(n, 20_000, 1000, JobSecret.generate());
+        InProcessGroup memory = new InProcessGroup(n, 20_000);
+        ExecutorService pool = Executors.newFixedThreadPool(2 * n);
+        try {
+            for (int round = 0; round < 3; round++) {
+                int r0 = round;
+                List<Future<float[][]>> overTcp = new ArrayList<>();
+                List<Future<float[][]>> inMemory = new ArrayList<>();
+                for (int r = 0; r < n; r++) {
+                    NettyGroup m = members.get(r);
+                    Collective c = memory.member(r);
+                    overTcp.add(pool.submit(() -> {
+                        ByteBuffer flat = direct(flatOf(m.rank(), r0, bounds[n]));
+                        ByteBuffer shard = direct(new float[bounds[m.rank() + 1] - bounds[m.rank()]]);
+                        m.reduceScatterSum(flat, bounds, shard);
+                        float[] sent = floats(flat);
+                        m.allGather(flat, bounds);
+                        return new float[][] {floats(shard), sent, floats(flat)};
+                    }));
+                    inMemory.add(pool.submit(() -> {
+                        float[] flat = flatOf(c.rank(), r0, bounds[n]);
+                        float[][] send = new float[n][];
+                        for (int s = 0; s < n; s++) {
+                            send[s] = java.util.Arrays.copyOfRange(flat, bounds[s], bounds[s + 1]);
+                        }
+                        return new float[][] {c.reduceScatterSum(send)};
+                    }));
+                }
+                for (int r = 0; r < n; r++) {
+                    float[][] tcp = overTcp.get(r).get();
+                    assertArrayEquals(inMemory.get(r).get()[0], tcp[0], "round " + round + ", worker " + r + "'s summed shard");
+                    assertArrayEquals(flatOf(r, round, bounds[n]), tcp[1], "the reduce-scatter changed what it sent");
+                    float[] gathered = new float[bounds[n]];
+                    for (int s = 0; s < n; s++) {
+                        System.arraycopy(flatOf(s, round, bounds[n]), bounds[s], gathered, bounds[s], bounds[s + 1] - bounds[s]);
+                    }
+                    assertArrayEquals(gathered, tcp[2], "round " + round + ", worker " + r + " after the all-gather");
+                }
             }
         } finally {
             pool.shutdownNow();
