@@ -47,11 +47,11 @@ public final class GenerateCommand implements Command {
         if (train < 0 || val < 0 || test < 0 || longSide < 16) {
             throw new BadInputException("--train/--val/--test must be >= 0 and --long-side >= 16");
         }
-        if (trainCaptions < train || valCaptions < val) {
-            throw new BadInputException("--train-captions/--val-captions must be at least one per image");
-        }
         if (!layout.equals("coco") && (args.has("train-captions") || args.has("val-captions"))) {
             throw new BadInputException("--train-captions/--val-captions are for --layout coco");
+        }
+        if (trainCaptions < train || valCaptions < val) {
+            throw new BadInputException("--train-captions/--val-captions must be at least one per image");
         }
         switch (layout) {
             case "coco" -> new SyntheticCoco(longSide).write(root, train, trainCaptions, val, valCaptions, seed);
