@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/coco_rehearsal.sh [--fraction F] [--steps N] [--work DIR] [--name P] [--keep]: the COCO-size dress rehearsal
+# bench/coco_rehearsal.sh [--fraction F] [--steps N] [--work DIR] [--name P] [--data DIR] [--keep]: the COCO-size dress rehearsal
 # (issue 16 §2), as root. Generates a dataset of COCO 2017's sizes times F (default 1: 118,287 train
 # images with 591,753 captions, 5,000 val images with 25,014 captions) in COCO's exact layout, small
 # images (--long-side 80 px JPEG, prepped to 64 px); starts hosts in network namespaces
@@ -12,6 +12,7 @@
 #   eval      bin/clip eval of the trained model on the val split (COCO's 5k protocol), one JVM
 #   embed     clip.Embed on the cluster, every image and caption of both splits (two jobs)
 #   search    bin/clip search, a text query over the train images and an image query over its captions
+# (--data DIR: skip generate and use a dataset it generated before at the same fraction, kept)
 # and prints a table per stage: wall time, peak resident memory of the driver (/usr/bin/time -v of
 # its JVM) and of the largest executor (VmHWM from /proc, read every half second while it runs),
 # and bytes written. Namespaces, daemons and (unless --keep) the data are removed at the end, also
@@ -21,7 +22,7 @@ set -euo pipefail
 # The whole script is one block, read before it runs, so editing the file meanwhile cannot change a run.
 {
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-FRACTION=1; STEPS=300; WORK=""; KEEP=0
+FRACTION=1; STEPS=300; WORK=""; KEEP=0; GIVEN_DATA=""
 NAME=coco
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -30,6 +31,7 @@ while [[ $# -gt 0 ]]; do
     --steps) STEPS="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --data) GIVEN_DATA="$2"; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "coco_rehearsal.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -57,7 +59,7 @@ cleanup() {
   done
   for pid in "${DAEMONS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   "$ROOT/cluster/netns.sh" down --name "$NAME" >/dev/null 2>&1 || true
-  if [[ $KEEP -eq 0 ]]; then rm -rf "$DATA" "$SHARDS" "$RUN" "$EVAL" "$INDEX"; fi
+  if [[ $KEEP -eq 0 ]]; then rm -rf "$SHARDS" "$RUN" "$EVAL" "$INDEX"; [[ -n "$GIVEN_DATA" ]] || rm -rf "$DATA"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -81,7 +83,8 @@ sample_executors() {
 
 mib() { awk -v k="$1" 'BEGIN { if (k == "") print "-"; else printf "%d", k / 1024 }'; }
 
-printf 'fraction\tstage\twall_s\tdriver_peak_MiB\texecutor_peak_MiB\tbytes_written\tload_1min\tnote\n' > "$RESULTS"
+# With --data the rows go after those of the run that generated the data.
+[[ -n "$GIVEN_DATA" && -f "$RESULTS" ]] || printf 'fraction\tstage\twall_s\tdriver_peak_MiB\texecutor_peak_MiB\tbytes_written\tload_1min\tnote\n' > "$RESULTS"
 # stage NAME OUTPUT_DIR NOTE COMMAND...: runs COMMAND under the CPU lock and records one row.
 stage() {
   local name="$1" out="$2" note="$3"; shift 3
@@ -106,8 +109,14 @@ stage() {
 echo "rehearsal: fraction $FRACTION: $TRAIN train images / $TRAIN_CAPTIONS captions, $VAL val images / $VAL_CAPTIONS captions, in $WORK"
 df -h "$(dirname "$WORK")" | tail -1
 
+if [[ -n "$GIVEN_DATA" ]]; then
+  # A dataset this script generated before at the same fraction (its generate row is in that run's results).
+  DATA="$GIVEN_DATA"
+  echo "rehearsal: using the dataset at $DATA (not generated, not removed)"
+else
 stage generate "$DATA" "80 px JPEGs" "$CLIP" generate --out "$DATA" --train "$TRAIN" --train-captions "$TRAIN_CAPTIONS" \
   --val "$VAL" --val-captions "$VAL_CAPTIONS" --long-side 80
+fi
 
 # Make the Spark home once, before three daemons would each remake it at the same time.
 bash -c "source '$ROOT/cluster/spark-env.sh'"
@@ -136,17 +145,19 @@ stage train "$RUN" "tiny, $STEPS steps, 2 workers on 2 hosts" "${SUBMIT[@]}" --c
   data.source=shards data.shards="$SHARDS" train.steps="$STEPS" train.log-every=50 output.dir="$RUN"
 stage eval "$EVAL" "val split, $VAL images x $VAL_CAPTIONS captions" "$CLIP" eval --model "$RUN/model" --data "$SHARDS" \
   --out "$EVAL" --templates simple --pictures 0
-stage embed-train "$INDEX/train" "$TRAIN + $TRAIN_CAPTIONS embeddings" "${SUBMIT[@]}" --class clip.Embed "$JAR" --model "$RUN/model" \
-  --data "$SHARDS" --split train --out "$INDEX/train"
-stage embed-val "$INDEX/val" "$VAL + $VAL_CAPTIONS embeddings" "${SUBMIT[@]}" --class clip.Embed "$JAR" --model "$RUN/model" \
-  --data "$SHARDS" --split val --out "$INDEX/val"
-stage search-text "" "text query over $TRAIN images" "$CLIP" search --model "$RUN/model" --index "$INDEX/train" \
-  "a large red circle in the center" --top 5
-stage search-image "" "image query over $TRAIN_CAPTIONS captions" "$CLIP" search --model "$RUN/model" \
-  --index "$INDEX/train" --image "$DATA/val2017/000001000000.jpg" --top 5
+# Embedding is one stage (both splits, one job after the other) and so is search (both queries), so
+# each takes the CPU lock once; the driver's peak is the larger of the two JVMs'.
+script() { local file="$LOGS/$1.sh"; shift; printf '%s\n' "set -e" > "$file"; for line in "$@"; do printf '%s\n' "$line" >> "$file"; done; echo "$file"; }
+quoted() { printf '%q ' "$@"; }
+stage embed "$INDEX" "train: $TRAIN + $TRAIN_CAPTIONS, val: $VAL + $VAL_CAPTIONS embeddings" bash "$(script embed \
+  "$(quoted "${SUBMIT[@]}" --class clip.Embed "$JAR" --model "$RUN/model" --data "$SHARDS" --split train --out "$INDEX/train")" \
+  "$(quoted "${SUBMIT[@]}" --class clip.Embed "$JAR" --model "$RUN/model" --data "$SHARDS" --split val --out "$INDEX/val")")"
+stage search "" "a text over $TRAIN images, an image over $TRAIN_CAPTIONS captions" bash "$(script search \
+  "$(quoted "$CLIP" search --model "$RUN/model" --index "$INDEX/train" "a large red circle in the center" --top 5)" \
+  "$(quoted "$CLIP" search --model "$RUN/model" --index "$INDEX/train" --image "$DATA/val2017/000001000000.jpg" --top 5)")"
 
 echo "rehearsal: metrics of the $VAL-image evaluation:"; cat "$EVAL/summary.txt" 2>/dev/null || true
-echo "rehearsal: a search:"; tail -6 "$LOGS/search-text.log"
+echo "rehearsal: the searches:"; grep -E '^ *[0-9]+ |^search:' "$LOGS/search.log" || true
 echo "rehearsal: done; measurements in $RESULTS"
 exit 0
 }
