@@ -18,9 +18,9 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
 
 /**
- * A dataset as published into training shards, as a Spark job: the driver reads the annotations
- * and plans the shards; one task per shard decodes, resizes and writes its images; the driver
- * writes the manifest once every shard is committed. Shards finished by an earlier run with the
+ * A dataset as published into training shards, as a Spark job: the driver reads the annotations,
+ * plans the shards and writes each plan to a file; one task per shard reads its plan, decodes,
+ * resizes and writes its images; the driver writes the manifest once every shard is committed. Shards finished by an earlier run with the
  * same config are kept, not redone; shards of a different plan are removed, never mixed in.
  */
 public final class PrepJob {
@@ -61,7 +61,7 @@ public final class PrepJob {
         log.printf("prep: %d shards of up to %d images; %d already written by an earlier run%n", plans.size(),
                 config.imagesPerShard(), plans.size() - todo.size());
         if (!todo.isEmpty()) {
-            writeShards(todo, conf);
+            writeShards(todo, fs, layout, conf);
         }
         List<ShardSummary> summaries = new ArrayList<>();
         for (ShardPlan plan : plans) {
@@ -78,12 +78,13 @@ public final class PrepJob {
         return manifest;
     }
 
-    private void writeShards(List<ShardPlan> todo, Configuration conf) {
+    private void writeShards(List<ShardPlan> todo, FileSystem fs, ShardLayout layout, Configuration conf) throws IOException {
+        List<String> planFiles = PlanFiles.write(fs, layout, todo);
         SerializableConfiguration taskConf = new SerializableConfiguration(conf);
         PrepConfig cfg = config;
         ItemTasks.run(spark, new ItemTasks.Labels("prep", "shards", "images"), "clip prep: " + todo.size() + " shards to " + config.out(),
-                todo, todo.stream().mapToLong(p -> p.images().size()).toArray(), log,
-                plan -> new ShardWriter(cfg, taskConf.value()).write(plan));
+                planFiles, todo.stream().mapToLong(p -> p.images().size()).toArray(), log,
+                file -> new ShardWriter(cfg, taskConf.value()).write(PlanFiles.read(file, taskConf.value())));
     }
 
     /** The summary of a shard committed with this config, or null if it must be (re)written. */

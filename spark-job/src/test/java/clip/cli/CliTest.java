@@ -1,6 +1,7 @@
 package clip.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -75,6 +76,18 @@ class CliTest {
         assertTrue(Args.optionsIn(new BenchImagesCommand().usage()).containsAll(List.of("width", "height", "no-pil")));
         assertTrue(Args.optionsIn(new GenerateCommand().usage()).containsAll(List.of("out", "train", "val", "test")));
         assertEquals("error: option --out needs a value\n", run("generate", "--out").err());
+    }
+
+    @Test
+    void generateRefusesFewerCaptionsThanImagesBeforeWritingAnything() throws Exception {
+        Path out = Files.createTempDirectory("generate").resolve("coco");
+        assertTrue(Args.optionsIn(new GenerateCommand().usage()).containsAll(List.of("train-captions", "val-captions")));
+        assertEquals("error: --train-captions/--val-captions must be at least one per image\n",
+                run("generate", "--out", out.toString(), "--train", "3", "--train-captions", "2").err());
+        assertEquals("error: --train-captions/--val-captions are for --layout coco\n",
+                run("generate", "--out", out.toString(), "--layout", "flickr30k", "--val-captions", "20").err());
+        assertFalse(Files.exists(out));
+        Files.delete(out.getParent());
     }
 
     @Test
