@@ -104,7 +104,7 @@ class EmbedJobTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         String[] argv = Stream.concat(Stream.of("search"), Stream.of(args)).toArray(String[]::new);
-        int code = new Cli().register(new SearchCommand(), "json").run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = new Cli().register(new SearchCommand(), "json", "exact").run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         stdout = out.toString(StandardCharsets.UTF_8);
         stderr = err.toString(StandardCharsets.UTF_8);
@@ -238,7 +238,7 @@ class EmbedJobTest {
         }
 
         assertEquals(0, search("--model", model.toString(), "--index", index.toString(), query), stderr);
-        assertTrue(stdout.startsWith("search: nearest to \"" + query + "\" among the 12 images of " + index + " (split val)"), stdout);
+        assertTrue(stdout.startsWith("search: nearest to \"" + query + "\" among the 12 images of " + index + " (split val; exact)"), stdout);
         assertEquals(6, stdout.lines().count(), "a header and the default five results: " + stdout);
         assertTrue(stdout.lines().skip(1).findFirst().orElseThrow().matches(" {2}1 [ -]0\\.\\d{4} {2}image " + results.get(0)
                 .get("image_id").asLong() + " {2}\\S+\\.jpg"), stdout);

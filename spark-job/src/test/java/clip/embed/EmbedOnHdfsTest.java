@@ -37,7 +37,7 @@ class EmbedOnHdfsTest {
 
     private static String search(String model, String index) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(0, new Cli().register(new SearchCommand(), "json").run(new String[] {"search", "--model", model, "--index", index,
+        assertEquals(0, new Cli().register(new SearchCommand(), "json", "exact").run(new String[] {"search", "--model", model, "--index", index,
                 "a red circle", "--json"}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err));
         return out.toString(StandardCharsets.UTF_8).replace(index, "INDEX");
     }
