@@ -20,7 +20,7 @@ for rows in "${SIZES[@]}"; do
   echo "rows $rows, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   # Exact search reads every vector per query: fewer timed queries at the largest size.
   exact=10; [[ $rows -ge 1000000 ]] && exact=3
-  OMP_WAIT_POLICY=PASSIVE java -Xmx12g --add-modules=jdk.incubator.vector -cp "$CP" clip.cli.Main bench-ann \
+  OMP_WAIT_POLICY=PASSIVE java -Xmx10g --add-modules=jdk.incubator.vector -cp "$CP" clip.cli.Main bench-ann \
     --work "$WORK/index-$rows" --rows "$rows" --dim 512 --queries 1000 --exact-queries "$exact" \
     --candidates 100,200,400 2>/dev/null
   rm -rf "$WORK/index-$rows"
