@@ -245,22 +245,13 @@ class StandaloneClusterIT {
             encoder.images().toChw(jpegs.get(r.getLong(0)), chw, 0);
             float[] expected = encoder.model().encodeImages(Nd4j.create(chw, new long[] {1, 3, size, size}))
                     .toFloatVector();
-            assertArrayEquals(expected, floats(r, "embedding"), 1e-5f, "image " + r.getLong(0));
+            assertArrayEquals(expected, TestData.floats(r, "embedding"), 1e-5f, "image " + r.getLong(0));
         }
         assertEquals(40, captions.size(), "five captions of each of the 8 images");
         for (Row r : captions) {
             float[] expected = encoder.model().encodeTexts(encoder.text().encode(List.of(r.getString(0)))).toFloatVector();
-            assertArrayEquals(expected, floats(r, "embedding"), 1e-5f, r.getString(0));
+            assertArrayEquals(expected, TestData.floats(r, "embedding"), 1e-5f, r.getString(0));
         }
         assertEquals(List.of(), processesUnder(dir), "processes left running in the cluster's folders");
-    }
-
-    private static float[] floats(Row row, String column) {
-        List<Float> values = row.getList(row.fieldIndex(column));
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = values.get(i);
-        }
-        return out;
     }
 }
