@@ -5,16 +5,23 @@ import clip.io.LocalFiles;
 import clip.prep.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -66,7 +73,7 @@ public final class AnnIndexBuilder {
     private AnnIndexBuilder() {
     }
 
-    /** Builds {@code side}'s approximate index, replacing any earlier one, with {@code threads} threads for the graph's merge. */
+    /** Builds {@code side}'s approximate index, replacing any earlier one, with {@code threads} threads adding vectors and merging graphs. */
     public static AnnManifest build(EmbeddingIndex index, Side side, Settings settings, int threads, PrintStream log)
             throws IOException {
         long start = System.nanoTime();
@@ -112,27 +119,66 @@ public final class AnnIndexBuilder {
         };
         TieredMergePolicy merges = new TieredMergePolicy();
         merges.setNoCFSRatio(0.0); // plain files, each listed with its checksum in the record
+        // Each indexing thread fills its own in-memory segment and builds its graph as documents
+        // arrive; the buffer is as large as Lucene allows, so few segments are left for the merge
+        // to insert into the largest one's graph.
         IndexWriterConfig config = new IndexWriterConfig().setCodec(codec).setOpenMode(IndexWriterConfig.OpenMode.CREATE)
-                .setRAMBufferSizeMB(1024).setUseCompoundFile(false).setMergePolicy(merges).setCommitOnClose(false);
-        long order = 0;
+                .setRAMBufferSizeMB(1900).setUseCompoundFile(false).setMergePolicy(merges).setCommitOnClose(false);
+        List<Path> parts = index.partFiles(side);
+        long[] firstOrder = new long[parts.size() + 1];
+        for (int i = 0; i < parts.size(); i++) {
+            firstOrder[i + 1] = firstOrder[i] + index.partRows(side, i);
+        }
+        AtomicInteger nextPart = new AtomicInteger();
+        AtomicLong added = new AtomicLong();
         long total = index.count(side);
+        // Their own threads, not the merge's: a stalled indexing thread must never hold a thread a merge waits for.
+        ExecutorService indexing = Executors.newFixedThreadPool(threads);
         try (FSDirectory dir = FSDirectory.open(local); IndexWriter writer = new IndexWriter(dir, config)) {
-            for (Path part : index.partFiles(side)) {
-                EmbeddingFiles.Rows rows = EmbeddingFiles.read(part, index.conf(), side);
-                for (int i = 0; i < rows.size(); i++, order++) {
-                    float[] vector = new float[rows.dim()];
-                    System.arraycopy(rows.vectors(), i * rows.dim(), vector, 0, rows.dim());
-                    writer.addDocument(document(rows, i, side, order, vector));
-                    if ((order + 1) % 100_000 == 0) {
-                        log.printf("index: %s: %d/%d vectors added%n", side.key(), order + 1, total);
+            List<Future<?>> indexers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                indexers.add(indexing.submit(() -> {
+                    for (int p = nextPart.getAndIncrement(); p < parts.size(); p = nextPart.getAndIncrement()) {
+                        EmbeddingFiles.Rows rows = EmbeddingFiles.read(parts.get(p), index.conf(), side);
+                        for (int i = 0; i < rows.size(); i++) {
+                            float[] vector = Arrays.copyOfRange(rows.vectors(), i * rows.dim(), (i + 1) * rows.dim());
+                            writer.addDocument(document(rows, i, side, firstOrder[p] + i, vector));
+                            long n = added.incrementAndGet();
+                            if (n % 100_000 == 0) {
+                                log.printf("index: %s: %d/%d vectors added%n", side.key(), n, total);
+                            }
+                        }
                     }
-                }
+                    return null;
+                }));
+            }
+            for (Future<?> f : indexers) {
+                waitFor(f);
             }
             // One segment is one graph to search: a query over many segments searches each of them.
             writer.forceMerge(1);
             writer.commit();
+        } finally {
+            indexing.shutdownNow();
         }
-        return order;
+        return added.get();
+    }
+
+    private static void waitFor(Future<?> f) throws IOException {
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while building the approximate index");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(e.getCause());
+        }
     }
 
     private static Document document(EmbeddingFiles.Rows rows, int i, Side side, long order, float[] vector) {

@@ -148,6 +148,11 @@ public final class EmbeddingIndex {
         return files;
     }
 
+    /** Rows of {@code side} in part {@code i} (in {@link #partFiles} order), as the manifest records them. */
+    long partRows(Side side, int i) {
+        return manifest.path("parts").get(i).path("files").path(side.key()).path("rows").asLong();
+    }
+
     static Hit hit(EmbeddingFiles.Rows rows, int i, Side side, float score) {
         return side == Side.IMAGES ? new Hit(0, score, rows.imageIds()[i], rows.texts()[i], -1, null)
                 : new Hit(0, score, rows.imageIds()[i], null, rows.captionIndex()[i], rows.texts()[i]);
