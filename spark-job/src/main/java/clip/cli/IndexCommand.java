@@ -37,7 +37,7 @@ public final class IndexCommand implements Command {
                 "  --m M             HNSW neighbours per node (default " + AnnIndexBuilder.DEFAULT_M + ")",
                 "  --beam-width N    HNSW candidates per insertion (default " + AnnIndexBuilder.DEFAULT_BEAM_WIDTH + ")",
                 "  --min-rows N      sides with fewer rows get none and are searched exactly (default " + DEFAULT_MIN_ROWS + ")",
-                "  --threads N       threads merging the graph (default: every core)",
+                "  --threads N       threads adding vectors and merging graphs (default: every core)",
                 "bin/clip search uses the index when it is present (--exact to read every vector instead).",
                 "Running bin/clip embed again on INDEX removes it.");
     }

@@ -61,6 +61,7 @@ public final class AnnIndex implements Closeable {
     }
 
     public static AnnIndex open(EmbeddingIndex index, Side side) throws IOException {
+        LuceneWarnings.silenceJavaVersionNotice();
         FileSystem fs = index.root().getFileSystem(index.conf());
         Path folder = AnnManifest.folder(index.root(), side);
         Path file = AnnManifest.file(index.root(), side);

@@ -76,6 +76,7 @@ public final class AnnIndexBuilder {
     /** Builds {@code side}'s approximate index, replacing any earlier one, with {@code threads} threads adding vectors and merging graphs. */
     public static AnnManifest build(EmbeddingIndex index, Side side, Settings settings, int threads, PrintStream log)
             throws IOException {
+        LuceneWarnings.silenceJavaVersionNotice();
         long start = System.nanoTime();
         int dim = index.dim();
         int maxDim = new Lucene99HnswVectorsFormat().getMaxDimensions(VECTOR);
