@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** {@code bin/clip search}: the images nearest a text, or the captions nearest an image, in an index from {@code bin/clip embed}. */
 public final class SearchCommand implements Command {
-    public static final int DEFAULT_CANDIDATES = 200;
+    public static final int DEFAULT_CANDIDATES = 400;
 
     @Override
     public String name() {
