@@ -1,6 +1,7 @@
 package clip.cli;
 
 import clip.data.image.ImageDecodeException;
+import clip.embed.AnnIndex;
 import clip.embed.EmbeddingIndex;
 import clip.embed.ModelFolder;
 import clip.embed.Side;
@@ -22,6 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** {@code bin/clip search}: the images nearest a text, or the captions nearest an image, in an index from {@code bin/clip embed}. */
 public final class SearchCommand implements Command {
+    public static final int DEFAULT_CANDIDATES = 400;
+
     @Override
     public String name() {
         return "search";
@@ -41,6 +44,9 @@ public final class SearchCommand implements Command {
                 "  \"TEXT\"         a text query: searches the index's image embeddings",
                 "  --image FILE   an image query (JPEG, PNG, ...): searches the index's caption embeddings",
                 "  --top K        how many results (default 5)",
+                "  --exact        read every vector even when the index has an approximate index (bin/clip index)",
+                "  --candidates N rows the approximate index proposes before the top K are picked by exact score (default "
+                        + DEFAULT_CANDIDATES + ")",
                 "  --json         one JSON document instead of lines");
     }
 
@@ -51,6 +57,8 @@ public final class SearchCommand implements Command {
         String image = args.string("image", null);
         int top = args.integer("top", 5);
         boolean json = args.flag("json");
+        boolean exact = args.flag("exact");
+        int candidates = args.integer("candidates", DEFAULT_CANDIDATES);
         args.rejectUnknown();
         String text = String.join(" ", args.positional()).strip();
         if (image != null && !text.isEmpty()) {
@@ -61,6 +69,9 @@ public final class SearchCommand implements Command {
         }
         if (top < 1) {
             throw new BadInputException("--top must be at least 1, not " + top);
+        }
+        if (candidates < 1) {
+            throw new BadInputException("--candidates must be at least 1, not " + candidates);
         }
         Side side = image == null ? Side.IMAGES : Side.TEXTS;
         Configuration conf = new Configuration();
@@ -73,13 +84,25 @@ public final class SearchCommand implements Command {
         index.checkModel(folder);
         EncoderModel model = folder.load(index.maxTextLength(), "search", conf);
         INDArray query = image == null ? model.embedder(1, "search", null).texts(List.of(text), "query") : imageQuery(model, image);
-        List<EmbeddingIndex.Hit> hits = index.nearest(query, side, top);
+        List<EmbeddingIndex.Hit> hits;
+        String method;
+        if (!exact && AnnIndex.exists(index, side)) {
+            try (AnnIndex ann = AnnIndex.open(index, side)) {
+                hits = ann.nearest(query.castTo(DataType.FLOAT).toFloatVector(), top, candidates);
+                method = String.format("approximate: HNSW M=%d, beam width %d, best %d of %d candidates", ann.manifest().m(),
+                        ann.manifest().beamWidth(), top, Math.max(top, candidates));
+            }
+        } else {
+            hits = index.nearest(query, side, top);
+            method = "exact";
+        }
         if (json) {
-            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson(hits, indexDir, text, image, side)));
+            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(
+                    toJson(hits, indexDir, text, image, side, method)));
             return 0;
         }
-        out.printf("search: nearest to %s among the %d %s of %s (split %s)%n", image == null ? "\"" + text + "\"" : "image " + image,
-                index.count(side), side == Side.IMAGES ? "images" : "captions", indexDir, index.split());
+        out.printf("search: nearest to %s among the %d %s of %s (split %s; %s)%n", image == null ? "\"" + text + "\"" : "image " + image,
+                index.count(side), side == Side.IMAGES ? "images" : "captions", indexDir, index.split(), method);
         for (EmbeddingIndex.Hit h : hits) {
             String what = side == Side.IMAGES ? h.file() : "caption " + h.captionIndex() + "  " + h.caption();
             out.printf("%3d %7.4f  image %d  %s%n", h.rank(), h.score(), h.imageId(), what);
@@ -104,7 +127,8 @@ public final class SearchCommand implements Command {
         return model.model().encodeImages(Nd4j.create(chw, new long[] {1, 3, size, size}, DataType.FLOAT));
     }
 
-    private static ObjectNode toJson(List<EmbeddingIndex.Hit> hits, String index, String text, String image, Side side) {
+    private static ObjectNode toJson(List<EmbeddingIndex.Hit> hits, String index, String text, String image, Side side,
+                                     String method) {
         ObjectNode root = new ObjectMapper().createObjectNode();
         ObjectNode query = root.putObject("query");
         if (image == null) {
@@ -112,7 +136,7 @@ public final class SearchCommand implements Command {
         } else {
             query.put("image", image);
         }
-        root.put("index", index).put("searched", side.key());
+        root.put("index", index).put("searched", side.key()).put("method", method);
         ArrayNode results = root.putArray("results");
         for (EmbeddingIndex.Hit h : hits) {
             ObjectNode r = results.addObject().put("rank", h.rank()).put("score", h.score()).put("image_id", h.imageId());

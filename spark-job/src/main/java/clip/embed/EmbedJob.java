@@ -56,8 +56,13 @@ public final class EmbedJob {
         for (IndexPart p : parts) {
             config.sides().forEach(side -> planned.add(p.file(side)));
         }
-        // The manifest is what makes an index searchable: none while parts may be changing.
+        // The manifest is what makes an index searchable: none while parts may be changing. An
+        // approximate index is built from the embeddings, so it goes with them.
         fs.delete(layout.manifest(), false);
+        for (Side side : Side.values()) {
+            AnnIndexBuilder.remove(fs, layout.out(), side);
+        }
+        fs.delete(AnnManifest.root(layout.out()), true);
         layout.removeUnplanned(fs, planned, rel -> log.println("embed: removing " + rel + " (not part of this run's plan)"));
         List<IndexPart> todo = new ArrayList<>();
         for (IndexPart p : parts) {
@@ -99,7 +104,8 @@ public final class EmbedJob {
         if (!fs.exists(layout.out())) {
             return;
         }
-        Set<String> ours = Set.of(Side.IMAGES.key(), Side.TEXTS.key(), "_progress", "_tmp", "manifest.json");
+        Set<String> ours = Set.of(Side.IMAGES.key(), Side.TEXTS.key(), "_progress", "_tmp", "manifest.json",
+                AnnManifest.root(layout.out()).getName());
         for (FileStatus f : fs.listStatus(layout.out())) {
             String name = f.getPath().getName();
             if (!ours.contains(name) && !name.startsWith(".")) {

@@ -3,15 +3,21 @@ package clip.embed;
 import clip.prep.ShardSchema;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
-import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.ColumnReader;
+import org.apache.parquet.column.impl.ColumnReadStoreImpl;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
-import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.io.OutputFile;
 import org.apache.parquet.schema.MessageType;
@@ -98,37 +104,92 @@ final class EmbeddingFiles {
         return g;
     }
 
+    /**
+     * Reads a file column by column (Parquet's column readers, no record assembly): a row's
+     * embedding as a record would be hundreds of objects, which made reading the index, not
+     * scoring it, the cost of a search.
+     */
     static Rows read(Path file, Configuration conf, Side side) throws IOException {
-        List<Group> groups = new ArrayList<>();
-        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
-            for (Group g = reader.read(); g != null; g = reader.read()) {
-                groups.add(g);
+        List<Long> ids = new ArrayList<>();
+        List<Integer> captionIndex = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        FloatList vectors = new FloatList();
+        int dim = -1;
+        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
+            MessageType schema = reader.getFooter().getFileMetaData().getSchema();
+            String createdBy = reader.getFooter().getFileMetaData().getCreatedBy();
+            ColumnDescriptor embedding = schema.getColumnDescription(new String[] {"embedding", "list", "element"});
+            for (PageReadStore pages = reader.readNextRowGroup(); pages != null; pages = reader.readNextRowGroup()) {
+                ColumnReadStoreImpl store = new ColumnReadStoreImpl(pages, new GroupRecordConverter(schema).getRootConverter(), schema,
+                        createdBy);
+                ColumnReader id = store.getColumnReader(schema.getColumnDescription(new String[] {"image_id"}));
+                ColumnReader text = store.getColumnReader(schema.getColumnDescription(new String[] {side == Side.IMAGES ? "file" : "caption"}));
+                for (long i = 0, n = id.getTotalValueCount(); i < n; i++) {
+                    ids.add(id.getLong());
+                    id.consume();
+                    texts.add(text.getBinary().toStringUsingUTF8());
+                    text.consume();
+                }
+                if (side == Side.TEXTS) {
+                    ColumnReader c = store.getColumnReader(schema.getColumnDescription(new String[] {"caption_index"}));
+                    for (long i = 0, n = c.getTotalValueCount(); i < n; i++) {
+                        captionIndex.add(c.getInteger());
+                        c.consume();
+                    }
+                }
+                ColumnReader values = store.getColumnReader(embedding);
+                int row = ids.size() - (int) pages.getRowCount() - 1;
+                int inRow = -1; // no row of this row group started yet
+                for (long i = 0, n = values.getTotalValueCount(); i < n; i++) {
+                    if (values.getCurrentRepetitionLevel() == 0) { // a new row's first value
+                        if (inRow >= 0) {
+                            dim = checkedWidth(file, row, inRow, dim);
+                        }
+                        row++;
+                        inRow = 0;
+                    }
+                    if (values.getCurrentDefinitionLevel() != embedding.getMaxDefinitionLevel()) {
+                        throw new IOException(file + ": row " + row + " has an empty or null embedding");
+                    }
+                    vectors.add(values.getFloat());
+                    inRow++;
+                    values.consume();
+                }
+                if (inRow >= 0) {
+                    dim = checkedWidth(file, row, inRow, dim);
+                }
+                if (row != ids.size() - 1) {
+                    throw new IOException(file + ": " + ids.size() + " rows but embeddings for " + (row + 1));
+                }
             }
         }
-        int n = groups.size();
-        int dim = n == 0 ? 0 : groups.get(0).getGroup("embedding", 0).getFieldRepetitionCount("list");
-        long[] ids = new long[n];
-        int[] captionIndex = side == Side.TEXTS ? new int[n] : null;
-        String[] texts = new String[n];
-        float[] vectors = new float[n * dim];
-        for (int i = 0; i < n; i++) {
-            Group g = groups.get(i);
-            ids[i] = g.getLong("image_id", 0);
-            if (side == Side.TEXTS) {
-                captionIndex[i] = g.getInteger("caption_index", 0);
-                texts[i] = g.getString("caption", 0);
-            } else {
-                texts[i] = g.getString("file", 0);
-            }
-            Group list = g.getGroup("embedding", 0);
-            if (list.getFieldRepetitionCount("list") != dim) {
-                throw new IOException(file + ": row " + i + " has an embedding of " + list.getFieldRepetitionCount("list")
-                        + " values, the first row " + dim);
-            }
-            for (int j = 0; j < dim; j++) {
-                vectors[i * dim + j] = list.getGroup("list", j).getFloat("element", 0);
-            }
+        int[] captions = side == Side.TEXTS ? captionIndex.stream().mapToInt(Integer::intValue).toArray() : null;
+        return new Rows(ids.stream().mapToLong(Long::longValue).toArray(), captions, texts.toArray(String[]::new), vectors.toArray(),
+                Math.max(dim, 0));
+    }
+
+    /** The width of every row so far, once row {@code row} (of {@code count} values) ends; {@code dim} is -1 before the first. */
+    private static int checkedWidth(Path file, int row, int count, int dim) throws IOException {
+        if (dim >= 0 && count != dim) {
+            throw new IOException(file + ": row " + row + " has an embedding of " + count + " values, the first row " + dim);
         }
-        return new Rows(ids, captionIndex, texts, vectors, dim);
+        return count;
+    }
+
+    /** A growable float[]: a part's embeddings without a boxed Float each. */
+    private static final class FloatList {
+        private float[] values = new float[1 << 16];
+        private int size;
+
+        void add(float v) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
+        }
+
+        float[] toArray() {
+            return Arrays.copyOf(values, size);
+        }
     }
 }

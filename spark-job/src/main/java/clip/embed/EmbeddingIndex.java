@@ -24,15 +24,17 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class EmbeddingIndex {
     private final Path root;
     private final JsonNode manifest;
+    private final String manifestSha256;
     private final Configuration conf;
 
     /** One result: the image, and for a caption result the caption and its place among the image's captions (else -1 and null). */
     public record Hit(int rank, float score, long imageId, String file, int captionIndex, String caption) {
     }
 
-    private EmbeddingIndex(Path root, JsonNode manifest, Configuration conf) {
+    private EmbeddingIndex(Path root, byte[] manifest, Configuration conf) throws IOException {
         this.root = root;
-        this.manifest = manifest;
+        this.manifest = new ObjectMapper().readTree(manifest);
+        this.manifestSha256 = Sha256.hex(manifest);
         this.conf = conf;
     }
 
@@ -44,7 +46,7 @@ public final class EmbeddingIndex {
             throw new BadInputException(location + ": no manifest.json (not the output of bin/clip embed, or an unfinished run)");
         }
         try (InputStream in = fs.open(file)) {
-            return new EmbeddingIndex(root, new ObjectMapper().readTree(in), conf);
+            return new EmbeddingIndex(root, in.readAllBytes(), conf);
         }
     }
 
@@ -70,6 +72,23 @@ public final class EmbeddingIndex {
         return manifest.path("counts").path(side.key()).asLong();
     }
 
+    public Path root() {
+        return root;
+    }
+
+    public Configuration conf() {
+        return conf;
+    }
+
+    /** Of manifest.json's bytes: an approximate index records it, so one built from another embedding run is refused. */
+    public String manifestSha256() {
+        return manifestSha256;
+    }
+
+    public int dim() {
+        return manifest.path("embedding_dim").asInt();
+    }
+
     public int maxTextLength() {
         return manifest.path("max_text_length").asInt();
     }
@@ -90,8 +109,7 @@ public final class EmbeddingIndex {
                 Comparator.comparingDouble(Candidate::score).thenComparing(Comparator.comparingLong(Candidate::order).reversed()));
         long order = 0;
         INDArray q = query.castTo(DataType.FLOAT).reshape(1, query.length());
-        for (JsonNode part : manifest.path("parts")) {
-            Path file = new Path(root, part.path("files").path(side.key()).path("path").asText());
+        for (Path file : partFiles(side)) {
             EmbeddingFiles.Rows rows = EmbeddingFiles.read(file, conf, side);
             if (rows.size() == 0) {
                 continue;
@@ -121,7 +139,21 @@ public final class EmbeddingIndex {
         return hits;
     }
 
-    private static Hit hit(EmbeddingFiles.Rows rows, int i, Side side, float score) {
+    /** The files of {@code side}, part by part in index order: the order that breaks ties between equal scores. */
+    List<Path> partFiles(Side side) {
+        List<Path> files = new ArrayList<>();
+        for (JsonNode part : manifest.path("parts")) {
+            files.add(new Path(root, part.path("files").path(side.key()).path("path").asText()));
+        }
+        return files;
+    }
+
+    /** Rows of {@code side} in part {@code i} (in {@link #partFiles} order), as the manifest records them. */
+    long partRows(Side side, int i) {
+        return manifest.path("parts").get(i).path("files").path(side.key()).path("rows").asLong();
+    }
+
+    static Hit hit(EmbeddingFiles.Rows rows, int i, Side side, float score) {
         return side == Side.IMAGES ? new Hit(0, score, rows.imageIds()[i], rows.texts()[i], -1, null)
                 : new Hit(0, score, rows.imageIds()[i], null, rows.captionIndex()[i], rows.texts()[i]);
     }

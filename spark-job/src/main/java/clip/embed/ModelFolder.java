@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +54,7 @@ public record ModelFolder(String location, String modelType, SortedMap<String, S
         for (String name : FILES) {
             Path file = new Path(dir, name);
             if (fs.isFile(file)) {
-                hashes.put(name, hash(fs, file));
+                hashes.put(name, Sha256.of(fs, file));
             }
         }
         for (String needed : List.of("config.json", "model.safetensors")) {
@@ -77,7 +76,7 @@ public record ModelFolder(String location, String modelType, SortedMap<String, S
 
     /** One hash for the whole folder: SHA-256 over each file's name and hash, in name order. */
     public String fingerprint() {
-        MessageDigest md = newDigest();
+        MessageDigest md = Sha256.digest();
         sha256.forEach((name, hash) -> md.update((name + " " + hash + "\n").getBytes(StandardCharsets.UTF_8)));
         return HexFormat.of().formatHex(md.digest());
     }
@@ -135,25 +134,6 @@ public record ModelFolder(String location, String modelType, SortedMap<String, S
             return EncoderModel.load(local, maxTextLength, command);
         } finally {
             LocalFiles.deleteTree(local);
-        }
-    }
-
-    private static String hash(FileSystem fs, Path file) throws IOException {
-        MessageDigest md = newDigest();
-        byte[] buffer = new byte[1 << 20];
-        try (InputStream in = fs.open(file)) {
-            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
-                md.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static MessageDigest newDigest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK always has SHA-256", e);
         }
     }
 }

@@ -38,4 +38,14 @@ public final class TestData {
         assertEquals(0, new Cli().register(new PrepCommand(), "strict").run(new String[] {"prep", "--format", "coco", "--root",
                 coco.toString(), "--out", shards.toString(), "--image-size", "32", "--master", "local[1]"}, System.out, System.err));
     }
+
+    /** An {@code array<float>} column of a Spark row, such as an embedding. */
+    public static float[] floats(org.apache.spark.sql.Row row, String column) {
+        List<Float> values = row.getList(row.fieldIndex(column));
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
+    }
 }

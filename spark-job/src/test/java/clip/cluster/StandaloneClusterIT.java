@@ -1,8 +1,13 @@
 package clip.cluster;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import clip.cli.TestData;
+import clip.eval.EncoderModel;
+import clip.prep.ShardReader;
+import clip.sparkml.ClipEmbedder;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -10,17 +15,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The packaged project on a real Spark standalone cluster (a master and two workers, each in its
  * own JVM, executors in theirs), started by cluster/standalone.sh from the project's jars alone:
  * spark-submit of clip.Train trains across the two executors and the driver shows rank 0's
- * progress; stopping the cluster leaves no daemon or executor behind.
+ * progress; the Spark ML embedding stage runs on its executors; stopping the cluster leaves no
+ * daemon or executor behind.
  */
 class StandaloneClusterIT {
     private static final Path ROOT = Paths.get("").toAbsolutePath().getParent();
@@ -173,6 +186,71 @@ class StandaloneClusterIT {
         } finally {
             Result stopped = run(List.of("cluster/standalone.sh", "stop", "--dir", dir.toString()));
             assertEquals(0, stopped.code(), stopped.output());
+        }
+        assertEquals(List.of(), processesUnder(dir), "processes left running in the cluster's folders");
+    }
+
+    /**
+     * The Spark ML embedding stage with this JVM as the driver of the standalone cluster: its two
+     * executors (their own JVMs, each loading the model from its path) embed every image and
+     * caption of a prepped split, and each embedding is the model's own, computed here.
+     */
+    @Test
+    void theSparkMlEmbedderGivesTheModelsOwnEmbeddingsOnTheCluster() throws Exception {
+        Path model = TestData.dualEncoder(tmp.resolve("model"));
+        Path shards = tmp.resolve("shards");
+        TestData.cocoAndShards(tmp.resolve("coco"), shards, 8);
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(shards.toString());
+        String[] files = ShardReader.shardsOf(ShardReader.manifest(root, new Configuration()),
+                root, "val").stream().map(Object::toString).toArray(String[]::new);
+        Path dir = tmp.resolve("cluster");
+        String master = startCluster(dir);
+        List<Row> images;
+        List<Row> captions;
+        try {
+            SparkSession spark = SparkSession.builder().appName("clip sparkml on the cluster")
+                    .master(master).config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                    .config("spark.ui.enabled", "false").config("spark.executor.memory", "1g").config("spark.cores.max", "2")
+                    .config("spark.executor.defaultJavaOptions", "--add-modules=jdk.incubator.vector").getOrCreate();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+                while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3 && System.nanoTime() < deadline) {
+                    Thread.sleep(100); // the driver counts itself among the executors: wait for both of the workers'
+                }
+                assertEquals(3, spark.sparkContext().statusTracker().getExecutorInfos().length, "two executors and the driver");
+                Dataset<Row> rows = spark.read().parquet(files).repartition(2);
+                images = new ClipEmbedder().setModelPath(model.toString()).setInputCol("jpeg").setBatchSize(4)
+                        .transform(rows.select("image_id", "jpeg")).select("image_id", "embedding").collectAsList();
+                captions = new ClipEmbedder().setModelPath(model.toString()).setInputCol("caption").setBatchSize(4)
+                        .transform(rows.selectExpr("explode(captions) AS caption")).collectAsList();
+            } finally {
+                spark.stop();
+            }
+        } finally {
+            Result stopped = run(List.of("cluster/standalone.sh", "stop", "--dir", dir.toString()));
+            assertEquals(0, stopped.code(), stopped.output());
+        }
+        assertTrue(Files.readString(dir.resolve("logs/master.log")).contains("Registering app clip sparkml on the cluster"));
+
+        EncoderModel encoder = EncoderModel.load(model, 64, "test");
+        Map<Long, byte[]> jpegs = new HashMap<>();
+        for (String f : files) {
+            ShardReader.read(new org.apache.hadoop.fs.Path(f), new Configuration())
+                    .forEach(r -> jpegs.put(r.imageId(), r.jpeg()));
+        }
+        assertEquals(jpegs.size(), images.size());
+        int size = encoder.images().size();
+        for (Row r : images) {
+            float[] chw = new float[3 * size * size];
+            encoder.images().toChw(jpegs.get(r.getLong(0)), chw, 0);
+            float[] expected = encoder.model().encodeImages(Nd4j.create(chw, new long[] {1, 3, size, size}))
+                    .toFloatVector();
+            assertArrayEquals(expected, TestData.floats(r, "embedding"), 1e-5f, "image " + r.getLong(0));
+        }
+        assertEquals(40, captions.size(), "five captions of each of the 8 images");
+        for (Row r : captions) {
+            float[] expected = encoder.model().encodeTexts(encoder.text().encode(List.of(r.getString(0)))).toFloatVector();
+            assertArrayEquals(expected, TestData.floats(r, "embedding"), 1e-5f, r.getString(0));
         }
         assertEquals(List.of(), processesUnder(dir), "processes left running in the cluster's folders");
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.cli.Cli;
 import clip.cli.EmbedCommand;
+import clip.cli.IndexCommand;
 import clip.cli.SearchCommand;
 import clip.cli.TestData;
 import clip.prep.ShardReader;
@@ -104,7 +105,7 @@ class EmbedJobTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         String[] argv = Stream.concat(Stream.of("search"), Stream.of(args)).toArray(String[]::new);
-        int code = new Cli().register(new SearchCommand(), "json").run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = new Cli().register(new SearchCommand(), "json", "exact").run(argv, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         stdout = out.toString(StandardCharsets.UTF_8);
         stderr = err.toString(StandardCharsets.UTF_8);
@@ -238,7 +239,7 @@ class EmbedJobTest {
         }
 
         assertEquals(0, search("--model", model.toString(), "--index", index.toString(), query), stderr);
-        assertTrue(stdout.startsWith("search: nearest to \"" + query + "\" among the 12 images of " + index + " (split val)"), stdout);
+        assertTrue(stdout.startsWith("search: nearest to \"" + query + "\" among the 12 images of " + index + " (split val; exact)"), stdout);
         assertEquals(6, stdout.lines().count(), "a header and the default five results: " + stdout);
         assertTrue(stdout.lines().skip(1).findFirst().orElseThrow().matches(" {2}1 [ -]0\\.\\d{4} {2}image " + results.get(0)
                 .get("image_id").asLong() + " {2}\\S+\\.jpg"), stdout);
@@ -329,5 +330,84 @@ class EmbedJobTest {
         assertTrue(e.getMessage().contains("is not an embedding index (it has "), e.getMessage());
         assertTrue(Files.exists(shards.resolve("manifest.json")), "nothing of the data was touched");
         assertNotEquals(null, assertThrows(BadInputException.class, () -> Side.parse("images")).getMessage());
+    }
+
+    private static Path copyOfIndex(String name) throws IOException {
+        Path copy = tmp.resolve(name);
+        try (Stream<Path> all = Files.walk(index)) {
+            for (Path f : all.filter(Files::isRegularFile).toList()) {
+                Files.createDirectories(copy.resolve(index.relativize(f)).getParent());
+                Files.copy(f, copy.resolve(index.relativize(f)));
+            }
+        }
+        return copy;
+    }
+
+    private static String indexCommand(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        String[] argv = Stream.concat(Stream.of("index"), Stream.of(args)).toArray(String[]::new);
+        assertEquals(0, new Cli().register(new IndexCommand()).run(argv, new PrintStream(out, true, StandardCharsets.UTF_8), System.err));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void embedThenIndexThenSearchGivesTheExactSearchesResults() throws Exception {
+        Path ann = copyOfIndex("with-ann");
+        String built = indexCommand("--index", ann.toString(), "--min-rows", "0");
+        assertTrue(built.contains("index: images: 12 vectors of 32, M=16, beam width 100"), built);
+        assertTrue(built.contains("index: texts: 60 vectors of 32"), built);
+        String text = rows.get(4).captions().get(0);
+        String image = coco.resolve("val2017").resolve(rows.get(7).fileName()).toString();
+        for (List<String> query : List.of(List.of(text), List.of("--image", image))) {
+            List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--index", ann.toString(), "--top", "6", "--json"));
+            args.addAll(query);
+            assertEquals(0, search(args.toArray(String[]::new)), stderr);
+            JsonNode approximate = new ObjectMapper().readTree(stdout);
+            assertTrue(approximate.get("method").asText().startsWith("approximate: HNSW M=16"), stdout);
+            args.add("--exact");
+            assertEquals(0, search(args.toArray(String[]::new)), stderr);
+            JsonNode exact = new ObjectMapper().readTree(stdout);
+            assertEquals("exact", exact.get("method").asText());
+            assertEquals(6, exact.get("results").size());
+            for (int i = 0; i < 6; i++) {
+                JsonNode a = approximate.get("results").get(i);
+                JsonNode e = exact.get("results").get(i);
+                assertEquals(e.get("score").asDouble(), a.get("score").asDouble(), 1e-6, stdout);
+                ((com.fasterxml.jackson.databind.node.ObjectNode) a).remove("score");
+                ((com.fasterxml.jackson.databind.node.ObjectNode) e).remove("score");
+                assertEquals(e, a, "rank, image id and file or caption as the exact search's");
+            }
+        }
+        assertEquals(0, search("--model", model.toString(), "--index", ann.toString(), text), stderr);
+        assertTrue(stdout.lines().findFirst().orElseThrow().endsWith("(split val; approximate: HNSW M=16, beam width 100, best 5 of "
+                + SearchCommand.DEFAULT_CANDIDATES + " candidates)"), stdout);
+
+        // A damaged index is refused in one line, never searched.
+        Path graph;
+        try (Stream<Path> files = Files.list(ann.resolve("ann/images"))) {
+            graph = files.filter(f -> f.toString().endsWith(".vex")).findFirst().orElseThrow();
+        }
+        Files.write(graph, new byte[] {1, 2, 3});
+        assertEquals(2, search("--model", model.toString(), "--index", ann.toString(), text));
+        assertTrue(stderr.startsWith("error: " + graph + ": 3 bytes, the approximate index's record says"), stderr);
+        assertEquals(1, stderr.strip().lines().count(), stderr);
+        assertEquals(0, search("--model", model.toString(), "--index", ann.toString(), text, "--exact"), stderr);
+
+        // Embedding again makes the graph stale: embed removes it with the manifest, and search is exact again.
+        embed(ann, "both", 5, new ByteArrayOutputStream());
+        assertTrue(Files.notExists(ann.resolve("ann")));
+        assertEquals(0, search("--model", model.toString(), "--index", ann.toString(), text), stderr);
+        assertTrue(stdout.lines().findFirst().orElseThrow().endsWith("(split val; exact)"), stdout);
+    }
+
+    @Test
+    void aSmallIndexIsLeftToTheExactSearch() throws Exception {
+        Path small = copyOfIndex("small");
+        String built = indexCommand("--index", small.toString());
+        assertTrue(built.contains("index: images: 12 rows, fewer than --min-rows 10000: searched exactly, no approximate index"), built);
+        assertTrue(built.contains("index: texts: 60 rows, fewer than --min-rows 10000"), built);
+        assertTrue(Files.notExists(small.resolve("ann/images.json")));
+        assertEquals(0, search("--model", model.toString(), "--index", small.toString(), "a circle"), stderr);
+        assertTrue(stdout.lines().findFirst().orElseThrow().endsWith("(split val; exact)"), stdout);
     }
 }

@@ -1,8 +1,10 @@
 package clip.embed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.cli.Cli;
+import clip.cli.IndexCommand;
 import clip.cli.SearchCommand;
 import clip.cli.TestData;
 import clip.spark.SparkSessions;
@@ -23,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Model, shards and index all on an in-process HDFS, as on a cluster: the tasks copy the model
  * folder to local disk to load it, and the index they write is the same, byte for byte, as the
- * one written from and to local folders.
+ * one written from and to local folders. The approximate index built beside the index on HDFS is
+ * searched through a local copy, with the local one's results.
  */
 class EmbedOnHdfsTest {
     @TempDir
@@ -37,7 +40,7 @@ class EmbedOnHdfsTest {
 
     private static String search(String model, String index) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        assertEquals(0, new Cli().register(new SearchCommand(), "json").run(new String[] {"search", "--model", model, "--index", index,
+        assertEquals(0, new Cli().register(new SearchCommand(), "json", "exact").run(new String[] {"search", "--model", model, "--index", index,
                 "a red circle", "--json"}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err));
         return out.toString(StandardCharsets.UTF_8).replace(index, "INDEX");
     }
@@ -67,6 +70,16 @@ class EmbedOnHdfsTest {
             assertEquals(local.get("parts"), remote.get("parts"), "every part's files: same rows, bytes and SHA-256");
             assertEquals(local.at("/model/fingerprint"), remote.at("/model/fingerprint"));
             assertEquals(search(model.toString(), tmp.resolve("index").toString()), search(uri + "/model", uri + "/index"));
+
+            // The approximate index built beside the one on HDFS, read back through a local copy, answers as the local one.
+            for (String index : new String[] {uri + "/index", tmp.resolve("index").toString()}) {
+                assertEquals(0, new Cli().register(new IndexCommand()).run(new String[] {"index", "--index", index, "--min-rows", "0"},
+                        quiet, System.err));
+            }
+            assertEquals(6, json(fs, uri + "/index/ann/images.json").get("rows").asInt());
+            String approximate = search(uri + "/model", uri + "/index");
+            assertTrue(approximate.contains("approximate: HNSW"), approximate);
+            assertEquals(search(model.toString(), tmp.resolve("index").toString()), approximate);
         } finally {
             spark.stop();
             hdfs.shutdown();

@@ -101,12 +101,7 @@ class ClipStagesTest {
     }
 
     private static float[] floats(Row row, String column) {
-        List<Float> values = row.getList(row.fieldIndex(column));
-        float[] out = new float[values.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = values.get(i);
-        }
-        return out;
+        return TestData.floats(row, column);
     }
 
     private static float[] imageEmbedding(byte[] file) throws Exception {
