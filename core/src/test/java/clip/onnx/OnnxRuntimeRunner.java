@@ -14,11 +14,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** An exported model run by ONNX Runtime's Java API: INDArrays in, the first output as an INDArray. */
-final class OnnxRuntimeRunner implements AutoCloseable {
+public final class OnnxRuntimeRunner implements AutoCloseable {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
 
-    OnnxRuntimeRunner(Path model, int threads) throws OrtException {
+    public OnnxRuntimeRunner(Path model, int threads) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(threads);
         options.setInterOpNumThreads(1);
@@ -26,7 +26,7 @@ final class OnnxRuntimeRunner implements AutoCloseable {
     }
 
     /** Float inputs go in as float32, the others as int64. */
-    INDArray run(Map<String, INDArray> inputs) throws OrtException {
+    public INDArray run(Map<String, INDArray> inputs) throws OrtException {
         Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, INDArray> e : inputs.entrySet()) {
