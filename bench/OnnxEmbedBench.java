@@ -1,13 +1,10 @@
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import clip.layers.StepMemory;
 import clip.model.ContrastiveModel;
 import clip.model.HfModel;
 import clip.model.HfModels;
 import clip.model.TextBatch;
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
+import clip.onnx.OnnxExport;
+import clip.onnx.OnnxRuntimeRunner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +24,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Three rounds, the two sides alternating; prints each side's median rate, their ratio, and the
  * largest difference between the two sides' embeddings.
  *
- * <p>Run (bench/onnx_bench.sh does): {@code java -cp <app jar>:<classpath>:<onnxruntime jar>
+ * ONNX Runtime runs through the core tests' OnnxRuntimeRunner (the one the parity tests use).
+ *
+ * <p>Run (bench/onnx_bench.sh does): {@code java -cp <app jar>:<classpath>:<core test jar>:<onnxruntime jar>
  * bench/OnnxEmbedBench.java MODEL_DIR REPOSITORY NAME COUNT BATCH}
  */
 public class OnnxEmbedBench {
@@ -53,58 +52,53 @@ public class OnnxEmbedBench {
             texts.add(captions(random, n, vocab));
         }
 
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(threads);
-        options.setInterOpNumThreads(1);
-        try (OrtSession image = env.createSession(repository.resolve(name + "_image/1/model.onnx").toString(), options);
-             OrtSession text = env.createSession(repository.resolve(name + "_text/1/model.onnx").toString(), options)) {
-            double[][] rates = new double[4][3];
+        try (OnnxRuntimeRunner image = new OnnxRuntimeRunner(repository.resolve(name + "_image/1/model.onnx"), threads);
+             OnnxRuntimeRunner text = new OnnxRuntimeRunner(repository.resolve(name + "_text/1/model.onnx"), threads)) {
+            List<Side> sides = List.of(
+                    new Side("images ours", pixels, p -> model.encodeImages((INDArray) p)),
+                    new Side("images onnxruntime", pixels, p -> image.run(Map.of(OnnxExport.PIXELS, (INDArray) p))),
+                    new Side("captions ours", texts, t -> model.encodeTexts((TextBatch) t)),
+                    new Side("captions onnxruntime", texts, t -> text.run(Map.of(OnnxExport.INPUT_IDS, ((TextBatch) t).inputIds(),
+                            OnnxExport.ATTENTION_MASK, ((TextBatch) t).attentionMask()))));
+            double[][] rates = new double[sides.size()][3];
             double worst = 0;
             for (int round = -1; round < 3; round++) { // round -1 warms up both sides
-                long t0 = System.nanoTime();
-                List<INDArray> oursImages = new ArrayList<>();
-                for (INDArray p : pixels) {
-                    try (var ws = StepMemory.open()) {
-                        INDArray e = model.encodeImages(p);
-                        oursImages.add(StepMemory.outside(e::detach));
+                List<List<INDArray>> embeds = new ArrayList<>();
+                for (int s = 0; s < sides.size(); s++) {
+                    long t0 = System.nanoTime();
+                    embeds.add(sides.get(s).embed());
+                    if (round >= 0) {
+                        rates[s][round] = count / ((System.nanoTime() - t0) / 1e9);
                     }
                 }
-                long t1 = System.nanoTime();
-                List<INDArray> ortImages = new ArrayList<>();
-                for (INDArray p : pixels) {
-                    ortImages.add(run(env, image, Map.of("pixel_values", p)));
-                }
-                long t2 = System.nanoTime();
-                List<INDArray> oursTexts = new ArrayList<>();
-                for (TextBatch t : texts) {
-                    try (var ws = StepMemory.open()) {
-                        INDArray e = model.encodeTexts(t);
-                        oursTexts.add(StepMemory.outside(e::detach));
-                    }
-                }
-                long t3 = System.nanoTime();
-                List<INDArray> ortTexts = new ArrayList<>();
-                for (TextBatch t : texts) {
-                    ortTexts.add(run(env, text, Map.of("input_ids", t.inputIds(), "attention_mask", t.attentionMask())));
-                }
-                long t4 = System.nanoTime();
-                if (round < 0) {
-                    worst = Math.max(maxDiff(oursImages, ortImages), maxDiff(oursTexts, ortTexts));
-                    continue;
-                }
-                rates[0][round] = count / ((t1 - t0) / 1e9);
-                rates[1][round] = count / ((t2 - t1) / 1e9);
-                rates[2][round] = count / ((t3 - t2) / 1e9);
-                rates[3][round] = count / ((t4 - t3) / 1e9);
+                worst = Math.max(worst, Math.max(maxDiff(embeds.get(0), embeds.get(1)), maxDiff(embeds.get(2), embeds.get(3))));
             }
             double[] median = Arrays.stream(rates).mapToDouble(OnnxEmbedBench::sortedMiddle).toArray();
             System.out.printf("onnx-bench: %s, %d thread(s), batch %d, %d each: images/s ours %.0f, onnxruntime %.0f (ours/ort %.2fx);"
                             + " captions/s ours %.0f, onnxruntime %.0f (ours/ort %.2fx); max |ours - ort| %.2g%n",
                     modelDir, threads, batch, count, median[0], median[1], median[0] / median[1], median[2], median[3],
                     median[2] / median[3], worst);
-            System.out.printf("onnx-bench: rounds images ours %s ort %s; captions ours %s ort %s%n", Arrays.toString(round(rates[0])),
-                    Arrays.toString(round(rates[1])), Arrays.toString(round(rates[2])), Arrays.toString(round(rates[3])));
+            for (int s = 0; s < sides.size(); s++) {
+                System.out.printf("onnx-bench:   rounds, %s: %s%n", sides.get(s).what(), Arrays.toString(round(rates[s])));
+            }
+        }
+    }
+
+    interface Forward {
+        INDArray embed(Object batch) throws Exception;
+    }
+
+    /** One side's pass over every batch: each in the step workspace, as the Embedder runs ours; the embeddings kept. */
+    record Side(String what, List<?> batches, Forward forward) {
+        List<INDArray> embed() throws Exception {
+            List<INDArray> out = new ArrayList<>();
+            for (Object b : batches) {
+                try (var ws = StepMemory.open()) {
+                    INDArray e = forward.embed(b);
+                    out.add(StepMemory.outside(e::detach));
+                }
+            }
+            return out;
         }
     }
 
@@ -121,25 +115,6 @@ public class OnnxEmbedBench {
             }
         }
         return new TextBatch(Nd4j.createFromArray(ids), Nd4j.createFromArray(mask), null);
-    }
-
-    private static INDArray run(OrtEnvironment env, OrtSession session, Map<String, INDArray> inputs) throws Exception {
-        Map<String, OnnxTensor> tensors = new java.util.LinkedHashMap<>();
-        for (Map.Entry<String, INDArray> e : inputs.entrySet()) {
-            INDArray a = e.getValue();
-            tensors.put(e.getKey(), a.dataType() == DataType.FLOAT
-                    ? OnnxTensor.createTensor(env, FloatBuffer.wrap(a.data().asFloat()), a.shape())
-                    : OnnxTensor.createTensor(env, LongBuffer.wrap(a.data().asLong()), a.shape()));
-        }
-        try (OrtSession.Result r = session.run(tensors)) {
-            OnnxTensor out = (OnnxTensor) r.get(0);
-            FloatBuffer values = out.getFloatBuffer();
-            float[] data = new float[values.remaining()];
-            values.get(data);
-            return Nd4j.createFromArray(data).reshape(out.getInfo().getShape());
-        } finally {
-            tensors.values().forEach(OnnxTensor::close);
-        }
     }
 
     private static double maxDiff(List<INDArray> a, List<INDArray> b) {

@@ -15,7 +15,8 @@ cd "$WORK"
 [[ -f ort-classpath.txt ]] || (cd "$ROOT" && mvn -B -ntp -o -q dependency:build-classpath -pl core -Dmdep.includeScope=test \
   -Dmdep.outputFile="$WORK/ort-classpath.txt" >/dev/null)
 ORT_JAR=$(tr ':' '\n' <ort-classpath.txt | grep '/onnxruntime-[0-9.]*\.jar$')
-CP="$ROOT/spark-job/target/clip-spark-job.jar:$(cat "$ROOT/spark-job/target/classpath.txt"):$ORT_JAR"
+TEST_JAR=$(ls "$ROOT"/core/target/clip-core-*-tests.jar)
+CP="$ROOT/spark-job/target/clip-spark-job.jar:$(cat "$ROOT/spark-job/target/classpath.txt"):$TEST_JAR:$ORT_JAR"
 [[ -f default/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=default >default.log
 [[ -f wide/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=wide model.image-size=64 \
   model.hidden-size=192 model.layers=4 model.heads=3 model.projection-dim=128 >wide.log

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -68,20 +69,21 @@ public final class OnnxExport {
     }
 
     static OnnxGraph imageGraph(ContrastiveModel model, Map<String, INDArray> weights) {
-        OnnxGraph g = new OnnxGraph("image_encoder");
-        LayerGraphs layers = new LayerGraphs(g, weights);
-        String pooled = new TowerGraphs(layers).vision(model.vision(), "vision_model.");
-        String embeds = layers.l2Normalize(layers.projection(pooled, "visual_projection."));
-        g.output(embeds, IMAGE_EMBEDS, OnnxGraph.FLOAT, "batch", layers.projectionDim("visual_projection."));
-        return g;
+        return graph("image_encoder", weights, towers -> towers.vision(model.vision(), "vision_model."), "visual_projection.",
+                IMAGE_EMBEDS);
     }
 
     static OnnxGraph textGraph(ContrastiveModel model, Map<String, INDArray> weights) {
-        OnnxGraph g = new OnnxGraph("text_encoder");
+        return graph("text_encoder", weights, towers -> towers.text(model.text(), "text_model."), "text_projection.", TEXT_EMBEDS);
+    }
+
+    /** tower (declaring its inputs) -> head -> L2 normalisation -> {@code output} [batch, P]. */
+    private static OnnxGraph graph(String name, Map<String, INDArray> weights, Function<TowerGraphs, String> tower, String head,
+                                   String output) {
+        OnnxGraph g = new OnnxGraph(name);
         LayerGraphs layers = new LayerGraphs(g, weights);
-        String pooled = new TowerGraphs(layers).text(model.text(), "text_model.");
-        String embeds = layers.l2Normalize(layers.projection(pooled, "text_projection."));
-        g.output(embeds, TEXT_EMBEDS, OnnxGraph.FLOAT, "batch", layers.projectionDim("text_projection."));
+        String embeds = layers.l2Normalize(layers.projection(tower.apply(new TowerGraphs(layers)), head));
+        g.output(embeds, output, OnnxGraph.FLOAT, "batch", layers.projectionDim(head));
         return g;
     }
 
