@@ -1,9 +1,9 @@
 package clip.onnx;
 
 /** A node attribute: an int, a float or a list of ints (all the project's graphs need). */
-public record Attribute(String name, Kind kind, long intValue, float floatValue, long[] ints) {
+record Attribute(String name, Kind kind, long intValue, float floatValue, long[] ints) {
     /** ONNX's AttributeProto.AttributeType numbers. */
-    public enum Kind {
+    enum Kind {
         FLOAT(1), INT(2), INTS(7);
 
         final int code;
@@ -13,15 +13,15 @@ public record Attribute(String name, Kind kind, long intValue, float floatValue,
         }
     }
 
-    public static Attribute of(String name, long value) {
+    static Attribute of(String name, long value) {
         return new Attribute(name, Kind.INT, value, 0, null);
     }
 
-    public static Attribute of(String name, float value) {
+    static Attribute of(String name, float value) {
         return new Attribute(name, Kind.FLOAT, 0, value, null);
     }
 
-    public static Attribute ints(String name, long... values) {
+    static Attribute ints(String name, long... values) {
         return new Attribute(name, Kind.INTS, 0, 0, values.clone());
     }
 }

@@ -30,11 +30,11 @@ import org.nd4j.linalg.api.buffer.DataType;
  * data: location, offset and length per tensor of 1 KiB or more, 4 KiB-aligned), which ONNX Runtime
  * reads when it loads the model from its path.
  */
-public final class ModelWriter {
-    public static final int OPSET = 17;
+final class ModelWriter {
+    static final int OPSET = 17;
     static final long IR_VERSION = 8;
     /** Weight bytes past which they go to an external file: under 2 GB with room for the graph itself. */
-    public static final long EXTERNAL_ABOVE = 1_800_000_000L;
+    static final long EXTERNAL_ABOVE = 1_800_000_000L;
     private static final int ALIGN = 4096;
     /**
      * Tensors under this size stay inside even then (onnx's own threshold): shape and axis
@@ -43,10 +43,6 @@ public final class ModelWriter {
     private static final long INLINE_BELOW = 1024;
 
     private ModelWriter() {
-    }
-
-    public static void write(OnnxGraph graph, Path file) {
-        write(graph, file, EXTERNAL_ABOVE);
     }
 
     /** @param externalAbove weight bytes past which weights go to {@code <file>.data} (tests force it with 0) */

@@ -11,10 +11,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * An ONNX graph under construction: inputs, outputs, weights (initializers) and nodes in
  * topological order. Every node gets one fresh output name; {@link ModelWriter} serialises it.
  */
-public final class OnnxGraph {
+final class OnnxGraph {
     /** TensorProto.DataType numbers. */
-    public static final int FLOAT = 1;
-    public static final int INT64 = 7;
+    static final int FLOAT = 1;
+    static final int INT64 = 7;
 
     /** A graph input or output: its element type and dimensions, each a fixed size (Long) or a name (String: dynamic). */
     record Value(String name, int elemType, Object[] dims) {
@@ -42,29 +42,29 @@ public final class OnnxGraph {
     private final Map<String, String> constants = new HashMap<>();
     private int counter;
 
-    public OnnxGraph(String name) {
+    OnnxGraph(String name) {
         this.name = name;
     }
 
-    public String input(String value, int elemType, Object... dims) {
+    String input(String value, int elemType, Object... dims) {
         inputs.add(new Value(value, elemType, dims));
         return value;
     }
 
     /** Makes {@code value} a graph output under {@code outputName}. */
-    public void output(String value, String outputName, int elemType, Object... dims) {
+    void output(String value, String outputName, int elemType, Object... dims) {
         node("Identity", List.of(value), outputName, List.of());
         outputs.add(new Value(outputName, elemType, dims));
     }
 
     /** A float weight under its checkpoint name (or a name saying how it was derived from one). */
-    public String weight(String weightName, INDArray value) {
+    String weight(String weightName, INDArray value) {
         initializers.add(new Initializer(weightName, value.shape(), value, null));
         return weightName;
     }
 
     /** A float constant [n] (a scalar when one value is given: rank 0). */
-    public String floats(float... values) {
+    String floats(float... values) {
         String key = "f" + java.util.Arrays.toString(values);
         return constants.computeIfAbsent(key, k -> {
             String n = "const_" + constants.size();
@@ -76,7 +76,7 @@ public final class OnnxGraph {
     }
 
     /** An int64 constant [n] (shapes, axes, indices). */
-    public String ints(long... values) {
+    String ints(long... values) {
         return constants.computeIfAbsent("i" + java.util.Arrays.toString(values), k -> {
             String n = "const_" + constants.size();
             initializers.add(new Initializer(n, new long[] {values.length}, null, values.clone()));
@@ -85,7 +85,7 @@ public final class OnnxGraph {
     }
 
     /** An int64 scalar (rank 0): a Gather index that drops the axis. */
-    public String scalarIndex(long value) {
+    String scalarIndex(long value) {
         return constants.computeIfAbsent("s" + value, k -> {
             String n = "const_" + constants.size();
             initializers.add(new Initializer(n, new long[0], null, new long[] {value}));
@@ -94,15 +94,15 @@ public final class OnnxGraph {
     }
 
     /** Adds a node; returns its output's name. */
-    public String node(String op, List<String> in, Attribute... attributes) {
+    String node(String op, List<String> in, Attribute... attributes) {
         return node(op, in, op.toLowerCase() + "_" + counter++, List.of(attributes));
     }
 
-    public String node(String op, String a, Attribute... attributes) {
+    String node(String op, String a, Attribute... attributes) {
         return node(op, List.of(a), attributes);
     }
 
-    public String node(String op, String a, String b, Attribute... attributes) {
+    String node(String op, String a, String b, Attribute... attributes) {
         return node(op, List.of(a, b), attributes);
     }
 
