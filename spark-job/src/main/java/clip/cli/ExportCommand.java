@@ -47,7 +47,8 @@ public final class ExportCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out) throws IOException {
-        if (!args.flag("onnx")) {
+        // has(), not flag(): a Cli that registers export without the flag still runs the HF export
+        if (!args.has("onnx")) {
             Path run = args.path("run");
             Path dir = args.path("out");
             long step = args.integer("step", -1);
