@@ -28,10 +28,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * ResNet vision tower, a DistilBERT text tower, residual heads and a fixed temperature of 1, run
  * with frozen towers in eval mode: embeddings, logits, loss and the heads' gradients.
  */
-class Seed002RecipeGoldenTest {
+public class Seed002RecipeGoldenTest {
     private static final double TOL = 1e-5;
 
-    static Path recipeFolder(Path dir) throws Exception {
+    public static Path recipeFolder(Path dir) throws Exception {
         ObjectMapper json = new ObjectMapper();
         ObjectNode config = json.createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 32)
                 .put("projection", "residual").put("logit_scale_init_value", 0.0).put("learn_logit_scale", false);

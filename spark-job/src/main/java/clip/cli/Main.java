@@ -10,7 +10,7 @@ public final class Main {
                 .register(new TrainCommand())
                 .register(new RetrainCommand())
                 .register(new EvalCommand())
-                .register(new ExportCommand())
+                .register(new ExportCommand(), "onnx")
                 .register(new EmbedCommand())
                 .register(new IndexCommand())
                 .register(new SearchCommand(), "json", "exact")
