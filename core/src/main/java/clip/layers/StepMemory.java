@@ -29,6 +29,7 @@ public final class StepMemory {
     private static final String MICRO_ID = "clip-micro-batch";
     private static final String LAYER_ID = "clip-layer-backward";
     private static final String SCRATCH_ID = "clip-layer-scratch";
+    private static final String HALF_ID = "clip-half-layer-backward";
 
     private StepMemory() {
     }
@@ -54,6 +55,14 @@ public final class StepMemory {
      */
     public static MemoryWorkspace openLayerBackward() {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, LAYER_ID);
+    }
+
+    /**
+     * A workspace nested in the current one for half of a layer's backward pass (its MLP, its
+     * attention): opened twice in a row, so the second half reuses the first's memory.
+     */
+    public static MemoryWorkspace openHalfLayerBackward() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, HALF_ID);
     }
 
     /**

@@ -46,15 +46,26 @@ public final class TransformerLayer extends Module {
         return norm2.forward(VectorMath.addi(mlp(h), h));
     }
 
+    /**
+     * The MLP half, then the attention half, each in the same nested workspace: the second reuses
+     * the first's temporaries' memory, and only the gradient between them is kept.
+     */
     public INDArray backward(INDArray dy) {
-        if (preNorm) {
-            INDArray dh = VectorMath.addi(norm2.backward(mlpBackward(dy)), dy);
-            return VectorMath.addi(dh, norm1.backward(attention.backward(dh)));
+        INDArray dMiddle;
+        try (var half = StepMemory.openHalfLayerBackward()) {
+            if (preNorm) {
+                dMiddle = StepMemory.keep(VectorMath.addi(norm2.backward(mlpBackward(dy)), dy));
+            } else {
+                INDArray dSum2 = norm2.backward(dy);
+                dMiddle = StepMemory.keep(norm1.backward(VectorMath.addi(mlpBackward(dSum2), dSum2)));
+            }
         }
-        INDArray dSum2 = norm2.backward(dy);
-        INDArray dh = VectorMath.addi(mlpBackward(dSum2), dSum2);
-        INDArray dSum1 = norm1.backward(dh);
-        return VectorMath.addi(attention.backward(dSum1), dSum1);
+        try (var half = StepMemory.openHalfLayerBackward()) {
+            if (preNorm) {
+                return StepMemory.keep(VectorMath.addi(norm1.backward(attention.backward(dMiddle)), dMiddle));
+            }
+            return StepMemory.keep(VectorMath.addi(attention.backward(dMiddle), dMiddle));
+        }
     }
 
     public SelfAttention attention() {
