@@ -5,7 +5,7 @@
 #   bench/shards_train_bench.sh [SHARDS] [STEPS]
 # SHARDS: a bin/clip prep output at 64 px whose val split has at least 64 images (default: bench/embed_bench.sh's,
 # /tmp/clip-embed-bench/shards); training reads that split. Builds nothing: run `mvn -DskipTests package` first.
-# Prints PyTorch's JSON line, then ours: seconds per step after the first two steps (JIT warm-up, first shard read).
+# Prints PyTorch's JSON line, then ours: the median step time after the first two (JIT warm-up, first shard read).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARDS="${1:-/tmp/clip-embed-bench/shards}"
@@ -19,9 +19,10 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   model.hidden-size=192 model.layers=4 model.heads=3 model.projection-dim=128 model.max-text-length=32 \
   train.batch-size=64 train.steps="$STEPS" train.log-every=1 output.dir="$OUT/run" >"$OUT/train.log" 2>&1
 python3 - "$OUT/run/train-log.jsonl" <<'PY'
-import json, sys
+import json, statistics, sys
 elapsed = [json.loads(line)["elapsed_s"] for line in open(sys.argv[1])]
+steps = [b - a for a, b in zip(elapsed[1:], elapsed[2:])]
 print(json.dumps({"impl": "bin/clip train from shards", "batch": 64, "steps": len(elapsed),
-                  "step_s_after_two": round((elapsed[-1] - elapsed[1]) / (len(elapsed) - 2), 4)}))
+                  "step_s_median_after_two": round(statistics.median(steps), 4), "step_s": [round(s, 4) for s in steps]}))
 PY
 rm -rf "$OUT"
