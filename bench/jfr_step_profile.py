@@ -2,7 +2,7 @@
 
     cp $JAVA_HOME/lib/jfr/profile.jfc /tmp/p.jfc   # then set the "period" of jdk.ExecutionSample
                                                    # and of jdk.NativeMethodSample to "5 ms" in it
-    CLIP_JAVA_OPTS="-Xmx8g -XX:+UseSerialGC -Xmn24m -XX:StartFlightRecording=filename=/tmp/p.jfr,settings=/tmp/p.jfc" \
+    CLIP_JAVA_OPTS="-Xmx8g -XX:+UseSerialGC -Xmn12m -XX:StartFlightRecording=filename=/tmp/p.jfr,settings=/tmp/p.jfc" \
         bin/clip bench --config tiny --steps 30 --no-torch
     jfr print --events jdk.ExecutionSample,jdk.NativeMethodSample --stack-depth 60 /tmp/p.jfr > /tmp/p.txt
     python3 bench/jfr_step_profile.py /tmp/p.txt

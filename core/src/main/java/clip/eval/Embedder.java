@@ -3,6 +3,7 @@ package clip.eval;
 import clip.data.TextEncoder;
 
 import clip.model.ContrastiveModel;
+import clip.model.TextBatch;
 import clip.layers.StepMemory;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -43,37 +44,61 @@ public final class Embedder {
         this.progress = progress;
     }
 
-    /** [count, D], one row per image in order. */
+    /**
+     * [count, D], one row per image in order. The next batch's pixels (JPEG decoding, resizing)
+     * are made on another thread while this batch's forward pass runs; the same pixels in the same
+     * order, so the same embeddings.
+     */
     public INDArray images(PixelSource images) throws IOException {
         List<INDArray> parts = new ArrayList<>();
         long start = System.nanoTime();
-        for (int from = 0; from < images.count(); from += batch) {
-            int to = Math.min(images.count(), from + batch);
-            INDArray pixels = images.pixels(from, to);
-            try (var ws = StepMemory.open()) {
-                INDArray e = model.encodeImages(pixels);
-                parts.add(StepMemory.outside(e::detach));
+        try (Prefetch<INDArray> next = new Prefetch<>("clip-embed-decode")) {
+            if (images.count() > 0) {
+                next.request(() -> images.pixels(0, Math.min(images.count(), batch)));
             }
-            report("images", to, images.count(), start);
+            for (int from = 0; from < images.count(); from += batch) {
+                int to = Math.min(images.count(), from + batch);
+                INDArray pixels = next.take();
+                if (to < images.count()) {
+                    int after = Math.min(images.count(), to + batch);
+                    next.request(() -> images.pixels(to, after));
+                }
+                try (var ws = StepMemory.open()) {
+                    INDArray e = model.encodeImages(pixels);
+                    parts.add(StepMemory.outside(e::detach));
+                }
+                report("images", to, images.count(), start);
+            }
         }
         return Nd4j.vstack(parts.toArray(new INDArray[0]));
     }
 
     /**
-     * [texts, D], one row per text in order.
+     * [texts, D], one row per text in order; the next batch is tokenized on another thread while
+     * this one's forward pass runs.
      *
      * @param what what the texts are, for progress lines (captions, prompts)
      */
     public INDArray texts(List<String> texts, String what) {
         List<INDArray> parts = new ArrayList<>();
         long start = System.nanoTime();
-        for (int from = 0; from < texts.size(); from += batch) {
-            int to = Math.min(texts.size(), from + batch);
-            try (var ws = StepMemory.open()) {
-                INDArray e = model.encodeTexts(text.encodeToLongest(texts.subList(from, to)));
-                parts.add(StepMemory.outside(e::detach));
+        try (Prefetch<TextBatch> next = new Prefetch<>("clip-embed-tokenize")) {
+            if (!texts.isEmpty()) {
+                next.request(() -> text.encodeToLongest(texts.subList(0, Math.min(texts.size(), batch))));
             }
-            report(what, to, texts.size(), start);
+            for (int from = 0; from < texts.size(); from += batch) {
+                int to = Math.min(texts.size(), from + batch);
+                TextBatch tokens = next.takeUnchecked();
+                if (to < texts.size()) {
+                    int after = Math.min(texts.size(), to + batch);
+                    next.request(() -> text.encodeToLongest(texts.subList(to, after)));
+                }
+                try (var ws = StepMemory.open()) {
+                    INDArray e = model.encodeTexts(tokens);
+                    parts.add(StepMemory.outside(e::detach));
+                }
+                report(what, to, texts.size(), start);
+            }
         }
         return Nd4j.vstack(parts.toArray(new INDArray[0]));
     }

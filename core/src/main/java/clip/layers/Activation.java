@@ -19,7 +19,7 @@ public final class Activation {
 
     public INDArray forward(INDArray x) {
         input = x;
-        vectorised = kind != ActivationKind.RELU && VectorMath.applies(x);
+        vectorised = keepsOnlyInput(x);
         if (vectorised) {
             saved = null;
             return VectorKernels.activation(kind, x);
@@ -27,6 +27,22 @@ public final class Activation {
         ActivationKind.Applied a = kind.apply(x);
         saved = a.saved();
         return a.output();
+    }
+
+    /**
+     * Whether {@code forward(x)} keeps nothing but {@code x}: then its output may live in scratch
+     * memory and be {@link #recompute recomputed} for the backward pass, bit for bit.
+     */
+    public boolean keepsOnlyInput(INDArray x) {
+        return kind != ActivationKind.RELU && VectorMath.applies(x);
+    }
+
+    /** The last forward pass's output again, computed from its kept input as it was the first time. */
+    public INDArray recompute() {
+        if (!vectorised) {
+            throw new IllegalStateException("only the vector kernels' activations are recomputed");
+        }
+        return VectorKernels.activation(kind, input);
     }
 
     public INDArray backward(INDArray dy) {

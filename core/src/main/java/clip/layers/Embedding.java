@@ -39,24 +39,7 @@ public final class Embedding extends Module {
         }
         // ND4J's ScatterAdd drops repeated indices; adding row by row through ND4J costs a native
         // call per token, so the rows are added through the buffers directly.
-        INDArray updates = dy.reshape('c', indices.length(), dim).dup('c');
-        INDArray grad = weight.grad();
-        int[] ids = indices.toIntVector();
-        if (grad.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && RowMajor.isPacked(grad)) {
-            java.nio.FloatBuffer g = RowMajor.floats(grad);
-            float[] u = new float[ids.length * dim];
-            RowMajor.floats(updates).get(u);
-            for (int i = 0; i < ids.length; i++) {
-                int base = ids[i] * dim;
-                for (int j = 0; j < dim; j++) {
-                    g.put(base + j, g.get(base + j) + u[i * dim + j]);
-                }
-            }
-        } else {
-            for (int i = 0; i < ids.length; i++) {
-                grad.getRow(ids[i]).addi(updates.getRow(i));
-            }
-        }
+        weight.addRows(indices.toIntVector(), dy.reshape('c', indices.length(), dim).dup('c'));
     }
 
     private static long[] withExtraAxis(long[] shape) {

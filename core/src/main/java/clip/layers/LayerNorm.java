@@ -10,6 +10,8 @@ public final class LayerNorm extends Module implements Layer {
     private final Parameter bias;
     private final int dim;
     private final double eps;
+    /** The forward pass's input where the vector kernels ran (its input must not change before backward). */
+    private INDArray input;
     private INDArray normalized;
     private INDArray rstd;
     private long[] shape;
@@ -26,12 +28,16 @@ public final class LayerNorm extends Module implements Layer {
         shape = x.shape();
         INDArray x2 = x.reshape('c', x.length() / dim, dim);
         if (VectorMath.applies(x2, gain.value(), bias.value())) {
-            normalized = Nd4j.createUninitialized(x2.dataType(), x2.shape());
-            rstd = Nd4j.createUninitialized(x2.dataType(), x2.size(0), 1);
+            // Keeps its input, not the normalised rows: the input stays in the step's memory anyway
+            // (the residual stream), so the backward pass recomputes them for one array a layer less.
+            input = x2;
+            normalized = null;
+            rstd = null;
             INDArray y = Nd4j.createUninitialized(x2.dataType(), x2.shape());
-            VectorKernels.layerNorm(x2, gain.value(), bias.value(), eps, normalized, rstd, y);
+            VectorKernels.layerNorm(x2, gain.value(), bias.value(), eps, null, null, y);
             return y.reshape('c', shape);
         }
+        input = null;
         INDArray centered = x2.subColumnVector(x2.mean(1).reshape(-1, 1));
         INDArray var = centered.mul(centered).mean(1).reshape(-1, 1);
         rstd = Transforms.pow(var.addi(eps), -0.5, false);
@@ -42,6 +48,11 @@ public final class LayerNorm extends Module implements Layer {
     @Override
     public INDArray backward(INDArray dy) {
         INDArray dy2 = dy.reshape('c', dy.length() / dim, dim);
+        if (input != null) {
+            normalized = Nd4j.createUninitialized(input.dataType(), input.shape());
+            rstd = Nd4j.createUninitialized(input.dataType(), input.size(0), 1);
+            VectorKernels.layerNorm(input, gain.value(), bias.value(), eps, normalized, rstd, null);
+        }
         if (gain.trainable()) {
             ColumnSums.addProductTo(dy2, normalized, gain.grad());
         }

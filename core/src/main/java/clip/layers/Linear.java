@@ -46,6 +46,16 @@ public final class Linear extends Module implements Layer {
         return Blas.product(dy2d, false, weight.value(), false).reshape('c', inputShape);
     }
 
+    /**
+     * {@link #backward(INDArray)} for a forward pass whose input {@code x} the caller recomputed
+     * (bit for bit) rather than let this layer's kept reference to it stand.
+     */
+    public INDArray backward(INDArray dy, INDArray x) {
+        inputShape = x.shape();
+        input2d = x.reshape('c', x.length() / in, in);
+        return backward(dy);
+    }
+
     public Parameter weight() {
         return weight;
     }

@@ -10,6 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Parameter {
     private INDArray value;
     private INDArray grad;
+    /** A twin's gradient of a lookup table, by row: only the rows its part's tokens read (see {@link #keepRowGradients}). */
+    private java.util.Map<Integer, float[]> rowGrads;
     private boolean trainable = true;
 
     public Parameter(INDArray value) {
@@ -60,6 +62,56 @@ public final class Parameter {
         return grad != null;
     }
 
+    /**
+     * From now on {@link #addRows} keeps the gradient row by row, only for the rows it is given,
+     * instead of in a dense [rows, dim] tensor: for a twin's word embeddings (30,522 rows, of which
+     * a part reads a few hundred), whose gradient only ever goes to {@link #takeGradient}.
+     */
+    public void keepRowGradients() {
+        if (rowGrads == null) {
+            rowGrads = new java.util.HashMap<>();
+        }
+    }
+
+    /**
+     * {@code grad[ids[i], :] += updates[i, :]} in the order of i (a lookup table's backward pass:
+     * repeated ids add up), unless the parameter is frozen; {@code updates} is packed [ids, dim].
+     */
+    public void addRows(int[] ids, INDArray updates) {
+        if (!trainable) {
+            return;
+        }
+        int dim = (int) updates.size(1);
+        boolean floats = updates.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && RowMajor.isPacked(updates);
+        if (rowGrads != null && floats) {
+            float[] u = new float[ids.length * dim];
+            RowMajor.floats(updates).get(u);
+            for (int i = 0; i < ids.length; i++) {
+                float[] row = rowGrads.computeIfAbsent(ids[i], k -> new float[dim]);
+                for (int j = 0; j < dim; j++) {
+                    row[j] += u[i * dim + j];
+                }
+            }
+            return;
+        }
+        INDArray g = grad();
+        if (floats && g.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && RowMajor.isPacked(g)) {
+            java.nio.FloatBuffer buffer = RowMajor.floats(g);
+            float[] u = new float[ids.length * dim];
+            RowMajor.floats(updates).get(u);
+            for (int i = 0; i < ids.length; i++) {
+                int base = ids[i] * dim;
+                for (int j = 0; j < dim; j++) {
+                    buffer.put(base + j, buffer.get(base + j) + u[i * dim + j]);
+                }
+            }
+        } else {
+            for (int i = 0; i < ids.length; i++) {
+                g.getRow(ids[i]).addi(updates.getRow(i));
+            }
+        }
+    }
+
     /** Adds {@code g} into the gradient unless the parameter is frozen. */
     public void accumulate(INDArray g) {
         if (trainable) {
@@ -68,6 +120,9 @@ public final class Parameter {
     }
 
     public void zeroGrad() {
+        if (rowGrads != null) {
+            rowGrads.clear();
+        }
         if (grad != null) {
             zero(grad);
         }
@@ -78,6 +133,14 @@ public final class Parameter {
      * step run in parts); one pass each instead of ND4J's dispatches.
      */
     public void takeGradient(Parameter other) {
+        if (other.rowGrads != null) {
+            // Row by row: each element is the same single float sum as the dense tensors' (rows the
+            // other never read would add exactly +0 to a gradient that starts at +0).
+            if (trainable && !other.rowGrads.isEmpty()) {
+                takeRows(other.rowGrads);
+            }
+            other.rowGrads.clear();
+        }
         if (other.grad == null) {
             return;
         }
@@ -85,6 +148,24 @@ public final class Parameter {
             VectorMath.addi(grad(), other.grad);
         }
         zero(other.grad);
+    }
+
+    private void takeRows(java.util.Map<Integer, float[]> rows) {
+        INDArray g = grad();
+        int dim = (int) (g.length() / g.size(0));
+        if (g.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && RowMajor.isPacked(g)) {
+            java.nio.FloatBuffer buffer = RowMajor.floats(g);
+            float[] sum = new float[dim];
+            rows.forEach((id, row) -> {
+                buffer.get(id * dim, sum, 0, dim);
+                for (int j = 0; j < dim; j++) {
+                    sum[j] += row[j];
+                }
+                buffer.put(id * dim, sum, 0, dim);
+            });
+        } else {
+            rows.forEach((id, row) -> g.getRow(id).addi(Nd4j.createFromArray(row).castTo(g.dataType())));
+        }
     }
 
     private static void zero(INDArray a) {

@@ -28,6 +28,8 @@ public final class StepMemory {
     private static final String ID = "clip-step";
     private static final String MICRO_ID = "clip-micro-batch";
     private static final String LAYER_ID = "clip-layer-backward";
+    private static final String SCRATCH_ID = "clip-layer-scratch";
+    private static final String HALF_ID = "clip-half-layer-backward";
 
     private StepMemory() {
     }
@@ -53,6 +55,28 @@ public final class StepMemory {
      */
     public static MemoryWorkspace openLayerBackward() {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, LAYER_ID);
+    }
+
+    /**
+     * A workspace nested in the current one for half of a layer's backward pass (its MLP, its
+     * attention): opened twice in a row, so the second half reuses the first's memory.
+     */
+    public static MemoryWorkspace openHalfLayerBackward() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, HALF_ID);
+    }
+
+    /**
+     * A workspace nested in the current one for forward-pass temporaries that the backward pass
+     * recomputes instead of keeping (a layer's activation output): the next layer reuses their
+     * memory. Only what is moved out with {@link #keep} may outlive it.
+     */
+    public static MemoryWorkspace openScratch() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, SCRATCH_ID);
+    }
+
+    /** Whether a workspace is open on this thread (a step's), so that {@link #openScratch} saves memory. */
+    public static boolean inWorkspace() {
+        return Nd4j.getMemoryManager().getCurrentWorkspace() != null;
     }
 
     /** {@code a}, moved from the innermost open workspace to the one around it (or out of all). */

@@ -15,6 +15,8 @@ public final class TransformerLayer extends Module {
     private final Linear fc1;
     private final Linear fc2;
     private final Activation activation;
+    /** Whether the last forward pass left the activation's output for the backward pass to recompute. */
+    private boolean recomputed;
 
     public TransformerLayer(int dim, int heads, int mlpDim, boolean preNorm, boolean qkvBias, ActivationKind act,
                             double eps, LayerNames names, Init init) {
@@ -34,36 +36,60 @@ public final class TransformerLayer extends Module {
     }
 
     // Sums write into whichever operand was just made (a layer's fresh output), never into one
-    // that a layer kept for its backward pass.
+    // that a layer kept for its backward pass (LayerNorm keeps its input).
     public INDArray forward(INDArray x, AttentionMask mask) {
         if (preNorm) {
             INDArray h = VectorMath.addi(attention.forward(norm1.forward(x), mask), x);
-            return VectorMath.addi(h, mlp(norm2.forward(h)));
+            return VectorMath.addi(mlp(norm2.forward(h)), h);
         }
         INDArray h = norm1.forward(VectorMath.addi(attention.forward(x, mask), x));
         return norm2.forward(VectorMath.addi(mlp(h), h));
     }
 
+    /**
+     * The MLP half, then the attention half, each in the same nested workspace: the second reuses
+     * the first's temporaries' memory, and only the gradient between them is kept.
+     */
     public INDArray backward(INDArray dy) {
-        if (preNorm) {
-            INDArray dh = VectorMath.addi(norm2.backward(mlpBackward(dy)), dy);
-            return VectorMath.addi(dh, norm1.backward(attention.backward(dh)));
+        INDArray dMiddle;
+        try (var half = StepMemory.openHalfLayerBackward()) {
+            if (preNorm) {
+                dMiddle = StepMemory.keep(VectorMath.addi(norm2.backward(mlpBackward(dy)), dy));
+            } else {
+                INDArray dSum2 = norm2.backward(dy);
+                dMiddle = StepMemory.keep(norm1.backward(VectorMath.addi(mlpBackward(dSum2), dSum2)));
+            }
         }
-        INDArray dSum2 = norm2.backward(dy);
-        INDArray dh = VectorMath.addi(mlpBackward(dSum2), dSum2);
-        INDArray dSum1 = norm1.backward(dh);
-        return VectorMath.addi(attention.backward(dSum1), dSum1);
+        try (var half = StepMemory.openHalfLayerBackward()) {
+            if (preNorm) {
+                return StepMemory.keep(VectorMath.addi(norm1.backward(attention.backward(dMiddle)), dMiddle));
+            }
+            return StepMemory.keep(VectorMath.addi(attention.backward(dMiddle), dMiddle));
+        }
     }
 
     public SelfAttention attention() {
         return attention;
     }
 
+    /**
+     * fc2(act(fc1(x))). In a step the activation's output (four rows of the hidden size per
+     * token, a quarter of a layer's activations) lives in scratch memory that the next layer
+     * reuses, and the backward pass recomputes it from fc1's output, which the activation keeps.
+     */
     private INDArray mlp(INDArray x) {
-        return fc2.forward(activation.forward(fc1.forward(x)));
+        INDArray hidden = fc1.forward(x);
+        recomputed = StepMemory.inWorkspace() && activation.keepsOnlyInput(hidden);
+        if (!recomputed) {
+            return fc2.forward(activation.forward(hidden));
+        }
+        try (var scratch = StepMemory.openScratch()) {
+            return StepMemory.keep(fc2.forward(activation.forward(hidden)));
+        }
     }
 
     private INDArray mlpBackward(INDArray dy) {
-        return fc1.backward(activation.backward(fc2.backward(dy)));
+        INDArray dHidden = recomputed ? fc2.backward(dy, activation.recompute()) : fc2.backward(dy);
+        return fc1.backward(activation.backward(dHidden));
     }
 }

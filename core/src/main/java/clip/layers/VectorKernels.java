@@ -228,7 +228,8 @@ final class VectorKernels {
 
     /**
      * LayerNorm of each row of {@code x} [rows, dim]: writes the normalised rows, 1/std per row
-     * and {@code y = normalized * gain + bias}.
+     * and {@code y = normalized * gain + bias}, each unless null. Every row is computed the same
+     * way whichever are written, so a backward pass can recompute the first two from x bit for bit.
      */
     static void layerNorm(INDArray x, INDArray gain, INDArray bias, double eps, INDArray normalized, INDArray rstd, INDArray y) {
         int dim = (int) gain.length();
@@ -236,18 +237,25 @@ final class VectorKernels {
         float[] gv = toArray(gain);
         float[] bv = toArray(bias);
         FloatBuffer in = floats(x);
-        FloatBuffer outNorm = floats(normalized);
-        FloatBuffer outY = floats(y);
-        FloatBuffer outRstd = floats(rstd);
+        FloatBuffer outNorm = normalized == null ? null : floats(normalized);
+        FloatBuffer outY = y == null ? null : floats(y);
+        FloatBuffer outRstd = rstd == null ? null : floats(rstd);
         Halves.run(rows, 1, PARALLEL_MIN / dim, (from, to) -> {
             float[] row = new float[dim];
             float[] norm = new float[dim];
             float[] result = new float[dim];
             for (int r = from; r < to; r++) {
                 in.get(r * dim, row, 0, dim);
-                outRstd.put(r, layerNormRow(row, gv, bv, eps, norm, result));
-                outNorm.put(r * dim, norm, 0, dim);
-                outY.put(r * dim, result, 0, dim);
+                float inv = layerNormRow(row, gv, bv, eps, norm, result);
+                if (outRstd != null) {
+                    outRstd.put(r, inv);
+                }
+                if (outNorm != null) {
+                    outNorm.put(r * dim, norm, 0, dim);
+                }
+                if (outY != null) {
+                    outY.put(r * dim, result, 0, dim);
+                }
             }
         });
     }

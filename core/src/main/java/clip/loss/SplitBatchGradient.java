@@ -52,6 +52,8 @@ public final class SplitBatchGradient implements AutoCloseable {
             int i = 0;
             for (Map.Entry<String, Parameter> e : own.entrySet()) {
                 theirs.get(e.getKey()).shareValue(e.getValue());
+                // a twin's lookup tables keep gradients only for the rows its part reads
+                theirs.get(e.getKey()).keepRowGradients();
                 pairs[i++] = e.getValue();
                 pairs[i++] = theirs.get(e.getKey());
             }
