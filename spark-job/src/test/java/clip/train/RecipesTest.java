@@ -104,7 +104,7 @@ class RecipesTest {
         String embedded = run(new EmbedCommand(), "embed", "--model", exported.toString(), "--data", shards.toString(), "--out",
                 index.toString(), "--batch", "8", "--master", "local[1]");
         assertTrue(embedded.contains("16 images, 80 captions, 16-dim"), embedded);
-        JsonNode found = JSON.readTree(run(new Cli().register(new SearchCommand(), "json"), "search", "--model", exported.toString(),
+        JsonNode found = JSON.readTree(run(new Cli().register(new SearchCommand(), "json", "exact"), "search", "--model", exported.toString(),
                 "--index", index.toString(), "--top", "3", "--json", "a red circle"));
         assertEquals(3, found.path("results").size(), found.toString());
     }
