@@ -141,7 +141,9 @@ class DiskFullIT {
         Result reference = run(with(prep, clean.toString()), "prep-clean");
         assertEquals(0, reference.code(), reference.stderr());
 
-        Path disk = smallDisk("prep-disk", 300);
+        // room for the five shard plans under _tmp/plans (~164 KiB) and two or three of the five
+        // shards (~80 KiB each with their progress files), so the disk fills part way through
+        Path disk = smallDisk("prep-disk", 440);
         Path out = disk.resolve("shards");
         Result failed = run(with(prep, out.toString()), "prep-full");
         assertOneLineNaming(disk, failed);
