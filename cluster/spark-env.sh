@@ -17,12 +17,28 @@ export SPARK_SCALA_VERSION=2.12
 # Executors inherit this from the worker daemons: ND4J's OpenMP threads must sleep, not spin,
 # while OpenBLAS's threads run a matrix product (spinning doubled the training step here).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-if [[ ! -d "$SPARK_HOME/jars" || "$CLIP_CP_FILE" -nt "$SPARK_HOME/jars" || "$CLIP_APP_JAR" -nt "$SPARK_HOME/jars" ]]; then
-  rm -rf "$SPARK_HOME/jars" && mkdir -p "$SPARK_HOME/jars"
-  tr ':' '\n' < "$CLIP_CP_FILE" | while read -r jar; do
-    [[ -n "$jar" ]] && ln -sf "$jar" "$SPARK_HOME/jars/"
-  done
-  ln -sf "$CLIP_APP_JAR" "$SPARK_HOME/jars/"
+# Daemons started together on one node all find the jars stale: one rebuilds them under a lock,
+# into a fresh folder swapped in by rename, so no daemon ever lists a half-linked jars/ (a race
+# that failed daemons with ClassNotFoundException).
+clip_jars_stale() {
+  [[ ! -d "$SPARK_HOME/jars" || "$CLIP_CP_FILE" -nt "$SPARK_HOME/jars" || "$CLIP_APP_JAR" -nt "$SPARK_HOME/jars" ]]
+}
+if clip_jars_stale; then
+  mkdir -p "$SPARK_HOME"
+  (
+    flock 9
+    if clip_jars_stale; then
+      fresh="$SPARK_HOME/jars.$$"
+      rm -rf "$fresh" "$SPARK_HOME/jars.old" && mkdir -p "$fresh"
+      tr ':' '\n' < "$CLIP_CP_FILE" | while read -r jar; do
+        [[ -n "$jar" ]] && ln -sf "$jar" "$fresh/"
+      done
+      ln -sf "$CLIP_APP_JAR" "$fresh/"
+      [[ -d "$SPARK_HOME/jars" ]] && mv "$SPARK_HOME/jars" "$SPARK_HOME/jars.old"
+      mv "$fresh" "$SPARK_HOME/jars"
+      rm -rf "$SPARK_HOME/jars.old"
+    fi
+  ) 9>"$SPARK_HOME/.jars.lock"
 fi
 
 # The JDK's Vector API, which the model's SIMD kernels (GELU, LayerNorm) need in every JVM that trains.
