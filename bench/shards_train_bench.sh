@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARDS="${1:-/tmp/clip-embed-bench/shards}"
 STEPS="${2:-14}"
-VOCAB="${VOCAB:-$ROOT/../shared/golden/tokenizers/bert-base-uncased/vocab.txt}"
+VOCAB="${VOCAB:-$ROOT/testdata/golden/tokenizers/bert-base-uncased/vocab.txt}"
 OUT="$(mktemp -d)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 "$ROOT/bench/torch_dual_step.py" tiny 6 64
