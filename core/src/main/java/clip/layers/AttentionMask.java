@@ -4,17 +4,21 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Additive attention bias [B, T, T]: 0 where a query may attend to a key, a large negative
- * number where it may not (padding keys; future keys under a causal mask). After softmax the
+ * Additive attention bias [B, Tq, T] (Tq = T, or one chosen query row per example): 0 where a
+ * query may attend to a key, a large negative number where it may not (padding keys; future keys under a causal mask). After softmax the
  * masked probabilities are exactly zero, as in HF, which adds finfo.min.
  */
 public final class AttentionMask {
+    /** [B, Tq * T]: each example's rows of query-by-key biases. */
     private final INDArray bias;
+    private final long keys;
 
-    private AttentionMask(INDArray bias) {
+    private AttentionMask(INDArray bias, long keys) {
         this.bias = bias;
+        this.keys = keys;
     }
 
     /**
@@ -37,13 +41,26 @@ public final class AttentionMask {
                 }
             }
         }
-        return new AttentionMask(Nd4j.createFromArray(b).castTo(dataType).reshape(batch, seq * seq));
+        return new AttentionMask(Nd4j.createFromArray(b).castTo(dataType).reshape(batch, seq * seq), seq);
     }
 
-    /** Adds the bias to scores laid out [B*H, T, T] (contiguous). */
-    void addTo(INDArray scores, int batch, int heads, int seq) {
+    /**
+     * The bias of one query row per example, [B, 1, T]: row {@code rows[b]} of example b's (for
+     * attention computed only at those rows).
+     */
+    public AttentionMask forRows(int[] rows) {
+        long seq = keys;
+        INDArray picked = Nd4j.create(bias.dataType(), rows.length, seq);
+        for (int b = 0; b < rows.length; b++) {
+            picked.getRow(b).assign(bias.get(NDArrayIndex.point(b), NDArrayIndex.interval(rows[b] * seq, (rows[b] + 1) * seq)));
+        }
+        return new AttentionMask(picked, seq);
+    }
+
+    /** Adds the bias to scores laid out [B*H, Tq, T] (contiguous), Tq the query rows it was made for. */
+    void addTo(INDArray scores, int batch, int heads) {
         // One broadcast over the heads: a row-by-row add costs a native call and a view per example.
-        INDArray byHead = scores.reshape('c', batch, heads, (long) seq * seq);
+        INDArray byHead = scores.reshape('c', batch, heads, bias.size(1));
         Broadcast.add(byHead, bias, byHead, 0, 2);
     }
 }

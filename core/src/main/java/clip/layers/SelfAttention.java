@@ -11,9 +11,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * ([B*H, T, dh]) for batched matmuls.
  */
 public final class SelfAttention extends Module {
-    /** Which kind of per-head block an operand of {@link #eachHead} is. */
-    private static final boolean HEAD = true;
-    private static final boolean SQUARE = false;
+    /** An operand of {@link #eachHead} that is a block of the scores or probabilities, [B*H, Tq, T]. */
+    private static final int SCORES = 0;
     private final Linear query;
     private final Linear key;
     private final Linear value;
@@ -23,6 +22,8 @@ public final class SelfAttention extends Module {
     private final double scale;
     private int batch;
     private int seq;
+    /** Query rows per example: {@link #seq} for self-attention, fewer when only some rows are wanted. */
+    private int queries;
     private INDArray q;
     private INDArray k;
     private INDArray v;
@@ -45,9 +46,21 @@ public final class SelfAttention extends Module {
 
     /** @param x [B, T, D]; @param mask additive bias or null */
     public INDArray forward(INDArray x, AttentionMask mask) {
+        return forward(x, x, mask);
+    }
+
+    /**
+     * Attention of some query rows over every row of {@code x}: [B, Tq, D] queries (rows of x, or
+     * x itself) against x's keys and values, [B, Tq, D] out. A layer whose only wanted outputs
+     * are a few rows per example (the pooled token, in the last layer of a tower) computes just
+     * those, bit for bit the rows the whole pass would give.
+     * @param mask additive bias for these query rows ({@link AttentionMask#forRows}), or null
+     */
+    public INDArray forward(INDArray queryRows, INDArray x, AttentionMask mask) {
         batch = (int) x.size(0);
         seq = (int) x.size(1);
-        INDArray qx = query.forward(x);
+        queries = (int) queryRows.size(1);
+        INDArray qx = query.forward(queryRows);
         INDArray kx = key.forward(x);
         INDArray vx = value.forward(x);
         headsInPlace = !batchedHeads && Blas.isDirect(qx, kx, vx);
@@ -56,78 +69,94 @@ public final class SelfAttention extends Module {
             k = kx;
             v = vx;
         } else {
-            q = splitHeads(qx);
-            k = splitHeads(kx);
-            v = splitHeads(vx);
+            q = splitHeads(qx, queries);
+            k = splitHeads(kx, seq);
+            v = splitHeads(vx, seq);
         }
-        INDArray scores = eachHead(false, true, seq, seq, headDim, scale, q, HEAD, k, HEAD, SQUARE);
+        INDArray scores = eachHead(false, true, queries, seq, headDim, scale, q, queries, k, seq, SCORES);
         if (mask != null) {
-            mask.addTo(scores, batch, heads, seq);
+            mask.addTo(scores, batch, heads);
         }
         if (VectorMath.applies(scores)) {
             VectorKernels.softmaxRowsInPlace(scores, seq);
             probs = scores;
         } else {
-            probs = Transforms.softmax(scores.reshape('c', (long) batch * heads * seq, seq), false)
-                    .reshape('c', (long) batch * heads, seq, seq);
+            probs = Transforms.softmax(scores.reshape('c', (long) batch * heads * queries, seq), false)
+                    .reshape('c', (long) batch * heads, queries, seq);
         }
-        INDArray context = eachHead(false, false, seq, headDim, seq, 1.0, probs, SQUARE, v, HEAD, HEAD);
-        return output.forward(headsInPlace ? context : mergeHeads(context));
+        INDArray context = eachHead(false, false, queries, headDim, seq, 1.0, probs, SCORES, v, seq, queries);
+        return output.forward(headsInPlace ? context : mergeHeads(context, queries));
     }
 
+    /** dL/dx for a self-attention forward pass ({@link #forward(INDArray, AttentionMask)}). */
     public INDArray backward(INDArray dy) {
+        Gradients g = backwardQueries(dy);
+        return VectorMath.addi(VectorMath.addi(g.queryRows(), g.keys()), g.values());
+    }
+
+    /** The gradients of a forward pass: the query rows', and x's through the keys and the values. */
+    public record Gradients(INDArray queryRows, INDArray keys, INDArray values) {
+        /** dL/dx when the query rows were other arrays than x: the keys' and values' parts. */
+        public INDArray input() {
+            return VectorMath.addi(keys, values);
+        }
+    }
+
+    public Gradients backwardQueries(INDArray dy) {
         INDArray dContext = output.backward(dy);
         if (!headsInPlace) {
-            dContext = splitHeads(dContext);
+            dContext = splitHeads(dContext, queries);
         }
-        INDArray dProbs = eachHead(false, true, seq, seq, headDim, 1.0, dContext, HEAD, v, HEAD, SQUARE);
-        INDArray dV = eachHead(true, false, seq, headDim, seq, 1.0, probs, SQUARE, dContext, HEAD, HEAD);
+        INDArray dProbs = eachHead(false, true, queries, seq, headDim, 1.0, dContext, queries, v, seq, SCORES);
+        INDArray dV = eachHead(true, false, seq, headDim, queries, 1.0, probs, SCORES, dContext, queries, seq);
         // softmax backward: dS = P * (dP - rowsum(dP * P))
         INDArray dScores;
         if (VectorMath.applies(dProbs, probs)) {
             VectorKernels.softmaxBackwardInPlace(dProbs, probs, seq);
             dScores = dProbs;
         } else {
-            INDArray rowDot = dProbs.mul(probs).sum(2).reshape('c', (long) batch * heads * seq, 1);
-            dScores = dProbs.reshape('c', (long) batch * heads * seq, seq).subiColumnVector(rowDot)
-                    .reshape('c', (long) batch * heads, seq, seq).muli(probs);
+            INDArray rowDot = dProbs.mul(probs).sum(2).reshape('c', (long) batch * heads * queries, 1);
+            dScores = dProbs.reshape('c', (long) batch * heads * queries, seq).subiColumnVector(rowDot)
+                    .reshape('c', (long) batch * heads, queries, seq).muli(probs);
         }
-        INDArray dQ = eachHead(false, false, seq, headDim, seq, scale, dScores, SQUARE, k, HEAD, HEAD);
-        INDArray dK = eachHead(true, false, seq, headDim, seq, scale, dScores, SQUARE, q, HEAD, HEAD);
-        INDArray dx = query.backward(headsInPlace ? dQ : mergeHeads(dQ));
-        VectorMath.addi(dx, key.backward(headsInPlace ? dK : mergeHeads(dK)));
-        VectorMath.addi(dx, value.backward(headsInPlace ? dV : mergeHeads(dV)));
-        return dx;
+        INDArray dQ = eachHead(false, false, queries, headDim, seq, scale, dScores, SCORES, k, seq, queries);
+        INDArray dK = eachHead(true, false, seq, headDim, queries, scale, dScores, SCORES, q, queries, seq);
+        INDArray dQueryRows = query.backward(headsInPlace ? dQ : mergeHeads(dQ, queries));
+        INDArray dKeys = key.backward(headsInPlace ? dK : mergeHeads(dK, seq));
+        INDArray dValues = value.backward(headsInPlace ? dV : mergeHeads(dV, seq));
+        return new Gradients(dQueryRows, dKeys, dValues);
     }
 
     /**
-     * For every (example, head): {@code alpha * op(a) op(b)}, an [m, n] block of the result. A
-     * HEAD operand is either a column block of [B, T, H*dh] (heads in place: no split/merge
-     * copies) or a slice of [B*H, T, dh]; a SQUARE operand is a slice of [B*H, T, T].
+     * For every (example, head): {@code alpha * op(a) op(b)}, an [m, n] block of the result. An
+     * operand is either a head's block of an array of {@code rows} rows per example ({@code rows
+     * > 0}: a column block of [B, rows, H*dh] with heads in place, no split/merge copies, or a
+     * slice of [B*H, rows, dh]) or, for {@link #SCORES}, a slice of [B*H, Tq, T].
      */
     private INDArray eachHead(boolean transA, boolean transB, int m, int n, int k, double alpha,
-                              INDArray a, boolean aHead, INDArray b, boolean bHead, boolean cHead) {
+                              INDArray a, int aRows, INDArray b, int bRows, int cRows) {
         if (!headsInPlace) {
             INDArray product = Nd4j.matmul(a, b, transA, transB, false);
             return alpha == 1.0 ? product : product.muli(alpha);
         }
-        INDArray c = cHead ? Nd4j.createUninitialized(a.dataType(), batch, seq, (long) heads * headDim)
-                : Nd4j.createUninitialized(a.dataType(), (long) batch * heads, seq, seq);
+        INDArray c = cRows == SCORES ? Nd4j.createUninitialized(a.dataType(), (long) batch * heads, queries, seq)
+                : Nd4j.createUninitialized(a.dataType(), batch, cRows, (long) heads * headDim);
         for (int e = 0; e < batch; e++) {
             for (int h = 0; h < heads; h++) {
-                Blas.gemm(transA, transB, m, n, k, alpha, a, offset(aHead, e, h), width(aHead), b, offset(bHead, e, h),
-                        width(bHead), 0.0, c, offset(cHead, e, h), width(cHead));
+                Blas.gemm(transA, transB, m, n, k, alpha, a, offset(aRows, e, h), width(aRows), b, offset(bRows, e, h),
+                        width(bRows), 0.0, c, offset(cRows, e, h), width(cRows));
             }
         }
         return c;
     }
 
-    private long offset(boolean head, int example, int h) {
-        return head ? (long) example * seq * heads * headDim + (long) h * headDim : ((long) example * heads + h) * seq * seq;
+    private long offset(int rows, int example, int h) {
+        return rows == SCORES ? ((long) example * heads + h) * queries * seq
+                : (long) example * rows * heads * headDim + (long) h * headDim;
     }
 
-    private int width(boolean head) {
-        return head ? heads * headDim : seq;
+    private int width(int rows) {
+        return rows == SCORES ? seq : heads * headDim;
     }
 
     /**
@@ -139,18 +168,18 @@ public final class SelfAttention extends Module {
         return this;
     }
 
-    /** Attention probabilities of the last forward pass, [B, H, T, T] (for attention maps). */
+    /** Attention probabilities of the last forward pass, [B, H, Tq, T] (for attention maps). */
     public INDArray attentionProbabilities() {
-        return probs.reshape('c', batch, heads, seq, seq);
+        return probs.reshape('c', batch, heads, queries, seq);
     }
 
-    private INDArray splitHeads(INDArray x) {
-        return x.reshape('c', batch, seq, heads, headDim).permute(0, 2, 1, 3).dup('c')
-                .reshape('c', (long) batch * heads, seq, headDim);
+    private INDArray splitHeads(INDArray x, int rows) {
+        return x.reshape('c', batch, rows, heads, headDim).permute(0, 2, 1, 3).dup('c')
+                .reshape('c', (long) batch * heads, rows, headDim);
     }
 
-    private INDArray mergeHeads(INDArray x) {
-        return x.reshape('c', batch, heads, seq, headDim).permute(0, 2, 1, 3).dup('c')
-                .reshape('c', batch, seq, (long) heads * headDim);
+    private INDArray mergeHeads(INDArray x, int rows) {
+        return x.reshape('c', batch, heads, rows, headDim).permute(0, 2, 1, 3).dup('c')
+                .reshape('c', batch, rows, (long) heads * headDim);
     }
 }

@@ -31,6 +31,19 @@ public final class TokenPooling {
         return dx;
     }
 
+    /** Rows {@code rows[b]} of x [B, T, D] as a new [B, 1, D]. */
+    public static INDArray select(INDArray x, int[] rows) {
+        return new TokenPooling().forward(x, rows).reshape('c', x.size(0), 1, x.size(2));
+    }
+
+    /** {@code dx[b, rows[b]] += d[b]} for dx [B, T, D] and d [B, 1, D]. */
+    public static void addAt(INDArray dx, int[] rows, INDArray d) {
+        for (int b = 0; b < rows.length; b++) {
+            dx.get(NDArrayIndex.point(b), NDArrayIndex.point(rows[b]), NDArrayIndex.all())
+                    .addi(d.get(NDArrayIndex.point(b), NDArrayIndex.point(0), NDArrayIndex.all()));
+        }
+    }
+
     public static int[] first(long batch) {
         return new int[(int) batch];
     }

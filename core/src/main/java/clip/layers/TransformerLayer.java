@@ -17,6 +17,8 @@ public final class TransformerLayer extends Module {
     private final Activation activation;
     /** Whether the last forward pass left the activation's output for the backward pass to recompute. */
     private boolean recomputed;
+    /** The rows the last forward pass computed ({@link #forwardRows}), or null for all. */
+    private int[] rows;
 
     public TransformerLayer(int dim, int heads, int mlpDim, boolean preNorm, boolean qkvBias, ActivationKind act,
                             double eps, LayerNames names, Init init) {
@@ -38,11 +40,33 @@ public final class TransformerLayer extends Module {
     // Sums write into whichever operand was just made (a layer's fresh output), never into one
     // that a layer kept for its backward pass (LayerNorm keeps its input).
     public INDArray forward(INDArray x, AttentionMask mask) {
+        rows = null;
         if (preNorm) {
             INDArray h = VectorMath.addi(attention.forward(norm1.forward(x), mask), x);
             return VectorMath.addi(mlp(norm2.forward(h)), h);
         }
         INDArray h = norm1.forward(VectorMath.addi(attention.forward(x, mask), x));
+        return norm2.forward(VectorMath.addi(mlp(h), h));
+    }
+
+    /**
+     * The layer's output at one row per example only, [B, 1, D]: what a tower's last layer needs
+     * when only its pooled token is used (training, embedding). Every row still gives its key and
+     * value; the other rows' queries, attention outputs and MLP, about five sixths of the layer's
+     * products, are never computed.
+     * @param mask the whole [B, T, T] mask, or null
+     */
+    public INDArray forwardRows(INDArray x, AttentionMask mask, int[] rows) {
+        this.rows = rows;
+        AttentionMask rowMask = mask == null ? null : mask.forRows(rows);
+        if (preNorm) {
+            INDArray normed = norm1.forward(x);
+            INDArray h = VectorMath.addi(attention.forward(TokenPooling.select(normed, rows), normed, rowMask),
+                    TokenPooling.select(x, rows));
+            return VectorMath.addi(mlp(norm2.forward(h)), h);
+        }
+        INDArray h = norm1.forward(VectorMath.addi(attention.forward(TokenPooling.select(x, rows), x, rowMask),
+                TokenPooling.select(x, rows)));
         return norm2.forward(VectorMath.addi(mlp(h), h));
     }
 
@@ -61,11 +85,30 @@ public final class TransformerLayer extends Module {
             }
         }
         try (var half = StepMemory.openHalfLayerBackward()) {
+            if (rows != null) {
+                return StepMemory.keep(attentionRowsBackward(dMiddle));
+            }
             if (preNorm) {
                 return StepMemory.keep(VectorMath.addi(norm1.backward(attention.backward(dMiddle)), dMiddle));
             }
             return StepMemory.keep(VectorMath.addi(attention.backward(dMiddle), dMiddle));
         }
+    }
+
+    /** The attention half of {@link #forwardRows}'s backward pass: dMiddle [B, 1, D] in, dx [B, T, D] out. */
+    private INDArray attentionRowsBackward(INDArray dMiddle) {
+        SelfAttention.Gradients g = attention.backwardQueries(dMiddle);
+        INDArray dx;
+        if (preNorm) {
+            INDArray dNormed = g.input();
+            TokenPooling.addAt(dNormed, rows, g.queryRows());
+            dx = norm1.backward(dNormed);
+        } else {
+            dx = g.input();
+            TokenPooling.addAt(dx, rows, g.queryRows());
+        }
+        TokenPooling.addAt(dx, rows, dMiddle);
+        return dx;
     }
 
     public SelfAttention attention() {

@@ -30,6 +30,7 @@ public final class BertModel extends Module implements Tower<TextBatch> {
     private final Encoder encoder;
     private final TanhPooler pooler;
     private final TokenPooling cls = new TokenPooling();
+    private boolean pooledOnly;
 
     public BertModel(TowerConfig c, Init init) {
         this(c, true, init);
@@ -47,23 +48,44 @@ public final class BertModel extends Module implements Tower<TextBatch> {
 
     @Override
     public TowerOutput forward(TextBatch text) {
-        INDArray ids = text.inputIds();
-        INDArray types = text.tokenTypeIds() != null ? text.tokenTypeIds() : Nd4j.zeros(ids.dataType(), ids.shape());
-        INDArray x = positions.addTo(words.forward(ids).addi(tokenTypes.forward(types)));
-        x = embeddingNorm.forward(x);
+        pooledOnly = false;
+        INDArray x = embed(text);
         List<INDArray> hidden = new ArrayList<>();
         hidden.add(x);
-        AttentionMask mask = AttentionMask.of(text.attentionMask(), false, text.batchSize(), text.length(), x.dataType());
-        INDArray last = encoder.forward(x, mask, hidden);
+        INDArray last = encoder.forward(x, mask(text, x), hidden);
         INDArray first = cls.forward(last, TokenPooling.first(last.size(0)));
         INDArray pooled = pooler == null ? first : pooler.forward(first);
         return new TowerOutput(hidden, last, pooled);
     }
 
     @Override
+    public TowerOutput forwardPooled(TextBatch text) {
+        pooledOnly = true;
+        INDArray x = embed(text);
+        INDArray first = encoder.forwardRows(x, mask(text, x), TokenPooling.first(text.batchSize()));
+        return TowerOutput.pooledOnly(pooler == null ? first : pooler.forward(first));
+    }
+
+    private INDArray embed(TextBatch text) {
+        INDArray ids = text.inputIds();
+        INDArray types = text.tokenTypeIds() != null ? text.tokenTypeIds() : Nd4j.zeros(ids.dataType(), ids.shape());
+        return embeddingNorm.forward(positions.addTo(words.forward(ids).addi(tokenTypes.forward(types))));
+    }
+
+    private static AttentionMask mask(TextBatch text, INDArray x) {
+        return AttentionMask.of(text.attentionMask(), false, text.batchSize(), text.length(), x.dataType());
+    }
+
+    @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null
-                : cls.backward(pooler == null ? dPooled : pooler.backward(dPooled)));
+        INDArray d;
+        if (pooledOnly) {
+            d = TowerGradient.pooledOnly(dLast, dPooled);
+            d = pooler == null ? d : pooler.backward(d);
+        } else {
+            d = TowerGradient.merge(dLast, dPooled == null ? null
+                    : cls.backward(pooler == null ? dPooled : pooler.backward(dPooled)));
+        }
         d = embeddingNorm.backward(encoder.backward(d));
         words.backward(d);
         tokenTypes.backward(d);

@@ -25,6 +25,7 @@ public final class ClipTextModel extends Module implements Tower<TextBatch> {
     private final Encoder encoder;
     private final LayerNorm finalNorm;
     private final TokenPooling eot = new TokenPooling();
+    private boolean pooledOnly;
 
     public ClipTextModel(TowerConfig c, Init init) {
         this.config = c;
@@ -36,18 +37,31 @@ public final class ClipTextModel extends Module implements Tower<TextBatch> {
 
     @Override
     public TowerOutput forward(TextBatch text) {
+        pooledOnly = false;
         INDArray x = positions.addTo(tokens.forward(text.inputIds()));
         List<INDArray> hidden = new ArrayList<>();
         hidden.add(x);
-        AttentionMask mask = AttentionMask.of(text.attentionMask(), true, text.batchSize(), text.length(), x.dataType());
-        INDArray last = finalNorm.forward(encoder.forward(x, mask, hidden));
+        INDArray last = finalNorm.forward(encoder.forward(x, mask(text, x), hidden));
         INDArray pooled = eot.forward(last, TokenPooling.argmax(text.inputIds()));
         return new TowerOutput(hidden, last, pooled);
     }
 
     @Override
+    public TowerOutput forwardPooled(TextBatch text) {
+        pooledOnly = true;
+        INDArray x = positions.addTo(tokens.forward(text.inputIds()));
+        INDArray end = encoder.forwardRows(x, mask(text, x), TokenPooling.argmax(text.inputIds()));
+        return TowerOutput.pooledOnly(finalNorm.forward(end));
+    }
+
+    private static AttentionMask mask(TextBatch text, INDArray x) {
+        return AttentionMask.of(text.attentionMask(), true, text.batchSize(), text.length(), x.dataType());
+    }
+
+    @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : eot.backward(dPooled));
+        INDArray d = pooledOnly ? TowerGradient.pooledOnly(dLast, dPooled)
+                : TowerGradient.merge(dLast, dPooled == null ? null : eot.backward(dPooled));
         d = encoder.backward(finalNorm.backward(d));
         tokens.backward(d);
         positions.backward(d);

@@ -29,6 +29,7 @@ public final class ClipVisionModel extends Module implements Tower<INDArray> {
     private final Encoder encoder;
     private final LayerNorm postNorm;
     private final TokenPooling cls = new TokenPooling();
+    private boolean pooledOnly;
 
     public ClipVisionModel(TowerConfig c, Init init) {
         this.config = c;
@@ -43,8 +44,8 @@ public final class ClipVisionModel extends Module implements Tower<INDArray> {
 
     @Override
     public TowerOutput forward(INDArray pixels) {
-        INDArray x = positions.addTo(VisionEmbeddings.withClassToken(patches.forward(pixels), classEmbedding.value()));
-        x = preNorm.forward(x);
+        pooledOnly = false;
+        INDArray x = embed(pixels);
         List<INDArray> hidden = new ArrayList<>();
         hidden.add(x);
         INDArray last = encoder.forward(x, null, hidden);
@@ -53,8 +54,20 @@ public final class ClipVisionModel extends Module implements Tower<INDArray> {
     }
 
     @Override
+    public TowerOutput forwardPooled(INDArray pixels) {
+        pooledOnly = true;
+        INDArray first = encoder.forwardRows(embed(pixels), null, TokenPooling.first(pixels.size(0)));
+        return TowerOutput.pooledOnly(postNorm.forward(first));
+    }
+
+    private INDArray embed(INDArray pixels) {
+        return preNorm.forward(positions.addTo(VisionEmbeddings.withClassToken(patches.forward(pixels), classEmbedding.value())));
+    }
+
+    @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(postNorm.backward(dPooled)));
+        INDArray d = pooledOnly ? postNorm.backward(TowerGradient.pooledOnly(dLast, dPooled))
+                : TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(postNorm.backward(dPooled)));
         d = preNorm.backward(encoder.backward(d));
         positions.backward(d);
         if (classEmbedding.trainable()) {

@@ -59,14 +59,20 @@ public final class ContrastiveModel extends Module {
         this.textProjection = textProjection;
     }
 
-    /** L2-normalised image embeddings [B, P]; keeps activations for {@link #backwardImages}. */
+    /**
+     * L2-normalised image embeddings [B, P]; keeps activations for {@link #backwardImages}. Only
+     * the pooled output is computed ({@link Tower#forwardPooled}); {@link #forward} gives all.
+     */
     public INDArray encodeImages(INDArray pixels) {
         return encodeImages(pixels, 0);
     }
 
     /** As {@link #encodeImages(INDArray)} for rows that start at row {@code firstRow} of this worker's pairs (dropout's masks). */
     public INDArray encodeImages(INDArray pixels, long firstRow) {
-        TowerOutput out = vision.forward(pixels);
+        return encodedImages(vision.forwardPooled(pixels), firstRow);
+    }
+
+    private INDArray encodedImages(TowerOutput out, long firstRow) {
         INDArray embeds = projectImages(out.pooled(), firstRow);
         lastVision = out;
         return embeds;
@@ -96,7 +102,10 @@ public final class ContrastiveModel extends Module {
 
     /** As {@link #encodeTexts(TextBatch)} for rows that start at row {@code firstRow} of this worker's pairs. */
     public INDArray encodeTexts(TextBatch batch, long firstRow) {
-        TowerOutput out = text.forward(batch);
+        return encodedTexts(text.forwardPooled(batch), firstRow);
+    }
+
+    private INDArray encodedTexts(TowerOutput out, long firstRow) {
         INDArray embeds = projectTexts(out.pooled(), firstRow);
         lastText = out;
         return embeds;
@@ -201,8 +210,8 @@ public final class ContrastiveModel extends Module {
 
     /** Both towers and the logits, as HF's forward returns them (the loss is the caller's). */
     public ModelOutput forward(INDArray pixels, TextBatch batch) {
-        INDArray imageEmbeds = encodeImages(pixels);
-        INDArray textEmbeds = encodeTexts(batch);
+        INDArray imageEmbeds = encodedImages(vision.forward(pixels), 0);
+        INDArray textEmbeds = encodedTexts(text.forward(batch), 0);
         double scale = Math.exp(logitScale.value().getDouble(0));
         INDArray logitsPerText = Nd4j.gemm(textEmbeds, imageEmbeds, false, true).muli(scale);
         if (logitBias != null) {

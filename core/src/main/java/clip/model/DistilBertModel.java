@@ -26,6 +26,7 @@ public final class DistilBertModel extends Module implements Tower<TextBatch> {
     private final LayerNorm embeddingNorm;
     private final Encoder encoder;
     private final TokenPooling cls = new TokenPooling();
+    private boolean pooledOnly;
 
     public DistilBertModel(TowerConfig c, boolean sinusoidalPositions, Init init) {
         this.config = c;
@@ -39,17 +40,33 @@ public final class DistilBertModel extends Module implements Tower<TextBatch> {
 
     @Override
     public TowerOutput forward(TextBatch text) {
-        INDArray x = embeddingNorm.forward(positions.addTo(words.forward(text.inputIds())));
+        pooledOnly = false;
+        INDArray x = embed(text);
         List<INDArray> hidden = new ArrayList<>();
         hidden.add(x);
-        AttentionMask mask = AttentionMask.of(text.attentionMask(), false, text.batchSize(), text.length(), x.dataType());
-        INDArray last = encoder.forward(x, mask, hidden);
+        INDArray last = encoder.forward(x, mask(text, x), hidden);
         return new TowerOutput(hidden, last, cls.forward(last, TokenPooling.first(last.size(0))));
     }
 
     @Override
+    public TowerOutput forwardPooled(TextBatch text) {
+        pooledOnly = true;
+        INDArray x = embed(text);
+        return TowerOutput.pooledOnly(encoder.forwardRows(x, mask(text, x), TokenPooling.first(text.batchSize())));
+    }
+
+    private INDArray embed(TextBatch text) {
+        return embeddingNorm.forward(positions.addTo(words.forward(text.inputIds())));
+    }
+
+    private static AttentionMask mask(TextBatch text, INDArray x) {
+        return AttentionMask.of(text.attentionMask(), false, text.batchSize(), text.length(), x.dataType());
+    }
+
+    @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(dPooled));
+        INDArray d = pooledOnly ? TowerGradient.pooledOnly(dLast, dPooled)
+                : TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(dPooled));
         d = embeddingNorm.backward(encoder.backward(d));
         words.backward(d);
         positions.backward(d);

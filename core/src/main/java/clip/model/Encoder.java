@@ -31,7 +31,26 @@ public final class Encoder extends Module {
         return x;
     }
 
+    /**
+     * The last layer's output at one row per example, [B, D], the earlier layers run whole
+     * ({@link TransformerLayer#forwardRows}); {@link #backward} then takes [B, D].
+     */
+    public INDArray forwardRows(INDArray x, AttentionMask mask, int[] rows) {
+        if (layers.isEmpty()) {
+            throw new IllegalStateException("an encoder without layers has no rows to compute");
+        }
+        for (TransformerLayer layer : layers.subList(0, layers.size() - 1)) {
+            x = layer.forward(x, mask);
+        }
+        INDArray out = layers.get(layers.size() - 1).forwardRows(x, mask, rows);
+        return out.reshape('c', out.size(0), out.size(2));
+    }
+
+    /** dL/d(input) from dL/d(output): [B, T, D] after {@link #forward}, [B, D] after {@link #forwardRows}. */
     public INDArray backward(INDArray dy) {
+        if (dy.rank() == 2) {
+            dy = dy.reshape('c', dy.size(0), 1, dy.size(1));
+        }
         for (int i = layers.size() - 1; i >= 0; i--) {
             try (var ws = StepMemory.openLayerBackward()) {
                 dy = StepMemory.keep(layers.get(i).backward(dy));

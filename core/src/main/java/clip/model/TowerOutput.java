@@ -8,4 +8,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * output_hidden_states), the last hidden state, and the pooled vector [B, D].
  */
 public record TowerOutput(List<INDArray> hiddenStates, INDArray lastHiddenState, INDArray pooled) {
+    /** What {@link Tower#forwardPooled} returns. */
+    static TowerOutput pooledOnly(INDArray pooled) {
+        return new TowerOutput(List.of(), null, pooled);
+    }
 }

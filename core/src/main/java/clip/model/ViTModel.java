@@ -29,6 +29,7 @@ public final class ViTModel extends Module implements Tower<INDArray> {
     private final LayerNorm layernorm;
     private final TanhPooler pooler;
     private final TokenPooling cls = new TokenPooling();
+    private boolean pooledOnly;
 
     public ViTModel(TowerConfig c, Init init) {
         this.config = c;
@@ -44,8 +45,8 @@ public final class ViTModel extends Module implements Tower<INDArray> {
 
     @Override
     public TowerOutput forward(INDArray pixels) {
-        INDArray x = VisionEmbeddings.withClassToken(patches.forward(pixels), clsToken.value().reshape(-1));
-        VisionEmbeddings.addPositions(x, positionEmbeddings.value());
+        pooledOnly = false;
+        INDArray x = embed(pixels);
         List<INDArray> hidden = new ArrayList<>();
         hidden.add(x);
         INDArray last = layernorm.forward(encoder.forward(x, null, hidden));
@@ -54,8 +55,22 @@ public final class ViTModel extends Module implements Tower<INDArray> {
     }
 
     @Override
+    public TowerOutput forwardPooled(INDArray pixels) {
+        pooledOnly = true;
+        INDArray first = encoder.forwardRows(embed(pixels), null, TokenPooling.first(pixels.size(0)));
+        return TowerOutput.pooledOnly(pooler.forward(layernorm.forward(first)));
+    }
+
+    private INDArray embed(INDArray pixels) {
+        INDArray x = VisionEmbeddings.withClassToken(patches.forward(pixels), clsToken.value().reshape(-1));
+        VisionEmbeddings.addPositions(x, positionEmbeddings.value());
+        return x;
+    }
+
+    @Override
     public void backward(INDArray dLast, INDArray dPooled) {
-        INDArray d = TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(pooler.backward(dPooled)));
+        INDArray d = pooledOnly ? pooler.backward(TowerGradient.pooledOnly(dLast, dPooled))
+                : TowerGradient.merge(dLast, dPooled == null ? null : cls.backward(pooler.backward(dPooled)));
         d = encoder.backward(layernorm.backward(d));
         if (positionEmbeddings.trainable()) {
             positionEmbeddings.grad().addi(d.sum(0).reshape(positionEmbeddings.value().shape()));

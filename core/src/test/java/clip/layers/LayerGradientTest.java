@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Every layer's analytic backward against central differences, in double precision. */
 class LayerGradientTest {
@@ -180,5 +181,60 @@ class LayerGradientTest {
                     pre ? ActivationKind.QUICK_GELU : ActivationKind.GELU, 1e-12, names, init());
             check(layer, randn(13, 2, 3, 8), x -> layer.forward(x, mask), layer::backward);
         }
+    }
+
+    /** A tower's last layer computed at one row per example: its gradients, and its rows equal the whole pass's. */
+    @Test
+    void transformerLayerAtChosenRows() {
+        INDArray keyMask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1}, {1, 1, 1, 0}});
+        int[] rows = {3, 1};
+        for (boolean causal : new boolean[] {false, true}) {
+            AttentionMask mask = AttentionMask.of(keyMask, causal, 2, 4, DataType.DOUBLE);
+            for (LayerNames names : new LayerNames[] {LayerNames.BERT, LayerNames.VIT, LayerNames.CLIP}) {
+                boolean pre = names != LayerNames.BERT;
+                TransformerLayer layer = new TransformerLayer(8, 2, 12, pre, true, ActivationKind.GELU, 1e-12, names, init());
+                if (causal == pre && names != LayerNames.VIT) {
+                    // central differences once per layout (BERT's padding mask, CLIP's causal one): they are the slow part
+                    check(layer, randn(13, 2, 4, 8), x -> layer.forwardRows(x, mask, rows), layer::backward);
+                }
+
+                INDArray x = randn(14, 2, 4, 8);
+                INDArray whole = layer.forward(x, mask);
+                INDArray atRows = layer.forwardRows(x, mask, rows);
+                for (int b = 0; b < rows.length; b++) {
+                    assertTrue(whole.get(NDArrayIndex.point(b), NDArrayIndex.point(rows[b]), NDArrayIndex.all())
+                            .equalsWithEps(atRows.get(NDArrayIndex.point(b), NDArrayIndex.point(0), NDArrayIndex.all()), 1e-12),
+                            names + " causal=" + causal + " row of example " + b);
+                }
+                // d(loss)/dx when the loss reads only those rows: the whole pass's backward with zeros elsewhere
+                INDArray dRows = randn(15, 2, 1, 8);
+                INDArray dWhole = Nd4j.zeros(DataType.DOUBLE, 2, 4, 8);
+                TokenPooling.addAt(dWhole, rows, dRows);
+                layer.forward(x, mask);
+                INDArray expected = layer.backward(dWhole).dup();
+                layer.forwardRows(x, mask, rows);
+                assertTrue(expected.equalsWithEps(layer.backward(dRows), 1e-12), names + " causal=" + causal + " input gradient");
+            }
+        }
+    }
+
+    /** The rows' attention on the split-heads path equals the heads-in-place one. */
+    @Test
+    void attentionAtChosenRowsWithBatchedHeads() {
+        SelfAttention batched = new SelfAttention(8, 2, true, AttentionNames.BERT, init()).batchedHeads();
+        SelfAttention inPlace = new SelfAttention(8, 2, true, AttentionNames.BERT, init());
+        INDArray keyMask = Nd4j.createFromArray(new double[][] {{1, 1, 1, 1}, {1, 1, 0, 0}});
+        int[] rows = {2, 0};
+        AttentionMask mask = AttentionMask.of(keyMask, true, 2, 4, DataType.DOUBLE).forRows(rows);
+        INDArray x = randn(16, 2, 4, 8);
+        INDArray queries = TokenPooling.select(x, rows);
+        assertTrue(batched.forward(queries, x, mask).equalsWithEps(inPlace.forward(queries, x, mask), 1e-12));
+        INDArray dy = randn(17, 2, 1, 8);
+        SelfAttention.Gradients a = batched.backwardQueries(dy);
+        SelfAttention.Gradients b = inPlace.backwardQueries(dy);
+        assertTrue(a.queryRows().equalsWithEps(b.queryRows(), 1e-12));
+        assertTrue(a.input().equalsWithEps(b.input(), 1e-12));
+        assertEquals(0.0, inPlace.attentionProbabilities().getDouble(0, 0, 0, 3), 0.0, "future key of row 2 gets exactly zero");
+        assertEquals(0.0, inPlace.attentionProbabilities().getDouble(1, 1, 0, 1), 0.0, "future key of row 0 gets exactly zero");
     }
 }
