@@ -165,6 +165,17 @@ class LayerGradientTest {
         }
     }
 
+    /** Float pixels take the copy loop rather than ND4J's permute: the same patches, so the same output. */
+    @Test
+    void patchProjectionOfFloatPixelsEqualsDouble() {
+        PatchProjection doubles = new PatchProjection(3, 2, 5, true, init());
+        PatchProjection floats = new PatchProjection(3, 2, 5, true, new Init(7, DataType.FLOAT, 0.5));
+        INDArray pixels = randn(10, 2, 3, 4, 6);
+        INDArray expected = doubles.forward(pixels);
+        INDArray actual = floats.forward(pixels.castTo(DataType.FLOAT));
+        assertTrue(expected.castTo(DataType.FLOAT).equalsWithEps(actual, 1e-5), "float patch projection");
+    }
+
     @Test
     void l2Normalize() {
         L2Normalize n = new L2Normalize();
