@@ -1,6 +1,7 @@
 package clip.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * An element-wise activation as a layer: keeps its input (and, on the ND4J path, what the
@@ -11,6 +12,8 @@ public final class Activation {
     private final ActivationKind kind;
     private INDArray input;
     private INDArray saved;
+    /** The derivative at the kept input, when {@link #recompute} computed it along with the output. */
+    private INDArray slope;
     private boolean vectorised;
 
     public Activation(ActivationKind kind) {
@@ -19,6 +22,7 @@ public final class Activation {
 
     public INDArray forward(INDArray x) {
         input = x;
+        slope = null;
         vectorised = keepsOnlyInput(x);
         if (vectorised) {
             saved = null;
@@ -37,17 +41,27 @@ public final class Activation {
         return kind != ActivationKind.RELU && VectorMath.applies(x);
     }
 
-    /** The last forward pass's output again, computed from its kept input as it was the first time. */
+    /**
+     * The last forward pass's output again, computed from its kept input as it was the first time;
+     * the derivative comes out of the same pass and waits for {@link #backward}.
+     */
     public INDArray recompute() {
         if (!vectorised) {
             throw new IllegalStateException("only the vector kernels' activations are recomputed");
         }
-        return VectorKernels.activation(kind, input);
+        slope = Nd4j.createUninitialized(input.dataType(), input.shape());
+        return VectorKernels.activationWithSlope(kind, input, slope);
     }
 
     public INDArray backward(INDArray dy) {
         if (vectorised) {
-            return VectorKernels.activationBackward(kind, input, VectorMath.applies(dy) ? dy : dy.dup('c'));
+            INDArray d = VectorMath.applies(dy) ? dy : dy.dup('c');
+            if (slope != null) {
+                INDArray dx = VectorKernels.times(slope, d);
+                slope = null;
+                return dx;
+            }
+            return VectorKernels.activationBackward(kind, input, d);
         }
         return kind.derivative(input, saved).muli(dy);
     }

@@ -84,6 +84,47 @@ final class VectorKernels {
         return map(x, dy, backwardKernel(kind));
     }
 
+    /**
+     * The activation of {@code x}, a new array, and its derivative at x into {@code slope}, from one
+     * evaluation of the shared exp and erf: the backward pass's recomputation and derivative in
+     * one pass. Both have the bits {@link #activation} and {@link #activationBackward} give.
+     */
+    static INDArray activationWithSlope(ActivationKind kind, INDArray x, INDArray slope) {
+        PairChunk kernel = switch (kind) {
+            case GELU -> VectorKernels::geluWithSlope;
+            case GELU_TANH -> VectorKernels::geluTanhWithSlope;
+            case QUICK_GELU -> VectorKernels::quickGeluWithSlope;
+            case RELU -> throw new IllegalArgumentException("relu has no vector kernel");
+        };
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+        FloatBuffer in = floats(x);
+        FloatBuffer result = floats(out);
+        FloatBuffer slopes = floats(slope);
+        Halves.run((int) x.length(), CHUNK, PARALLEL_MIN, (from, to) -> {
+            float[] cx = new float[CHUNK];
+            float[] co = new float[CHUNK];
+            float[] cs = new float[CHUNK];
+            float[] tmp = new float[CHUNK];
+            for (int start = from; start < to; start += CHUNK) {
+                int len = Math.min(CHUNK, to - start);
+                in.get(start, cx, 0, len);
+                kernel.apply(cx, co, cs, tmp, len);
+                result.put(start, co, 0, len);
+                slopes.put(start, cs, 0, len);
+            }
+        });
+        return out;
+    }
+
+    /** {@code slope * dy} element by element, a new array: the activation's backward pass given its slope. */
+    static INDArray times(INDArray slope, INDArray dy) {
+        return map(slope, dy, VectorKernels::product);
+    }
+
+    private interface PairChunk {
+        void apply(float[] x, float[] out, float[] slope, float[] tmp, int len);
+    }
+
     /** The activation of {@code x[0, len)} into {@code out}; the arrays are whole vectors long past len. */
     static void activation(ActivationKind kind, float[] x, float[] out, int len) {
         forwardKernel(kind).apply(x, null, out, new float[out.length], len);
@@ -136,6 +177,23 @@ final class VectorKernels {
         }
     }
 
+    private static void geluWithSlope(float[] x, float[] out, float[] slope, float[] tmp, int len) {
+        gaussianInto(x, tmp, len);
+        normalCdfInto(x, tmp, out, len);
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector cdf = FloatVector.fromArray(S, out, i);
+            v.mul(FloatVector.fromArray(S, tmp, i)).mul(FRAC_1_SQRT_2PI).add(cdf).intoArray(slope, i);
+            cdf.mul(v).intoArray(out, i);
+        }
+    }
+
+    private static void product(float[] a, float[] b, float[] out, float[] tmp, int len) {
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector.fromArray(S, a, i).mul(FloatVector.fromArray(S, b, i)).intoArray(out, i);
+        }
+    }
+
     /** e = exp(-x^2 / 2): the erf approximation's factor and, over sqrt(2 pi), the normal density. */
     private static void gaussianInto(float[] x, float[] e, int len) {
         for (int i = 0; i < len; i += LANES) {
@@ -173,6 +231,18 @@ final class VectorKernels {
             FloatVector sech2 = t.mul(t).neg().add(1f);
             FloatVector slope = sech2.mul(inner).mul(v).add(t).add(1f).mul(0.5f);
             slope.mul(FloatVector.fromArray(S, dy, i)).intoArray(out, i);
+        }
+    }
+
+    private static void geluTanhWithSlope(float[] x, float[] out, float[] slope, float[] tmp, int len) {
+        tanhOfArgumentInto(x, out, tmp, len);
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector t = FloatVector.fromArray(S, out, i);
+            FloatVector inner = v.mul(v).mul(3 * TANH_CUBIC).add(1f).mul(SQRT_2_OVER_PI);
+            FloatVector sech2 = t.mul(t).neg().add(1f);
+            sech2.mul(inner).mul(v).add(t).add(1f).mul(0.5f).intoArray(slope, i);
+            t.add(1f).mul(v).mul(0.5f).intoArray(out, i);
         }
     }
 
@@ -215,6 +285,17 @@ final class VectorKernels {
             FloatVector s = ONE.div(FloatVector.fromArray(S, out, i).add(1f));
             FloatVector slope = s.neg().add(1f).mul(s).mul(v).mul(QUICK).add(s);
             slope.mul(FloatVector.fromArray(S, dy, i)).intoArray(out, i);
+        }
+    }
+
+    private static void quickGeluWithSlope(float[] x, float[] out, float[] slope, float[] tmp, int len) {
+        expOfMinusQuickInto(x, out, len);
+        for (int i = 0; i < len; i += LANES) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector e1 = FloatVector.fromArray(S, out, i).add(1f);
+            FloatVector s = ONE.div(e1);
+            s.neg().add(1f).mul(s).mul(v).mul(QUICK).add(s).intoArray(slope, i);
+            v.div(e1).intoArray(out, i);
         }
     }
 

@@ -51,6 +51,24 @@ class VectorKernelsTest {
         }
     }
 
+    /** The backward pass's one-pass recomputation gives the forward pass's output and the separate derivative's bits. */
+    @Test
+    void recomputationWithTheSlopeGivesTheSameBitsAsTheSeparatePasses() {
+        INDArray x = randn(4, 4, 3, 1001).castTo(DataType.FLOAT);
+        INDArray dy = randn(5, 1, 3, 1001).castTo(DataType.FLOAT);
+        for (ActivationKind kind : new ActivationKind[] {ActivationKind.GELU, ActivationKind.GELU_TANH, ActivationKind.QUICK_GELU}) {
+            Activation separate = new Activation(kind);
+            INDArray y = separate.forward(x);
+            INDArray dx = separate.backward(dy);
+            Activation fused = new Activation(kind);
+            fused.forward(x);
+            assertTrue(java.util.Arrays.equals(y.dup().data().asFloat(), fused.recompute().dup().data().asFloat()),
+                    kind + " recomputed output");
+            assertTrue(java.util.Arrays.equals(dx.dup().data().asFloat(), fused.backward(dy).dup().data().asFloat()),
+                    kind + " derivative times dy");
+        }
+    }
+
     @Test
     void expIsWithinOneUlpOverTheNormalRangeAndClampedOutsideIt() {
         java.util.SplittableRandom random = new java.util.SplittableRandom(4);
