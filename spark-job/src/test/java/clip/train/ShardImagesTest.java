@@ -18,6 +18,7 @@ import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -81,6 +82,18 @@ class ShardImagesTest {
         assertTrue(java.util.Arrays.stream(s.rows()).allMatch(r -> r >= 0 && r < mine.size()));
         assertEquals(List.of(6L, 3L, 8L, 8L), List.of(mine.images(s.rows()).shape()[0], mine.images(s.rows()).shape()[1],
                 mine.trainingImages(s.rows(), 3).shape()[2], mine.trainingImages(s.rows(), 3).shape()[3]));
+    }
+
+    /** A batch decodes in two halves on two threads; each image's pixels are those it has decoded alone. */
+    @Test
+    void aBatchDecodedOnTwoThreadsHasEachImagesOwnPixels() throws Exception {
+        ShardImages mine = share(0, 1, 6);
+        BatchSampler.Sample s = mine.draw(5, 12, 0, 1);
+        INDArray batch = mine.trainingImages(s.rows(), 5);
+        for (int i = 0; i < s.rows().length; i++) {
+            INDArray alone = mine.trainingImages(new int[] {s.rows()[i]}, 5);
+            assertTrue(java.util.Arrays.equals(alone.data().asFloat(), batch.slice(i).dup().data().asFloat()), "image " + i);
+        }
     }
 
     private Path copyOfShards() throws Exception {
