@@ -27,7 +27,8 @@ def classify(frames):
     if "addInPlace" in s or "addRowInPlace" in s or "ColumnSums" in s or "addColumnSums" in s: return "sums: residuals, biases, bias gradients (kernels)"
     if "zeroGrad" in s or "takeGradient" in s: return "zeroing and adding gradients"
     if "Embedding" in s: return "embedding lookup and scatter-add"
-    if "SplitBatchGradient" in s and ("CompletableFuture" in s or "FutureTask" in s or "park" in s): return "waiting for the other part"
+    # A part's own thread always has FutureTask on its stack: only a parked top frame is waiting.
+    if "SplitBatchGradient" in s and ("park" in top or "Object.wait" in top): return "waiting for the other part"
     return "other (ND4J ops: masks, reshapes, pooling, L2 norm, loss; allocation)"
 for ev in events[1:]:
     m = re.search(r'sampledThread = "([^"]*)"', ev); th = m.group(1) if m else "?"

@@ -87,15 +87,10 @@ final class VectorKernels {
     /**
      * The activation of {@code x}, a new array, and its derivative at x into {@code slope}, from one
      * evaluation of the shared exp and erf: the backward pass's recomputation and derivative in
-     * one pass. Both have the bits {@link #activation} and {@link #activationBackward} give.
+     * one pass. The output has {@link #activation}'s bits.
      */
     static INDArray activationWithSlope(ActivationKind kind, INDArray x, INDArray slope) {
-        PairChunk kernel = switch (kind) {
-            case GELU -> VectorKernels::geluWithSlope;
-            case GELU_TANH -> VectorKernels::geluTanhWithSlope;
-            case QUICK_GELU -> VectorKernels::quickGeluWithSlope;
-            case RELU -> throw new IllegalArgumentException("relu has no vector kernel");
-        };
+        PairChunk kernel = pairKernel(kind);
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
         FloatBuffer in = floats(x);
         FloatBuffer result = floats(out);
@@ -144,11 +139,20 @@ final class VectorKernels {
         };
     }
 
+    /** The derivative times dy, from the same pass that recomputes the output (discarded here). */
     private static Chunk backwardKernel(ActivationKind kind) {
+        PairChunk pair = pairKernel(kind);
+        return (x, dy, out, tmp, len) -> {
+            pair.apply(x, new float[out.length], out, tmp, len);
+            product(out, dy, out, tmp, len);
+        };
+    }
+
+    private static PairChunk pairKernel(ActivationKind kind) {
         return switch (kind) {
-            case GELU -> VectorKernels::geluBackward;
-            case GELU_TANH -> VectorKernels::geluTanhBackward;
-            case QUICK_GELU -> VectorKernels::quickGeluBackward;
+            case GELU -> VectorKernels::geluWithSlope;
+            case GELU_TANH -> VectorKernels::geluTanhWithSlope;
+            case QUICK_GELU -> VectorKernels::quickGeluWithSlope;
             case RELU -> throw new IllegalArgumentException("relu has no vector kernel");
         };
     }
@@ -163,17 +167,6 @@ final class VectorKernels {
         normalCdfInto(x, tmp, out, len);
         for (int i = 0; i < len; i += LANES) {
             FloatVector.fromArray(S, out, i).mul(FloatVector.fromArray(S, x, i)).intoArray(out, i);
-        }
-    }
-
-    private static void geluBackward(float[] x, float[] dy, float[] out, float[] tmp, int len) {
-        gaussianInto(x, tmp, len);
-        normalCdfInto(x, tmp, out, len);
-        for (int i = 0; i < len; i += LANES) {
-            // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e / sqrt(2 pi)
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector slope = v.mul(FloatVector.fromArray(S, tmp, i)).mul(FRAC_1_SQRT_2PI).add(FloatVector.fromArray(S, out, i));
-            slope.mul(FloatVector.fromArray(S, dy, i)).intoArray(out, i);
         }
     }
 
@@ -222,18 +215,6 @@ final class VectorKernels {
         }
     }
 
-    private static void geluTanhBackward(float[] x, float[] dy, float[] out, float[] tmp, int len) {
-        tanhOfArgumentInto(x, out, tmp, len);
-        for (int i = 0; i < len; i += LANES) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector t = FloatVector.fromArray(S, out, i);
-            FloatVector inner = v.mul(v).mul(3 * TANH_CUBIC).add(1f).mul(SQRT_2_OVER_PI);
-            FloatVector sech2 = t.mul(t).neg().add(1f);
-            FloatVector slope = sech2.mul(inner).mul(v).add(t).add(1f).mul(0.5f);
-            slope.mul(FloatVector.fromArray(S, dy, i)).intoArray(out, i);
-        }
-    }
-
     private static void geluTanhWithSlope(float[] x, float[] out, float[] slope, float[] tmp, int len) {
         tanhOfArgumentInto(x, out, tmp, len);
         for (int i = 0; i < len; i += LANES) {
@@ -275,16 +256,6 @@ final class VectorKernels {
         for (int i = 0; i < len; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, i);
             v.div(FloatVector.fromArray(S, out, i).add(1f)).intoArray(out, i);
-        }
-    }
-
-    private static void quickGeluBackward(float[] x, float[] dy, float[] out, float[] tmp, int len) {
-        expOfMinusQuickInto(x, out, len);
-        for (int i = 0; i < len; i += LANES) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector s = ONE.div(FloatVector.fromArray(S, out, i).add(1f));
-            FloatVector slope = s.neg().add(1f).mul(s).mul(v).mul(QUICK).add(s);
-            slope.mul(FloatVector.fromArray(S, dy, i)).intoArray(out, i);
         }
     }
 

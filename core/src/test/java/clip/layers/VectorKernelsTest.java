@@ -51,9 +51,9 @@ class VectorKernelsTest {
         }
     }
 
-    /** The backward pass's one-pass recomputation gives the forward pass's output and the separate derivative's bits. */
+    /** The backward pass's recomputation gives the forward pass's output bit for bit, and its slope the same gradient as without it. */
     @Test
-    void recomputationWithTheSlopeGivesTheSameBitsAsTheSeparatePasses() {
+    void recomputationGivesTheForwardPassesOutputAndTheSameGradient() {
         INDArray x = randn(4, 4, 3, 1001).castTo(DataType.FLOAT);
         INDArray dy = randn(5, 1, 3, 1001).castTo(DataType.FLOAT);
         for (ActivationKind kind : new ActivationKind[] {ActivationKind.GELU, ActivationKind.GELU_TANH, ActivationKind.QUICK_GELU}) {
