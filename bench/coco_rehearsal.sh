@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/coco_rehearsal.sh [--fraction F] [--steps N] [--work DIR] [--name P] [--data DIR] [--keep]: the COCO-size dress rehearsal
+# bench/coco_rehearsal.sh [--fraction F] [--steps N] [--work DIR] [--name P] [--data DIR] [--heap SIZE] [--keep]: the COCO-size dress rehearsal
 # (issue 16 §2), as root. Generates a dataset of COCO 2017's sizes times F (default 1: 118,287 train
 # images with 591,753 captions, 5,000 val images with 25,014 captions) in COCO's exact layout, small
 # images (--long-side 80 px JPEG, prepped to 64 px); starts hosts in network namespaces
@@ -12,7 +12,10 @@
 #   eval      bin/clip eval of the trained model on the val split (COCO's 5k protocol), one JVM
 #   embed     clip.Embed on the cluster, every image and caption of both splits (two jobs)
 #   search    bin/clip search, a text query over the train images and an image query over its captions
-# (--data DIR: skip generate and use a dataset it generated before at the same fraction, kept)
+# (--data DIR: skip generate and use a dataset it generated before at the same fraction, kept;
+# --heap SIZE, e.g. 512m: every JVM's heap at most SIZE, drivers and executors (default: bin/clip's
+# 8g, spark-submit's 4g, executors 2g); a stage that held the dataset in one JVM would fail. Spark
+# needs at least 512m. Its rows go to coco-rehearsal-F-heap-SIZE.tsv.)
 # and prints a table per stage: wall time, peak resident memory of the driver (/usr/bin/time -v of
 # its JVM) and of the largest executor (VmHWM from /proc, read every half second while it runs),
 # and bytes written. Namespaces, daemons and (unless --keep) the data are removed at the end, also
@@ -22,7 +25,7 @@ set -euo pipefail
 # The whole script is one block, read before it runs, so editing the file meanwhile cannot change a run.
 {
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-FRACTION=1; STEPS=300; WORK=""; KEEP=0; GIVEN_DATA=""
+FRACTION=1; STEPS=300; WORK=""; KEEP=0; GIVEN_DATA=""; HEAP=""
 NAME=coco
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -32,14 +35,21 @@ while [[ $# -gt 0 ]]; do
     --work) WORK="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --data) GIVEN_DATA="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --heap) HEAP="$2"; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "coco_rehearsal.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "coco_rehearsal.sh: needs root (network namespaces)" >&2; exit 1; }
 [[ -f "$ROOT/spark-job/target/clip-spark-job.jar" ]] || { echo "coco_rehearsal.sh: build first (mvn -DskipTests package)" >&2; exit 1; }
 WORK="${WORK:-/tmp/coco-rehearsal-$FRACTION}"
-RESULTS="$(dirname "$WORK")/coco-rehearsal-$FRACTION.tsv"
+RESULTS="$(dirname "$WORK")/coco-rehearsal-$FRACTION${HEAP:+-heap-$HEAP}.tsv"
+EXECUTOR_MEMORY=2g
+if [[ -n "$HEAP" ]]; then
+  # bin/clip and cluster/spark-submit take their JVM options from these; `ip netns exec` passes them on.
+  export CLIP_JAVA_OPTS="-Xmx$HEAP" CLIP_DRIVER_JAVA_OPTS="-Xmx$HEAP"
+  EXECUTOR_MEMORY="$HEAP"
+fi
 scaled() { awk -v n="$1" -v f="$FRACTION" 'BEGIN { printf "%d", n * f + 0.5 }'; }
 TRAIN=$(scaled 118287); TRAIN_CAPTIONS=$(scaled 591753); VAL=$(scaled 5000); VAL_CAPTIONS=$(scaled 25014)
 HOSTS=3
@@ -106,7 +116,7 @@ stage() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$FRACTION" "$name" "$wall" "$driver" "$exec" "$bytes" "$load" "$note" | tee -a "$RESULTS"
 }
 
-echo "rehearsal: fraction $FRACTION: $TRAIN train images / $TRAIN_CAPTIONS captions, $VAL val images / $VAL_CAPTIONS captions, in $WORK"
+echo "rehearsal: fraction $FRACTION: $TRAIN train images / $TRAIN_CAPTIONS captions, $VAL val images / $VAL_CAPTIONS captions, in $WORK${HEAP:+, every heap at most $HEAP}"
 df -h "$(dirname "$WORK")" | tail -1
 
 if [[ -n "$GIVEN_DATA" ]]; then
@@ -138,7 +148,7 @@ echo "rehearsal: Spark master on 198.18.0.1, $((HOSTS - 1)) workers registered"
 
 # The driver runs on host 0; /usr/bin/time measures its JVM (netns.sh exec and spark-submit exec into it).
 SUBMIT=("$ROOT/cluster/netns.sh" exec 0 --name "$NAME" -- env SPARK_LOCAL_IP=198.18.0.1 "$ROOT/cluster/spark-submit"
-  --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=2)
+  --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=$EXECUTOR_MEMORY --conf spark.cores.max=2)
 
 stage prep "$SHARDS" "64 px, 2 executors" "${SUBMIT[@]}" --class clip.Prep "$JAR" --format coco --root "$DATA" --out "$SHARDS" --image-size 64
 stage train "$RUN" "tiny, $STEPS steps, 2 workers on 2 hosts" "${SUBMIT[@]}" --class clip.Train "$JAR" tiny dist.workers=2 \

@@ -102,15 +102,29 @@ public final class ShardReader {
     /** Rows {@code [first, first + count)} of a shard, or fewer at its end; the rows before are read past, not kept. */
     public static List<ShardSchema.Row> read(Path shard, Configuration conf, long first, int count) throws IOException {
         List<ShardSchema.Row> rows = new ArrayList<>();
+        forEach(shard, conf, first, count, rows::add);
+        return rows;
+    }
+
+    /** Takes a shard's rows one at a time, as they are read. */
+    @FunctionalInterface
+    public interface RowSink {
+        void accept(ShardSchema.Row row) throws IOException;
+    }
+
+    /**
+     * Rows {@code [first, first + count)} of a shard, or fewer at its end, handed to {@code sink} as
+     * they are read, so a caller that keeps them elsewhere never holds the shard's rows at once.
+     */
+    public static void forEach(Path shard, Configuration conf, long first, long count, RowSink sink) throws IOException {
         try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), shard).withConf(conf).build()) {
             long index = 0;
-            for (Group g = reader.read(); g != null && rows.size() < count; g = reader.read(), index++) {
+            for (Group g = reader.read(); g != null && index < first + count; g = reader.read(), index++) {
                 if (index >= first) {
-                    rows.add(ShardSchema.fromGroup(g));
+                    sink.accept(ShardSchema.fromGroup(g));
                 }
             }
         }
-        return rows;
     }
 
     /** How many captions each row of a shard has, from the captions column alone (the images are not read). */

@@ -2,7 +2,6 @@ package clip.train;
 
 import clip.data.image.ImageDecodeException;
 import clip.prep.ShardReader;
-import clip.prep.ShardSchema;
 import clip.data.ImagePipeline;
 import clip.data.ImagePreprocessor;
 import clip.io.BadInputException;
@@ -24,23 +23,28 @@ import org.nd4j.linalg.factory.Nd4j;
  * A worker's share of a training split from data-prep shards: worker r of N holds rows
  * {@code [r*T/N, (r+1)*T/N)} of the split's T rows in manifest order, and reads only the shards
  * that overlap them. Rows are kept as their JPEG bytes (what the shards store, ~30 KB an image
- * at 256 px) and decoded, resized and randomly cropped when a step needs them. Each step a
+ * at 256 px) in a memory-mapped scratch file, not on the heap ({@link MappedBytes}): the heap holds
+ * ids, file names and captions. Images are decoded, resized and randomly cropped when a step needs
+ * them. Each step a
  * worker draws its pairs from its own share (distinct images, one caption of each), so the
  * global batch is the union of the workers' draws, as with PyTorch's DistributedSampler; with
  * another number of workers the batches differ.
  */
 public final class ShardImages implements CaptionedImages {
     private static final long RANK_STRIDE = 0x632BE59BD9B4E019L;
-    private final List<ShardSchema.Row> rows;
-    /** The shard each row was read from, for errors. */
-    private final List<String> shardOf;
+    /** A row without its image, which is in {@link #jpegs} at the same index; the shard it came from is for errors. */
+    private record Entry(long imageId, String fileName, List<String> captions, String shard) {
+    }
+
+    private final List<Entry> rows;
+    private final MappedBytes jpegs;
     private final int splitSize;
     private final ImagePipeline pipeline;
     private final long seed;
 
-    private ShardImages(List<ShardSchema.Row> rows, List<String> shardOf, int splitSize, ImagePipeline pipeline, long seed) {
+    private ShardImages(List<Entry> rows, MappedBytes jpegs, int splitSize, ImagePipeline pipeline, long seed) {
         this.rows = rows;
-        this.shardOf = shardOf;
+        this.jpegs = jpegs;
         this.splitSize = splitSize;
         this.pipeline = pipeline;
         this.seed = seed;
@@ -70,68 +74,78 @@ public final class ShardImages implements CaptionedImages {
                     + " for each of " + workers + " workers, fewer than the " + local
                     + " pairs a worker trains on per step (clip.train.batch-size / clip.dist.workers)");
         }
-        List<ShardSchema.Row> mine = new ArrayList<>();
-        List<String> shardOf = new ArrayList<>();
+        List<Entry> mine = new ArrayList<>();
         long skipped = 0;
         long shardStart = 0;
-        for (JsonNode shard : shards) {
-            long shardEnd = shardStart + shard.path("rows").asLong();
-            if (shardEnd > first && shardStart < end) {
-                long from = Math.max(first, shardStart);
-                int count = (int) (Math.min(end, shardEnd) - from);
-                Path path = new Path(root, shard.path("path").asText());
-                List<ShardSchema.Row> rows;
-                if (ShardReader.matchesManifest(shard, root, conf)) {
-                    rows = ShardReader.read(path, conf, from - shardStart, count);
-                } else if (skipDamaged) {
-                    rows = readable(path, conf, from - shardStart, count, pipeline);
-                    skipped += count - rows.size();
-                    log.printf("worker %d: %s is damaged (its SHA-256 differs from manifest.json's): kept the %d of its %d"
-                            + " images in this share that decode, skipped %d%n", rank, path, rows.size(), count, count - rows.size());
-                } else {
-                    throw new BadInputException(path + ": damaged or changed after prep (its size or SHA-256 differs from"
-                            + " manifest.json's); rerun bin/clip prep, or set clip.data.damaged = skip to train on its readable images");
+        java.nio.file.Path scratch = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+        try (MappedBytes.Writer jpegs = MappedBytes.writer(scratch, MappedBytes.REGION_BYTES)) {
+            for (JsonNode shard : shards) {
+                long shardEnd = shardStart + shard.path("rows").asLong();
+                if (shardEnd > first && shardStart < end) {
+                    long from = Math.max(first, shardStart);
+                    int count = (int) (Math.min(end, shardEnd) - from);
+                    Path path = new Path(root, shard.path("path").asText());
+                    String name = path.toString();
+                    ShardReader.RowSink keep = row -> {
+                        jpegs.add(row.jpeg());
+                        mine.add(new Entry(row.imageId(), row.fileName(), row.captions(), name));
+                    };
+                    if (ShardReader.matchesManifest(shard, root, conf)) {
+                        ShardReader.forEach(path, conf, from - shardStart, count, keep);
+                    } else if (skipDamaged) {
+                        int kept = readable(path, conf, from - shardStart, count, pipeline, keep);
+                        skipped += count - kept;
+                        log.printf("worker %d: %s is damaged (its SHA-256 differs from manifest.json's): kept the %d of its %d"
+                                + " images in this share that decode, skipped %d%n", rank, path, kept, count, count - kept);
+                    } else {
+                        throw new BadInputException(path + ": damaged or changed after prep (its size or SHA-256 differs from"
+                                + " manifest.json's); rerun bin/clip prep, or set clip.data.damaged = skip to train on its readable images");
+                    }
                 }
-                mine.addAll(rows);
-                rows.forEach(r -> shardOf.add(path.toString()));
+                shardStart = shardEnd;
             }
-            shardStart = shardEnd;
+            if (skipped > 0 && mine.size() < local) {
+                throw new BadInputException(dir + ": after skipping " + skipped + " damaged images, worker " + rank + "'s share of split '"
+                        + split + "' holds " + mine.size() + " images, fewer than the " + local + " pairs it trains on per step");
+            }
+            if (mine.size() + skipped != end - first) {
+                throw new BadInputException(dir + "/manifest.json: its shards of split '" + split + "' hold fewer rows than it says ("
+                        + mine.size() + " of rows " + first + ".." + end + " read)");
+            }
+            return new ShardImages(mine, jpegs.finish(), (int) total, pipeline, seed);
         }
-        if (skipped > 0 && mine.size() < local) {
-            throw new BadInputException(dir + ": after skipping " + skipped + " damaged images, worker " + rank + "'s share of split '"
-                    + split + "' holds " + mine.size() + " images, fewer than the " + local + " pairs it trains on per step");
-        }
-        if (mine.size() + skipped != end - first) {
-            throw new BadInputException(dir + "/manifest.json: its shards of split '" + split + "' hold fewer rows than it says ("
-                    + mine.size() + " of rows " + first + ".." + end + " read)");
-        }
-        return new ShardImages(mine, shardOf, (int) total, pipeline, seed);
     }
 
-    /** The rows of a damaged shard that can be read and decoded: reading stops at the first unreadable row. */
-    private static List<ShardSchema.Row> readable(Path shard, Configuration conf, long first, int count, ImagePipeline pipeline) {
-        List<ShardSchema.Row> rows = new ArrayList<>();
+    /**
+     * Hands {@code keep} the rows of a damaged shard that can be read and decoded, as they are read;
+     * reading stops at the first unreadable row (Parquet stops at the damaged page). How many it kept.
+     */
+    private static int readable(Path shard, Configuration conf, long first, int count, ImagePipeline pipeline,
+                                ShardReader.RowSink keep) throws IOException {
+        float[] scratch = new float[3 * pipeline.size() * pipeline.size()];
+        int[] kept = {0};
+        IOException[] keepFailed = {null};
         try {
-            rows.addAll(ShardReader.read(shard, conf, first, count));
-        } catch (IOException | RuntimeException e) {
-            // Parquet stops at the damaged page; the rows read before it were lost with the exception, so read them one by one.
-            for (long i = first; i < first + count; i++) {
+            ShardReader.forEach(shard, conf, first, count, row -> {
                 try {
-                    rows.addAll(ShardReader.read(shard, conf, i, 1));
-                } catch (IOException | RuntimeException stop) {
-                    break;
+                    pipeline.toChw(row.jpeg(), scratch, 0);
+                } catch (ImageDecodeException | RuntimeException e) {
+                    return;
                 }
+                try {
+                    keep.accept(row);
+                } catch (IOException e) {
+                    keepFailed[0] = e;
+                    throw e;
+                }
+                kept[0]++;
+            });
+        } catch (IOException | RuntimeException e) {
+            if (keepFailed[0] != null) {
+                throw keepFailed[0]; // the scratch file, not the shard
             }
         }
-        float[] scratch = new float[3 * pipeline.size() * pipeline.size()];
-        return rows.stream().filter(row -> {
-            try {
-                pipeline.toChw(row.jpeg(), scratch, 0);
-                return true;
-            } catch (ImageDecodeException | RuntimeException e) {
-                return false;
-            }
-        }).toList();
+        return kept[0];
     }
 
     @Override
@@ -156,14 +170,14 @@ public final class ShardImages implements CaptionedImages {
 
     @Override
     public INDArray images(int[] which) {
-        return decode(which, (row, pixels, offset) -> pipeline.toChw(row.jpeg(), pixels, offset));
+        return decode(which, (row, pixels, offset) -> pipeline.toChw(jpegs.get(row), pixels, offset));
     }
 
     @Override
     public INDArray trainingImages(int[] which, long step) {
         // Crops are drawn per (step, image), so they do not depend on which worker decodes the image.
-        return decode(which, (row, pixels, offset) -> pipeline.toChwRandomCrop(row.jpeg(), pixels, offset,
-                new SplittableRandom(seed * 31 + step * 1_000_003L + row.imageId())));
+        return decode(which, (row, pixels, offset) -> pipeline.toChwRandomCrop(jpegs.get(row), pixels, offset,
+                new SplittableRandom(seed * 31 + step * 1_000_003L + rows.get(row).imageId())));
     }
 
     @Override
@@ -175,15 +189,15 @@ public final class ShardImages implements CaptionedImages {
     @Override
     public void digest(MessageDigest md) {
         md.update(("size " + pipeline.size() + "\n").getBytes(StandardCharsets.UTF_8));
-        for (ShardSchema.Row row : rows) {
-            md.update((row.imageId() + "\n").getBytes(StandardCharsets.UTF_8));
-            md.update(row.jpeg());
-            row.captions().forEach(c -> md.update((c + "\n").getBytes(StandardCharsets.UTF_8)));
+        for (int i = 0; i < rows.size(); i++) {
+            md.update((rows.get(i).imageId() + "\n").getBytes(StandardCharsets.UTF_8));
+            md.update(jpegs.get(i));
+            rows.get(i).captions().forEach(c -> md.update((c + "\n").getBytes(StandardCharsets.UTF_8)));
         }
     }
 
     private interface Decode {
-        void into(ShardSchema.Row row, float[] pixels, int offset) throws ImageDecodeException;
+        void into(int row, float[] pixels, int offset) throws ImageDecodeException;
     }
 
     /**
@@ -200,12 +214,12 @@ public final class ShardImages implements CaptionedImages {
         BadInputException[] failures = new BadInputException[which.length];
         Halves.run(which.length, 1, 2, (from, to) -> {
             for (int i = from; i < to; i++) {
-                ShardSchema.Row row = rows.get(which[i]);
                 try {
-                    decode.into(row, pixels, i * floats);
+                    decode.into(which[i], pixels, i * floats);
                 } catch (ImageDecodeException e) {
-                    failures[i] = new BadInputException(shardOf.get(which[i]) + ": image " + row.imageId() + " ("
-                            + row.fileName() + "): " + e.getMessage());
+                    Entry row = rows.get(which[i]);
+                    failures[i] = new BadInputException(row.shard() + ": image " + row.imageId() + " (" + row.fileName()
+                            + "): " + e.getMessage());
                     return;
                 }
             }
