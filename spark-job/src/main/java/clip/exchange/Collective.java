@@ -21,6 +21,16 @@ public interface Collective {
      */
     float[][] allToAll(float[][] send);
 
+    /**
+     * The same workers on a second line of exchanges, numbered apart from this one's, so that one
+     * thread may exchange on it while another uses this one (the gradient buckets' reduce-scatters
+     * run during the backward pass, whose SyncBatchNorm sums use this one). Every worker must use
+     * both lines in the same order each.
+     */
+    default Collective sideChannel() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no side channel");
+    }
+
     /** Refuses what allToAll cannot take: anything but one array per rank. */
     default void checkOnePerRank(float[][] send) {
         if (send.length != size()) {
