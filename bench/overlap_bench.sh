@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--name P] [--buckets "0 25"]: how much of
+# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--name P] [--buckets "0 25"] [--set "k=v ..."]: how much of
 # the parameter server's exchange the tiny recipe's step still waits for, with and without gradient
 # buckets (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
 # (cluster/netns.sh up --hosts 3 --rate R: a Spark master and the driver on host 0, a worker of one
@@ -8,11 +8,12 @@
 # (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the tenth of the
 # step time, the parameter server's time the step waited for (param_server_s: buckets still under
 # way after the backward pass, the norm's all-reduce and the all-gather) and their ratio, and the
-# embeddings' gather. Logs and train-log.jsonl files go to WORK (default /tmp/overlap-bench).
+# embeddings' gather. --set adds configuration keys to every run (e.g. a wider model). Logs and
+# train-log.jsonl files go to WORK (default /tmp/overlap-bench).
 set -euo pipefail
 {
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; WORK=/tmp/overlap-bench
+RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; WORK=/tmp/overlap-bench; SET=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rates) RATES="$2"; shift 2 ;;
@@ -21,7 +22,8 @@ while [[ $# -gt 0 ]]; do
     --name) NAME="$2"; shift 2 ;;
     --buckets) BUCKETS="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --set) SET="$2"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +81,7 @@ for rate in $RATES; do
       out="$WORK/run-$rate-b$b-$run"
       flock "$LOCK" "$ROOT/cluster/netns.sh" exec 0 --name "$NAME" -- env SPARK_LOCAL_IP=198.18.0.1 "$ROOT/cluster/spark-submit" \
         --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=2 \
-        --class clip.Train "$JAR" tiny dist.workers=2 dist.bucket-mb="$b" train.steps="$STEPS" output.dir="$out" \
+        --class clip.Train "$JAR" tiny dist.workers=2 dist.bucket-mb="$b" train.steps="$STEPS" output.dir="$out" $SET \
         > "$out.log" 2>&1 || { echo "overlap_bench.sh: run failed; its log:" >&2; tail -30 "$out.log" >&2; exit 1; }
       echo "rate $rate  bucket-mb $b  run $run  load $(cut -d' ' -f1 /proc/loadavg)  $(medians "$out/train-log.jsonl")"
     done

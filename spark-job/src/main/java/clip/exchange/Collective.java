@@ -86,6 +86,17 @@ public interface Collective {
     }
 
     /**
+     * {@link #reduceScatterSum(ByteBuffer, int[], ByteBuffer)} in two halves: what this worker
+     * sends may leave at once, and the returned task waits for the sums. Exchanges started one
+     * after another (from one thread) must be awaited in the same order; while a worker waits for
+     * one, what it sends for the next is already on the way, so a chain of them is not held up by
+     * a round trip each. Here everything happens when the task runs.
+     */
+    default Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+        return () -> reduceScatterSum(flat, bounds, shard);
+    }
+
+    /**
      * All-gather in place over one flat buffer of little-endian floats: worker r's part,
      * floats {@code [bounds[r], bounds[r+1])}, reaches the same place in every worker's buffer.
      */

@@ -120,7 +120,12 @@ final class GradientBuckets {
         }
     }
 
-    /** Starts the pending segments' bucket: one reduce-scatter per run of adjacent floats. */
+    /**
+     * Starts the pending segments' bucket: one reduce-scatter per run of adjacent floats, sent
+     * from this thread at once and awaited on the bucket thread in order. A bucket's floats mostly
+     * go one way (to the owner of that part of the vector), so if each waited for the one before,
+     * the two directions of a link would take turns; sent at once, they flow side by side.
+     */
     private void send() {
         List<int[]> runs = new ArrayList<>();
         pending.sort(Comparator.comparingInt(ShardedOptimizer.Segment::offset));
@@ -134,11 +139,15 @@ final class GradientBuckets {
         }
         pending.clear();
         pendingFloats = 0;
-        sent.add(thread.submit(() -> runs.forEach(r -> reduceScatter(r[0], r[1]))));
+        List<Runnable> sums = new ArrayList<>();
+        for (int[] r : runs) {
+            sums.add(startReduceScatter(r[0], r[1]));
+        }
+        sent.add(thread.submit(() -> sums.forEach(Runnable::run)));
     }
 
     /** Floats {@code [from, to)} of the vector summed into the owners' shards: the workers' bounds cut to that range. */
-    private void reduceScatter(int from, int to) {
+    private Runnable startReduceScatter(int from, int to) {
         int n = side.size();
         int[] cut = new int[n + 1];
         for (int r = 0; r <= n; r++) {
@@ -147,7 +156,7 @@ final class GradientBuckets {
         int rank = side.rank();
         int mine = cut[rank + 1] - cut[rank];
         int at = mine == 0 ? 0 : from + cut[rank] - bounds[rank]; // where this worker's part of the run sits in its shard
-        side.reduceScatterSum(floats(flat, from, to), cut, floats(shard, at, at + mine));
+        return side.startReduceScatterSum(floats(flat, from, to), cut, floats(shard, at, at + mine));
     }
 
     private static ByteBuffer floats(ByteBuffer b, int from, int to) {

@@ -237,7 +237,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
     }
 
     private final class Side implements Collective {
-        private long exchange = SIDE;
+        private final java.util.concurrent.atomic.AtomicLong exchange = new java.util.concurrent.atomic.AtomicLong(SIDE);
 
         @Override
         public int rank() {
@@ -251,17 +251,22 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
         @Override
         public float[][] allToAll(float[][] send) {
-            return NettyGroup.this.allToAll(send, exchange++);
+            return NettyGroup.this.allToAll(send, exchange.getAndIncrement());
         }
 
         @Override
         public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
-            NettyGroup.this.reduceScatterSum(flat, bounds, shard, exchange++);
+            startReduceScatterSum(flat, bounds, shard).run();
+        }
+
+        @Override
+        public Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+            return NettyGroup.this.startReduceScatterSum(flat, bounds, shard, exchange.getAndIncrement());
         }
 
         @Override
         public void allGather(ByteBuffer flat, int[] bounds) {
-            NettyGroup.this.allGather(flat, bounds, exchange++);
+            NettyGroup.this.allGather(flat, bounds, exchange.getAndIncrement());
         }
     }
 
@@ -282,12 +287,16 @@ public final class NettyGroup implements Collective, AutoCloseable {
     }
 
     private void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {
+        startReduceScatterSum(flat, bounds, shard, id).run();
+    }
+
+    private Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {
         checkBounds(bounds, flat);
         ByteBuffer[] parts = new ByteBuffer[size];
         for (int dst = 0; dst < size; dst++) {
             parts[dst] = floats(flat, bounds[dst], bounds[dst + 1]);
         }
-        exchange(id, parts, new SummedChunks(parts[rank], shard, rank, size, chunkFloats));
+        return start(id, parts, new SummedChunks(parts[rank], shard, rank, size, chunkFloats));
     }
 
     private void allGather(ByteBuffer flat, int[] bounds, long id) {
@@ -300,16 +309,25 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     /** Sends {@code parts[dst]} to each peer and waits until the sink has every peer's and ours have left. */
     private void exchange(long id, ByteBuffer[] parts, ChunkSink sink) {
+        start(id, parts, sink).run();
+    }
+
+    /** Sends {@code parts[dst]} to each peer now; the task waits until the sink has every peer's and ours have left. */
+    private Runnable start(long id, ByteBuffer[] parts, ChunkSink sink) {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
         List<ChannelFuture> writes = new ArrayList<>();
         for (int dst = 0; dst < size; dst++) {
             if (dst != rank) {
                 writes.addAll(sendTo(dst, id, parts[dst]));
             }
         }
+        return () -> await(id, sink, writes);
+    }
+
+    private void await(long id, ChunkSink sink, List<ChannelFuture> writes) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
         mailbox.await(id, sink, rank, size, deadline, this::describe);
         // Our data must have left before the caller may close the group or change the buffers it came from.
         for (ChannelFuture w : writes) {
