@@ -152,6 +152,7 @@ class GradientBucketsTest {
             return group.allToAll(send);
         }
 
+        // the main line's own flat exchanges, as training uses them (over TCP: Netty's, without arrays)
         @Override
         public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
             group.reduceScatterSum(flat, bounds, shard);
