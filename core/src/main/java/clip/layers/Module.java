@@ -18,6 +18,7 @@ public abstract class Module {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private final Map<String, INDArray> buffers = new LinkedHashMap<>();
+    private GradientsReady gradientsReady = GradientsReady.NONE;
 
     protected final Parameter param(String name, Parameter p) {
         if (params.put(name, p) != null) {
@@ -63,6 +64,17 @@ public abstract class Module {
     private void collectBuffers(String prefix, Map<String, INDArray> out) {
         buffers.forEach((n, b) -> out.put(prefix + n, b));
         children.forEach((n, c) -> c.collectBuffers(prefix + n + ".", out));
+    }
+
+    /** Whom this module and every module below it tell when a backward pass has finished a module's gradients. */
+    public final void onGradientsReady(GradientsReady listener) {
+        gradientsReady = listener;
+        children.values().forEach(c -> c.onGradientsReady(listener));
+    }
+
+    /** Reports that the gradients of {@code m}'s parameters are final for this step. */
+    protected final void gradientsReady(Module m) {
+        gradientsReady.ready(m);
     }
 
     public final List<Parameter> parameters() {

@@ -126,15 +126,19 @@ public final class ContrastiveModel extends Module {
 
     public void backwardImages(INDArray dImageEmbeds) {
         INDArray dPooled = visualProjection.backward(imageNorm.backward(dImageEmbeds));
+        gradientsReady((Module) visualProjection);
         if (anyTrainable(vision, lastVision, "vision")) {
             vision.backward(null, dPooled);
+            gradientsReady((Module) vision);
         }
     }
 
     public void backwardTexts(INDArray dTextEmbeds) {
         INDArray dPooled = textProjection.backward(textNorm.backward(dTextEmbeds));
+        gradientsReady((Module) textProjection);
         if (anyTrainable(text, lastText, "text")) {
             text.backward(null, dPooled);
+            gradientsReady((Module) text);
         }
     }
 

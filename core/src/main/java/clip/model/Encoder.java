@@ -55,6 +55,7 @@ public final class Encoder extends Module {
             try (var ws = StepMemory.openLayerBackward()) {
                 dy = StepMemory.keep(layers.get(i).backward(dy));
             }
+            gradientsReady(layers.get(i));
         }
         return dy;
     }

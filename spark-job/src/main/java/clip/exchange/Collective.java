@@ -21,6 +21,16 @@ public interface Collective {
      */
     float[][] allToAll(float[][] send);
 
+    /**
+     * The same workers on a second line of exchanges, numbered apart from this one's, so that one
+     * thread may exchange on it while another uses this one (the gradient buckets' reduce-scatters
+     * run during the backward pass, whose SyncBatchNorm sums use this one). Every worker must use
+     * both lines in the same order each.
+     */
+    default Collective sideChannel() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no side channel");
+    }
+
     /** Refuses what allToAll cannot take: anything but one array per rank. */
     default void checkOnePerRank(float[][] send) {
         if (send.length != size()) {
@@ -73,6 +83,17 @@ public interface Collective {
             send[s] = floats(flat, bounds[s], bounds[s + 1]);
         }
         shard.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(reduceScatterSum(send));
+    }
+
+    /**
+     * {@link #reduceScatterSum(ByteBuffer, int[], ByteBuffer)} in two halves: what this worker
+     * sends may leave at once, and the returned task waits for the sums. Exchanges started one
+     * after another (from one thread) must be awaited in the same order; while a worker waits for
+     * one, what it sends for the next is already on the way, so a chain of them is not held up by
+     * a round trip each. Here everything happens when the task runs.
+     */
+    default Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+        return () -> reduceScatterSum(flat, bounds, shard);
     }
 
     /**

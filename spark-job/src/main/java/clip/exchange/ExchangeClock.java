@@ -55,6 +55,12 @@ public final class ExchangeClock implements Collective {
         }
     }
 
+    /** Not clocked: its exchanges run behind the backward pass; what the step waits for them it clocks itself. */
+    @Override
+    public Collective sideChannel() {
+        return group.sideChannel();
+    }
+
     /** Seconds spent in exchanges since the last call. */
     public double lap() {
         double s = nanos / 1e9;

@@ -15,12 +15,19 @@ public final class InProcessGroup {
     private final float[][][] mailbox;
     private final CyclicBarrier barrier;
     private final long deadlineMillis;
+    /** The members' side channel: its own mailboxes and barrier, so both lines can run at once. */
+    private final InProcessGroup side;
 
     public InProcessGroup(int size, long deadlineMillis) {
+        this(size, deadlineMillis, new InProcessGroup(size, deadlineMillis, null));
+    }
+
+    private InProcessGroup(int size, long deadlineMillis, InProcessGroup side) {
         this.size = size;
         this.mailbox = new float[size][size][];
         this.barrier = new CyclicBarrier(size);
         this.deadlineMillis = deadlineMillis;
+        this.side = side;
     }
 
     public Collective member(int rank) {
@@ -34,6 +41,14 @@ public final class InProcessGroup {
             @Override
             public int size() {
                 return size;
+            }
+
+            @Override
+            public Collective sideChannel() {
+                if (side == null) {
+                    throw new UnsupportedOperationException("a side channel has no side channel");
+                }
+                return side.member(rank);
             }
 
             @Override

@@ -85,7 +85,10 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private final Link[] outbound;
     private volatile boolean closing;
     private List<InetSocketAddress> peers;
+    /** The next exchange's number on the main line; the side channel's start at {@link #SIDE}. */
     private long exchange;
+    private final Side side = new Side();
+    private static final long SIDE = 1L << 62;
 
     /** An authenticated connection to a peer and the key that signs what goes over it. */
     private record Link(Channel channel, FrameMac mac) {
@@ -212,6 +215,62 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     @Override
     public float[][] allToAll(float[][] send) {
+        return allToAll(send, exchange++);
+    }
+
+    /** Sends each worker its part of {@code flat} straight from the buffer and sums the parts it gets as they arrive. */
+    @Override
+    public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+        reduceScatterSum(flat, bounds, shard, exchange++);
+    }
+
+    /** Sends this worker's part of {@code flat} straight from the buffer; peers' parts land in place as they arrive. */
+    @Override
+    public void allGather(ByteBuffer flat, int[] bounds) {
+        allGather(flat, bounds, exchange++);
+    }
+
+    /** The same connections, exchanges numbered from {@link #SIDE}; frames of both lines interleave on a connection. */
+    @Override
+    public Collective sideChannel() {
+        return side;
+    }
+
+    private final class Side implements Collective {
+        private final java.util.concurrent.atomic.AtomicLong exchange = new java.util.concurrent.atomic.AtomicLong(SIDE);
+
+        @Override
+        public int rank() {
+            return rank;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public float[][] allToAll(float[][] send) {
+            return NettyGroup.this.allToAll(send, exchange.getAndIncrement());
+        }
+
+        @Override
+        public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+            startReduceScatterSum(flat, bounds, shard).run();
+        }
+
+        @Override
+        public Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+            return NettyGroup.this.startReduceScatterSum(flat, bounds, shard, exchange.getAndIncrement());
+        }
+
+        @Override
+        public void allGather(ByteBuffer flat, int[] bounds) {
+            NettyGroup.this.allGather(flat, bounds, exchange.getAndIncrement());
+        }
+    }
+
+    private float[][] allToAll(float[][] send, long id) {
         checkOnePerRank(send);
         ByteBuffer[] parts = new ByteBuffer[size];
         for (int dst = 0; dst < size; dst++) {
@@ -221,46 +280,54 @@ public final class NettyGroup implements Collective, AutoCloseable {
             }
         }
         ArrayChunks sink = new ArrayChunks(size, rank);
-        exchange(parts, sink);
+        exchange(id, parts, sink);
         float[][] received = sink.arrays();
         received[rank] = send[rank];
         return received;
     }
 
-    /** Sends each worker its part of {@code flat} straight from the buffer and sums the parts it gets as they arrive. */
-    @Override
-    public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+    private void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {
+        startReduceScatterSum(flat, bounds, shard, id).run();
+    }
+
+    private Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {
         checkBounds(bounds, flat);
         ByteBuffer[] parts = new ByteBuffer[size];
         for (int dst = 0; dst < size; dst++) {
             parts[dst] = floats(flat, bounds[dst], bounds[dst + 1]);
         }
-        exchange(parts, new SummedChunks(parts[rank], shard, rank, size, chunkFloats));
+        return start(id, parts, new SummedChunks(parts[rank], shard, rank, size, chunkFloats));
     }
 
-    /** Sends this worker's part of {@code flat} straight from the buffer; peers' parts land in place as they arrive. */
-    @Override
-    public void allGather(ByteBuffer flat, int[] bounds) {
+    private void allGather(ByteBuffer flat, int[] bounds, long id) {
         checkBounds(bounds, flat);
         ByteBuffer mine = floats(flat, bounds[rank], bounds[rank + 1]);
         ByteBuffer[] parts = new ByteBuffer[size];
         java.util.Arrays.fill(parts, mine);
-        exchange(parts, new PlacedChunks(flat, bounds, rank));
+        exchange(id, parts, new PlacedChunks(flat, bounds, rank));
     }
 
     /** Sends {@code parts[dst]} to each peer and waits until the sink has every peer's and ours have left. */
-    private void exchange(ByteBuffer[] parts, ChunkSink sink) {
+    private void exchange(long id, ByteBuffer[] parts, ChunkSink sink) {
+        start(id, parts, sink).run();
+    }
+
+    /** Sends {@code parts[dst]} to each peer now; the task waits until the sink has every peer's and ours have left. */
+    private Runnable start(long id, ByteBuffer[] parts, ChunkSink sink) {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }
-        long id = exchange++;
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
         List<ChannelFuture> writes = new ArrayList<>();
         for (int dst = 0; dst < size; dst++) {
             if (dst != rank) {
                 writes.addAll(sendTo(dst, id, parts[dst]));
             }
         }
+        return () -> await(id, sink, writes);
+    }
+
+    private void await(long id, ChunkSink sink, List<ChannelFuture> writes) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
         mailbox.await(id, sink, rank, size, deadline, this::describe);
         // Our data must have left before the caller may close the group or change the buffers it came from.
         for (ChannelFuture w : writes) {
@@ -289,11 +356,14 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     /**
      * Frames of a header, the floats as a view of the caller's buffer (no copy when it is
-     * direct: the socket writes from it) and the tag, signed as they are cut.
+     * direct: the socket writes from it) and the tag, signed as they are cut. Both lines send on
+     * the same connection: a frame is signed and queued under the link's lock, so frames reach
+     * the wire in the order of the sequence numbers their tags were made with.
      */
     private List<ChannelFuture> sendTo(int dst, long id, ByteBuffer data) {
-        Channel ch = outbound[dst].channel();
-        FrameMac mac = outbound[dst].mac();
+        Link link = outbound[dst];
+        Channel ch = link.channel();
+        FrameMac mac = link.mac();
         List<ChannelFuture> writes = new ArrayList<>();
         int total = data.remaining() / Float.BYTES;
         int offset = 0;
@@ -301,9 +371,12 @@ public final class NettyGroup implements Collective, AutoCloseable {
             int n = Math.min(chunkFloats, total - offset);
             ByteBuffer payload = data.slice(data.position() + offset * Float.BYTES, n * Float.BYTES);
             ByteBuf header = ch.alloc().directBuffer(DATA_HEADER).writeByte(DATA).writeLong(id).writeInt(offset).writeInt(total);
-            ByteBuf tag = ch.alloc().directBuffer(FrameMac.BYTES).writeBytes(mac.sign(header, payload));
-            CompositeByteBuf frame = ch.alloc().compositeDirectBuffer(3).addComponents(true, header, Unpooled.wrappedBuffer(payload), tag);
-            writes.add(ch.writeAndFlush(frame)); // on the wire while the next frame is signed
+            synchronized (link) {
+                ByteBuf tag = ch.alloc().directBuffer(FrameMac.BYTES).writeBytes(mac.sign(header, payload));
+                CompositeByteBuf frame = ch.alloc().compositeDirectBuffer(3).addComponents(true, header, Unpooled.wrappedBuffer(payload),
+                        tag);
+                writes.add(ch.writeAndFlush(frame)); // on the wire while the next frame is signed
+            }
             offset += n;
         } while (offset < total);
         return writes;

@@ -1,5 +1,6 @@
 package clip.exchange;
 
+import clip.layers.GradientsReady;
 import clip.layers.Parameter;
 import clip.layers.StepMemory;
 import clip.optim.AdamW;
@@ -26,6 +27,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * all-reduce would. The gradient and the parameters are copied once per step into flat native
  * arrays, which the exchange sends from and receives into directly (the arrays cost 2P floats
  * of memory per worker).
+ *
+ * <p>With gradient buckets ({@link #gradientsReady}) the reduce-scatter runs in pieces during the
+ * backward pass and the step only waits for the last ones; the sums, hence every bit after, are
+ * those of the reduce-scatter after the backward pass. The update itself still waits for the
+ * whole gradient: global-norm clipping and the rule that a step with a non-finite norm changes
+ * nothing both need every shard's sum before any shard may change.
  */
 public final class ShardedOptimizer {
     /** Suffixes of the AdamW moments' names in {@link #ownedState}. */
@@ -47,13 +54,26 @@ public final class ShardedOptimizer {
     private final INDArray expAvg;
     private final INDArray expAvgSq;
     private long step;
+    /** The reduce-scatter in buckets started by the backward pass, or null: one reduce-scatter in {@link #step}. */
+    private final GradientBuckets buckets;
+    private long bucketWaitNanos;
 
     /** Where one parameter sits in the flat vector, with its optimizer group. */
-    private record Segment(String name, Parameter param, int offset, int length, double lr, double weightDecay) {
+    record Segment(String name, Parameter param, int offset, int length, double lr, double weightDecay) {
     }
 
     public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
                             double maxGradNorm) {
+        this(params, groups, adamW, group, maxGradNorm, 0);
+    }
+
+    /**
+     * @param bucketFloats floats per gradient bucket, exchanged on the group's side channel while
+     *                     the backward pass goes on (see {@link #gradientsReady}); 0: no buckets,
+     *                     the whole gradient is reduce-scattered in {@link #step}
+     */
+    public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
+                            double maxGradNorm, int bucketFloats) {
         this.group = group;
         this.adamW = adamW;
         this.maxGradNorm = maxGradNorm;
@@ -90,6 +110,38 @@ public final class ShardedOptimizer {
         this.summed = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
         this.expAvg = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
         this.expAvgSq = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
+        this.buckets = bucketFloats > 0
+                ? new GradientBuckets(group.sideChannel(), segments, i -> copyGradient(segments.get(i)), bytes(gradFlat), bytes(summed),
+                        bounds, bucketFloats)
+                : null;
+    }
+
+    /**
+     * What the model's backward pass tells as it finishes each module's gradients
+     * ({@link clip.layers.Module#onGradientsReady}), when this optimizer exchanges in buckets. Every
+     * gradient it reports must be final for the step: not with micro-batches, nor with parts whose
+     * gradients are added after the backward pass.
+     */
+    public GradientsReady gradientsReady() {
+        return buckets == null ? GradientsReady.NONE : buckets::ready;
+    }
+
+    /** A step skipped before the update (a non-finite loss): the buckets already under way are let finish, as on every worker. */
+    public void skip() {
+        if (buckets != null) {
+            awaitBuckets();
+        }
+    }
+
+    private void awaitBuckets() {
+        long start = System.nanoTime();
+        buckets.finish();
+        bucketWaitNanos = System.nanoTime() - start;
+    }
+
+    /** Seconds the last step waited for gradient buckets still under way after the backward pass (0 without buckets). */
+    public double bucketWaitSeconds() {
+        return bucketWaitNanos / 1e9;
     }
 
     private int shardStart(int rank) {
@@ -102,9 +154,13 @@ public final class ShardedOptimizer {
      * changes, not even the step count AdamW's bias correction reads (see clip.train.TrainStep).
      */
     public double step(double lrFactor) {
-        copyInto(gradFlat, true);
-        copyInto(paramFlat, false);
-        group.reduceScatterSum(bytes(gradFlat), bounds, bytes(summed));
+        if (buckets != null) {
+            awaitBuckets();
+        } else {
+            segments.forEach(this::copyGradient);
+            group.reduceScatterSum(bytes(gradFlat), bounds, bytes(summed));
+        }
+        copyParameters();
         ByteBuffer grad = bytes(summed);
         int n = shardEnd - shardStart;
         double sumSq = 0;
@@ -131,12 +187,15 @@ public final class ShardedOptimizer {
         return norm;
     }
 
-    /** The flat vector's values, gradients or parameters, in segment order. */
-    private void copyInto(INDArray flat, boolean gradients) {
+    /** The parameters into their flat vector, which the all-gather fills in place. */
+    private void copyParameters() {
         for (Segment seg : segments) {
-            INDArray a = gradients ? seg.param().grad() : seg.param().value();
-            slice(flat, seg.offset(), seg.offset() + seg.length()).assign(a.reshape('c', new long[] {seg.length()}));
+            slice(paramFlat, seg.offset(), seg.offset() + seg.length()).assign(seg.param().value().reshape('c', new long[] {seg.length()}));
         }
+    }
+
+    private void copyGradient(Segment seg) {
+        slice(gradFlat, seg.offset(), seg.offset() + seg.length()).assign(seg.param().grad().reshape('c', new long[] {seg.length()}));
     }
 
     /** The native memory of a flat float array, as little-endian bytes the exchange sends from and receives into. */

@@ -111,7 +111,17 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
     }
 
     /** {@code clip.dist}. */
-    public record Dist(int workers, long timeoutMillis, int maxRestarts, Engine engine, String listenHost, int port) {
+    public record Dist(int workers, long timeoutMillis, int maxRestarts, Engine engine, String listenHost, int port,
+                       double bucketMb) {
+        /**
+         * Floats per gradient bucket for a model of {@code trainable} values, 0 for none: at most
+         * {@code bucket-mb}, and at most a quarter of the model, so a small model is still cut in
+         * four buckets whose exchanges can start during the backward pass.
+         */
+        public int bucketFloats(long trainable) {
+            long cap = (long) (bucketMb * (1 << 20) / Float.BYTES);
+            return cap == 0 ? 0 : (int) Math.max(1, Math.min(cap, (trainable + 3) / 4));
+        }
     }
 
     /** {@code clip.eval}. */
@@ -182,7 +192,8 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                         c.getDouble("optim.weight-decay-image"), c.getDouble("optim.weight-decay-text"),
                         betas.get(0), betas.get(1), c.getDouble("optim.eps")),
                 new Dist(c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getInt("dist.max-restarts"),
-                        choice(c, "dist.engine", Engine.class), c.getString("dist.listen-host"), c.getInt("dist.port")),
+                        choice(c, "dist.engine", Engine.class), c.getString("dist.listen-host"), c.getInt("dist.port"),
+                        c.getDouble("dist.bucket-mb")),
                 new Eval(c.getInt("eval.every"), c.getString("eval.metric"), c.getString("eval.templates")),
                 new Output(c.getString("output.dir"), Paths.get(c.getString("output.runs"))));
         t.validate();
@@ -265,6 +276,9 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
         positive("clip.data.synthetic.train-images", data.synthetic().trainImages());
         positive("clip.data.synthetic.val-images", data.synthetic().valImages());
         positive("clip.dist.workers", dist.workers());
+        if (!(dist.bucketMb() >= 0) || dist.bucketMb() > 2048) {
+            throw new BadInputException("config key 'clip.dist.bucket-mb' must be from 0 (no buckets) to 2048, got " + dist.bucketMb());
+        }
         if (train.batchSize() % dist.workers() != 0) {
             throw new BadInputException("config key 'clip.train.batch-size' (" + train.batchSize()
                     + ") must be a multiple of clip.dist.workers (" + dist.workers() + ")");

@@ -69,6 +69,9 @@ final class TrainStep {
             model.zeroGrad();
             double lossValue = DataParallelGradient.accumulate(model, loss, batch, group, microBatches, localLoss, parts);
             double gatherSeconds = group.lap();
+            if (!Double.isFinite(lossValue)) {
+                optimizer.skip();
+            }
             double norm = Double.isFinite(lossValue) ? optimizer.step(lrFactor) : Double.NaN;
             boolean applied = Double.isFinite(lossValue) && Double.isFinite(norm);
             if (applied) {
@@ -76,7 +79,8 @@ final class TrainStep {
             } else {
                 statistics.forEach((name, before) -> model.namedBuffers().get(name).assign(before));
             }
-            result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, group.lap(),
+            // the parameter server's time the step waited for: buckets still under way after the backward pass included
+            result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, group.lap() + optimizer.bucketWaitSeconds(),
                     model.logitScale().value().getDouble(0), applied);
         }
         skippedInARow = result.applied() ? 0 : skippedInARow + 1;

@@ -83,7 +83,7 @@ public final class TrainWorker {
         }
         if (lead()) {
             log.printf("model: %,d parameters (%,d trainable); data: %d training images (%s)%s; %d worker(s)%n",
-                    model.parameterCount(), model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum(),
+                    model.parameterCount(), trainable(model),
                     images.splitSize(), shards ? "shards " + data.shards() : "generated",
                     shards && workers > 1 ? String.format(", ~%d held by each worker", images.size()) : "", workers);
         }
@@ -112,8 +112,13 @@ public final class TrainWorker {
         // SyncBatchNorm: every worker's BatchNorm sums go through the group, so N workers normalise as one
         built.model().setBatchStatistics(config.model().batchNorm() == TrainConfig.BatchNormSync.SYNC
                 ? group::allReduceSum : BatchStatistics.LOCAL);
-        ShardedOptimizer optimizer = new ShardedOptimizer(built.model().namedParameters(), config.optim().groups(),
-                config.optim().adamW(), group, config.train().gradClip());
+        ContrastiveModel model = built.model();
+        // buckets only where the backward pass leaves each gradient final as it reports it
+        boolean buckets = workers > 1 && config.train().microBatches() == 1;
+        ShardedOptimizer optimizer = new ShardedOptimizer(model.namedParameters(), config.optim().groups(),
+                config.optim().adamW(), group, config.train().gradClip(),
+                buckets ? config.dist().bucketFloats(trainable(model)) : 0);
+        model.onGradientsReady(optimizer.gradientsReady());
         TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, hadoop,
                 config.train().mode().trainedBuffers(built.model()));
         long first = resume(checkpoints, optimizer);
@@ -138,6 +143,10 @@ public final class TrainWorker {
             }
         }
         return lead() ? RunOutputs.write(config, built, validation, log) : null;
+    }
+
+    private static long trainable(ContrastiveModel model) {
+        return model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum();
     }
 
     private Collective checkMembers(Collective members) {

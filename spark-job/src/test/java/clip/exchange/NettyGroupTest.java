@@ -82,6 +82,46 @@ class NettyGroupTest {
         }
     }
 
+    /**
+     * The main line and the side channel used at once by two threads of each worker: frames of
+     * both interleave on every connection, yet each tag checks and each exchange gets its own.
+     */
+    @Test
+    void theSideChannelRunsBesideTheMainLine() throws Exception {
+        int n = 3;
+        int rounds = 20;
+        List<NettyGroup> members = group(n, 20_000, 100, JobSecret.generate());
+        ExecutorService pool = Executors.newFixedThreadPool(2 * n);
+        try {
+            List<Future<?>> lines = new ArrayList<>();
+            for (NettyGroup m : members) {
+                for (Collective line : List.of(m, m.sideChannel())) {
+                    int lineNo = line == m ? 0 : 1;
+                    lines.add(pool.submit(() -> {
+                        for (int round = 0; round < rounds; round++) {
+                            float[][] send = new float[n][];
+                            for (int dst = 0; dst < n; dst++) {
+                                send[dst] = values(m.rank() + 10 * lineNo, dst, 350 + round);
+                            }
+                            float[][] got = line.allToAll(send);
+                            for (int src = 0; src < n; src++) {
+                                assertArrayEquals(values(src + 10 * lineNo, m.rank(), 350 + round), got[src],
+                                        "line " + lineNo + ", round " + round + ", from " + src);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (Future<?> f : lines) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+            closeAll(members);
+        }
+    }
+
     @Test
     void aWorkerWithAnotherSecretCannotJoin() {
         NettyGroup honest = NettyGroup.listen(0, 2, JobSecret.generate(), ANY_PORT, 5_000, 1000);

@@ -75,7 +75,7 @@ class DataParallelEquivalenceTest {
         return m.namedParameters();
     }
 
-    private static List<Collective> inProcess(int n) {
+    static List<Collective> inProcess(int n) {
         InProcessGroup group = new InProcessGroup(n, 30_000);
         List<Collective> members = new ArrayList<>();
         for (int rank = 0; rank < n; rank++) {

@@ -43,7 +43,7 @@ class SyncBatchNormEquivalenceTest {
     private static final int STEPS = 3;
     private static final ParameterGroups GROUPS = new ParameterGroups(2e-3, 2e-3, 1e-2, 0.1, 0.1);
 
-    private static ContrastiveModel model() {
+    static ContrastiveModel model() {
         ObjectNode c = new ObjectMapper().createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 8)
                 .put("projection", "residual").put("projection_dropout", 0.25);
         ObjectNode vision = c.putObject("vision_config").put("architecture", "resnet").put("block", "basic").put("image_size", 16);

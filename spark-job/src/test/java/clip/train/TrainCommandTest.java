@@ -1,5 +1,6 @@
 package clip.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -261,6 +262,19 @@ class TrainCommandTest {
         assertEquals(2, train("tiny", "train.steps=4", "model.projection-dim=16", "output.dir=" + run));
         assertTrue(stderr.contains("step-000000002") && stderr.contains("clip.train.resume = never"), stderr);
         assertEquals(0, train("tiny", "train.steps=2", "model.projection-dim=16", "train.resume=never", "output.dir=" + run), stderr);
+    }
+
+    /** Two thread workers write the same model to the byte with gradient buckets (the default) and without. */
+    @Test
+    void gradientBucketsChangeNoBitOfTheTrainedModel() throws Exception {
+        Path buckets = tmp.resolve("buckets");
+        Path after = tmp.resolve("after");
+        assertEquals(0, train("tiny", "train.steps=4", "dist.workers=2", "output.dir=" + buckets), stderr);
+        assertEquals(0, train("tiny", "train.steps=4", "dist.workers=2", "dist.bucket-mb=0", "output.dir=" + after), stderr);
+        assertArrayEquals(Files.readAllBytes(after.resolve("model/model.safetensors")),
+                Files.readAllBytes(buckets.resolve("model/model.safetensors")));
+        assertEquals(2, train("tiny", "dist.bucket-mb=-1", "output.dir=" + tmp.resolve("refused")));
+        assertTrue(stderr.contains("clip.dist.bucket-mb") && stderr.lines().count() == 1, stderr);
     }
 
     @Test

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--name P] [--buckets "0 25"] [--set "k=v ..."]: how much of
+# the parameter server's exchange the tiny recipe's step still waits for, with and without gradient
+# buckets (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
+# (cluster/netns.sh up --hosts 3 --rate R: a Spark master and the driver on host 0, a worker of one
+# core on each of hosts 1 and 2), then clip.Train tiny with dist.workers=2 (one worker per host),
+# once per dist.bucket-mb value, alternating, --runs times; each run under the CPU lock
+# (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the tenth of the
+# step time, the parameter server's time the step waited for (param_server_s: buckets still under
+# way after the backward pass, the norm's all-reduce and the all-gather) and their ratio, and the
+# embeddings' gather. --set adds configuration keys to every run (e.g. a wider model). Logs and
+# train-log.jsonl files go to WORK (default /tmp/overlap-bench).
+set -euo pipefail
+{
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; WORK=/tmp/overlap-bench; SET=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rates) RATES="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --steps) STEPS="$2"; shift 2 ;;
+    --name) NAME="$2"; shift 2 ;;
+    --buckets) BUCKETS="$2"; shift 2 ;;
+    --work) WORK="$2"; shift 2 ;;
+    --set) SET="$2"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ $(id -u) -eq 0 ]] || { echo "overlap_bench.sh: needs root (network namespaces)" >&2; exit 1; }
+JAR="$ROOT/spark-job/target/clip-spark-job.jar"
+[[ -f "$JAR" ]] || { echo "overlap_bench.sh: build first (mvn -DskipTests package)" >&2; exit 1; }
+HOSTS=3; MASTER="spark://198.18.0.1:7077"; LOCK=/tmp/clip-cpu.lock
+rm -rf "$WORK"; mkdir -p "$WORK"
+DAEMONS=()
+
+cleanup() {
+  for h in $(seq 0 $((HOSTS - 1))); do
+    for pid in $(ip netns pids "$NAME-h$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+  done
+  for pid in "${DAEMONS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  DAEMONS=()
+  "$ROOT/cluster/netns.sh" down --name "$NAME" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+on_host() { local h="$1"; shift; "$ROOT/cluster/netns.sh" exec "$h" --name "$NAME" -- env "SPARK_LOCAL_IP=198.18.0.$((h + 1))" "$@"; }
+
+# medians over steps 11.. of a train-log.jsonl: step seconds, param_server_s, their ratio, gather_s
+medians() {
+  python3 - "$1" <<'EOF'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+step = [b["elapsed_s"] - a["elapsed_s"] for a, b in zip(rows, rows[1:])][9:]
+ps = [r["param_server_s"] for r in rows[1:]][9:]
+ga = [r["gather_s"] for r in rows[1:]][9:]
+share = [p / s for p, s in zip(ps, step)]
+m = statistics.median
+print(f"steps {len(step)}  step {m(step) * 1000:.1f} ms  param_server {m(ps) * 1000:.1f} ms  share {m(share) * 100:.1f}%  gather {m(ga) * 1000:.1f} ms")
+EOF
+}
+
+bash -c "source '$ROOT/cluster/spark-env.sh'"
+for rate in $RATES; do
+  "$ROOT/cluster/netns.sh" up --hosts "$HOSTS" --name "$NAME" --rate "$rate" > "$WORK/netns-$rate.log"
+  on_host 0 "$ROOT/cluster/spark-daemon.sh" master --host 198.18.0.1 --port 7077 --webui-port 0 > "$WORK/master-$rate.log" 2>&1 &
+  DAEMONS+=($!); disown
+  for h in 1 2; do
+    on_host "$h" env OMP_NUM_THREADS=1 "$ROOT/cluster/spark-daemon.sh" worker --host "198.18.0.$((h + 1))" --cores 1 --memory 3g \
+      --work-dir "$WORK/spark-work-$h" --webui-port 0 "$MASTER" > "$WORK/worker-$rate-$h.log" 2>&1 &
+    DAEMONS+=($!); disown
+  done
+  deadline=$((SECONDS + 300))
+  until [[ $(grep -c "Registering worker" "$WORK/master-$rate.log" 2>/dev/null) -ge 2 ]]; do
+    [[ $SECONDS -lt $deadline ]] || { echo "overlap_bench.sh: workers did not register within 300 s" >&2; exit 1; }
+    sleep 1
+  done
+  for run in $(seq 1 "$RUNS"); do
+    for b in $BUCKETS; do
+      out="$WORK/run-$rate-b$b-$run"
+      flock "$LOCK" "$ROOT/cluster/netns.sh" exec 0 --name "$NAME" -- env SPARK_LOCAL_IP=198.18.0.1 "$ROOT/cluster/spark-submit" \
+        --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=2 \
+        --class clip.Train "$JAR" tiny dist.workers=2 dist.bucket-mb="$b" train.steps="$STEPS" output.dir="$out" $SET \
+        > "$out.log" 2>&1 || { echo "overlap_bench.sh: run failed; its log:" >&2; tail -30 "$out.log" >&2; exit 1; }
+      echo "rate $rate  bucket-mb $b  run $run  load $(cut -d' ' -f1 /proc/loadavg)  $(medians "$out/train-log.jsonl")"
+    done
+  done
+  cleanup
+done
+exit 0
+}

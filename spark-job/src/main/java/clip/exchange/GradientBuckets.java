@@ -1,0 +1,165 @@
+package clip.exchange;
+
+import clip.layers.Module;
+import clip.layers.Parameter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+/**
+ * The gradient's reduce-scatter cut into buckets that start while the backward pass goes on, as
+ * PyTorch DDP's do. The backward pass reports modules whose gradients are final
+ * ({@link clip.layers.GradientsReady}); their parameters' gradients are copied into the flat
+ * vector at once, and as soon as the reported parameters fill a bucket, its floats are
+ * reduce-scattered into the owners' shards by a thread of its own, on the group's side channel
+ * (the backward pass may use the main one meanwhile: SyncBatchNorm's sums). Parameters never
+ * reported (the logit scale and bias, added after the backward pass) go in the last bucket.
+ *
+ * <p>Every sum is element-wise and in rank order, so the shards get the bits of one
+ * reduce-scatter of the whole vector however it is cut; and every worker cuts the same buckets
+ * in the same order, because every worker's backward pass reports the same modules in the same
+ * order. The shards stay where they were (worker s owns floats {@code [bounds[s], bounds[s+1])}),
+ * so a bucket goes to the one or two owners of its floats, not to all workers at once.
+ */
+final class GradientBuckets {
+    private final Collective side;
+    private final List<ShardedOptimizer.Segment> segments;
+    private final Map<Parameter, Integer> indexOf = new IdentityHashMap<>();
+    private final IntConsumer copy;
+    private final ByteBuffer flat;
+    private final ByteBuffer shard;
+    private final int[] bounds;
+    private final int bucketFloats;
+    /** One thread at most, which lets go of itself when idle: buckets must leave in the order they filled. */
+    private final ThreadPoolExecutor thread;
+    private final boolean[] copied;
+    private final List<ShardedOptimizer.Segment> pending = new ArrayList<>();
+    private int pendingFloats;
+    private final List<Future<?>> sent = new ArrayList<>();
+
+    /**
+     * @param copy   copies segment i's gradient into the flat vector
+     * @param flat   the flat gradient (little-endian floats), which buckets send from
+     * @param shard  this worker's summed shard, floats {@code [bounds[rank], bounds[rank+1])} of the vector
+     * @param bounds where each worker's shard starts, r = 0..N
+     */
+    GradientBuckets(Collective side, List<ShardedOptimizer.Segment> segments, IntConsumer copy, ByteBuffer flat, ByteBuffer shard,
+                    int[] bounds, int bucketFloats) {
+        if (bucketFloats < 1) {
+            throw new IllegalArgumentException("a bucket must hold at least one float, not " + bucketFloats);
+        }
+        this.side = side;
+        this.segments = segments;
+        this.copy = copy;
+        this.flat = flat;
+        this.shard = shard;
+        this.bounds = bounds;
+        this.bucketFloats = bucketFloats;
+        for (int i = 0; i < segments.size(); i++) {
+            indexOf.put(segments.get(i).param(), i);
+        }
+        this.copied = new boolean[segments.size()];
+        this.thread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "clip-grad-buckets-" + side.rank());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The backward pass is done with {@code module}: its parameters' gradients join the next bucket. */
+    void ready(Module module) {
+        for (Parameter p : module.parameters()) {
+            Integer i = indexOf.get(p);
+            if (i != null && !copied[i]) {
+                copied[i] = true;
+                copy.accept(i);
+                pending.add(segments.get(i));
+                pendingFloats += segments.get(i).length();
+            }
+        }
+        if (pendingFloats >= bucketFloats) {
+            send();
+        }
+    }
+
+    /** Sends what was never reported, waits until every bucket of the step is summed, and starts the next step afresh. */
+    void finish() {
+        for (int i = 0; i < segments.size(); i++) {
+            if (!copied[i]) {
+                copied[i] = true;
+                copy.accept(i);
+                pending.add(segments.get(i));
+            }
+        }
+        if (!pending.isEmpty()) {
+            send();
+        }
+        try {
+            for (Future<?> f : sent) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            sent.forEach(f -> f.cancel(false));
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PeerFailureException("worker " + side.rank() + ": interrupted while the gradient buckets were exchanged", e);
+        } finally {
+            sent.clear();
+            java.util.Arrays.fill(copied, false);
+        }
+    }
+
+    /**
+     * Starts the pending segments' bucket: one reduce-scatter per run of adjacent floats, sent
+     * from this thread at once and awaited on the bucket thread in order. A bucket's floats mostly
+     * go one way (to the owner of that part of the vector), so if each waited for the one before,
+     * the two directions of a link would take turns; sent at once, they flow side by side.
+     */
+    private void send() {
+        List<int[]> runs = new ArrayList<>();
+        pending.sort(Comparator.comparingInt(ShardedOptimizer.Segment::offset));
+        for (ShardedOptimizer.Segment s : pending) {
+            int[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+            if (last != null && last[1] == s.offset()) {
+                last[1] += s.length();
+            } else {
+                runs.add(new int[] {s.offset(), s.offset() + s.length()});
+            }
+        }
+        pending.clear();
+        pendingFloats = 0;
+        List<Runnable> sums = new ArrayList<>();
+        for (int[] r : runs) {
+            sums.add(startReduceScatter(r[0], r[1]));
+        }
+        sent.add(thread.submit(() -> sums.forEach(Runnable::run)));
+    }
+
+    /** Floats {@code [from, to)} of the vector summed into the owners' shards: the workers' bounds cut to that range. */
+    private Runnable startReduceScatter(int from, int to) {
+        int n = side.size();
+        int[] cut = new int[n + 1];
+        for (int r = 0; r <= n; r++) {
+            cut[r] = Math.max(from, Math.min(to, bounds[r])) - from;
+        }
+        int rank = side.rank();
+        int mine = cut[rank + 1] - cut[rank];
+        int at = mine == 0 ? 0 : from + cut[rank] - bounds[rank]; // where this worker's part of the run sits in its shard
+        return side.startReduceScatterSum(floats(flat, from, to), cut, floats(shard, at, at + mine));
+    }
+
+    private static ByteBuffer floats(ByteBuffer b, int from, int to) {
+        return b.slice(from * Float.BYTES, (to - from) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}

@@ -1,0 +1,193 @@
+package clip.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import clip.exchange.Collective;
+import clip.exchange.ShardedOptimizer;
+import clip.layers.BatchStatistics;
+import clip.layers.Init;
+import clip.loss.ClipLoss;
+import clip.model.ContrastiveModel;
+import clip.model.TextBatch;
+import clip.optim.AdamW;
+import clip.optim.ParameterGroups;
+import clip.testutil.TinyDualEncoder;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The gradient's reduce-scatter in buckets started during the backward pass gives the parameters
+ * of the reduce-scatter after it, bit for bit: in shared memory and over TCP, with buckets far
+ * smaller than a shard (so they cross shard bounds), for a ViT + BERT model and for a ResNet whose
+ * SyncBatchNorm sums use the main line while the buckets use the side channel, and through a
+ * step skipped before the update.
+ */
+class GradientBucketsTest {
+    private static final int GLOBAL_BATCH = 8;
+    private static final int STEPS = 4;
+    /** The step skipped as a non-finite loss would be: the buckets under way finish, nothing changes. */
+    private static final int SKIPPED = 1;
+    private static final ParameterGroups GROUPS = new ParameterGroups(1e-3, 2e-3, 1e-2, 0.2, 0.1);
+
+    @ParameterizedTest(name = "{0} workers, TCP={1}, ResNet with SyncBatchNorm={2}, buckets of {3} floats")
+    @CsvSource({"2,false,false,64", "4,false,false,7", "2,true,false,64", "4,true,false,300", "2,false,true,64",
+            "2,true,true,200"})
+    void bucketsGiveTheBitsOfOneReduceScatterAfterTheBackwardPass(int n, boolean overTcp, boolean resnet, int bucketFloats)
+            throws Exception {
+        List<Map<String, float[]>> whole = train(n, overTcp, resnet, 0);
+        List<Map<String, float[]>> buckets = train(n, overTcp, resnet, bucketFloats);
+        Map<String, float[]> initial = values(model(resnet));
+        assertTrue(!java.util.Arrays.equals(initial.get("logit_scale"), whole.get(0).get("logit_scale")), "training moved the scale");
+        for (int w = 0; w < n; w++) {
+            assertEquals(whole.get(w).keySet(), buckets.get(w).keySet());
+            for (String k : whole.get(w).keySet()) {
+                assertArrayEquals(whole.get(w).get(k), buckets.get(w).get(k), "worker " + w + ", " + k);
+            }
+        }
+    }
+
+    private static ContrastiveModel model(boolean resnet) {
+        return resnet ? SyncBatchNormEquivalenceTest.model() : TinyDualEncoder.model(11, null);
+    }
+
+    private static INDArray pixels(boolean resnet, int step) {
+        return resnet ? new Init(100 + step, DataType.FLOAT, 1.0).normal(GLOBAL_BATCH, 3, 16, 16).value()
+                : TinyDualEncoder.pixels(100 + step, GLOBAL_BATCH);
+    }
+
+    /** Every worker's parameters after the steps, by name; {@code bucketFloats} 0 = no buckets. */
+    private static List<Map<String, float[]>> train(int n, boolean overTcp, boolean resnet, int bucketFloats) throws Exception {
+        List<Collective> members = overTcp ? DataParallelEquivalenceTest.overTcp(n) : DataParallelEquivalenceTest.inProcess(n);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Map<String, float[]>>> futures = new ArrayList<>();
+            for (Collective member : members) {
+                futures.add(pool.submit(() -> {
+                    SideCounter c = new SideCounter(member);
+                    ContrastiveModel m = model(resnet);
+                    m.setBatchStatistics(c::allReduceSum);
+                    ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 0.5,
+                            bucketFloats);
+                    m.onGradientsReady(opt.gradientsReady());
+                    int local = GLOBAL_BATCH / n;
+                    long from = (long) c.rank() * local;
+                    for (int s = 0; s < STEPS; s++) {
+                        INDArray px = pixels(resnet, s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                                NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+                        TextBatch t = TinyDualEncoder.text(200 + s, GLOBAL_BATCH, 6);
+                        TextBatch mine = new TextBatch(PixelBatch.rows(t.inputIds(), from, local),
+                                PixelBatch.rows(t.attentionMask(), from, local), null);
+                        m.zeroGrad();
+                        m.at(s, from);
+                        int before = c.bucketsStarted.get();
+                        DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(px, mine), c, 1, true);
+                        if (bucketFloats > 0) {
+                            assertTrue(c.bucketsStarted.get() > before, "buckets started during the backward pass, not in the step");
+                        }
+                        if (s == SKIPPED) {
+                            opt.skip();
+                        } else {
+                            opt.step(1.0);
+                        }
+                    }
+                    return values(m);
+                }));
+            }
+            List<Map<String, float[]>> out = new ArrayList<>();
+            for (Future<Map<String, float[]>> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+            for (Collective c : members) {
+                if (c instanceof AutoCloseable closeable) {
+                    closeable.close();
+                }
+            }
+        }
+    }
+
+    private static Map<String, float[]> values(ContrastiveModel m) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        m.namedParameters().forEach((k, p) -> out.put(k, p.value().dup('c').data().asFloat()));
+        return out;
+    }
+
+    /** A worker's group that counts the reduce-scatters started on its side channel (by the thread that runs the backward pass). */
+    private static final class SideCounter implements Collective {
+        private final Collective group;
+        final AtomicInteger bucketsStarted = new AtomicInteger();
+
+        SideCounter(Collective group) {
+            this.group = group;
+        }
+
+        @Override
+        public int rank() {
+            return group.rank();
+        }
+
+        @Override
+        public int size() {
+            return group.size();
+        }
+
+        @Override
+        public float[][] allToAll(float[][] send) {
+            return group.allToAll(send);
+        }
+
+        // the main line's own flat exchanges, as training uses them (over TCP: Netty's, without arrays)
+        @Override
+        public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+            group.reduceScatterSum(flat, bounds, shard);
+        }
+
+        @Override
+        public void allGather(ByteBuffer flat, int[] bounds) {
+            group.allGather(flat, bounds);
+        }
+
+        @Override
+        public Collective sideChannel() {
+            Collective side = group.sideChannel();
+            return new Collective() {
+                @Override
+                public int rank() {
+                    return side.rank();
+                }
+
+                @Override
+                public int size() {
+                    return side.size();
+                }
+
+                @Override
+                public float[][] allToAll(float[][] send) {
+                    return side.allToAll(send);
+                }
+
+                @Override
+                public Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
+                    bucketsStarted.incrementAndGet();
+                    return side.startReduceScatterSum(flat, bounds, shard);
+                }
+            };
+        }
+    }
+}
