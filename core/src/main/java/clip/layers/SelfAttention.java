@@ -53,7 +53,7 @@ public final class SelfAttention extends Module {
      * Attention of some query rows over every row of {@code x}: [B, Tq, D] queries (rows of x, or
      * x itself) against x's keys and values, [B, Tq, D] out. A layer whose only wanted outputs
      * are a few rows per example (the pooled token, in the last layer of a tower) computes just
-     * those, bit for bit the rows the whole pass would give.
+     * those: the rows the whole pass gives, up to the rounding of products of other sizes.
      * @param mask additive bias for these query rows ({@link AttentionMask#forRows}), or null
      */
     public INDArray forward(INDArray queryRows, INDArray x, AttentionMask mask) {
@@ -96,7 +96,7 @@ public final class SelfAttention extends Module {
 
     /** The gradients of a forward pass: the query rows', and x's through the keys and the values. */
     public record Gradients(INDArray queryRows, INDArray keys, INDArray values) {
-        /** dL/dx when the query rows were other arrays than x: the keys' and values' parts. */
+        /** dL/dx when the query rows were other arrays than x: the keys' and values' parts (summed into the keys' array). */
         public INDArray input() {
             return VectorMath.addi(keys, values);
         }
