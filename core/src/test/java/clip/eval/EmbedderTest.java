@@ -3,13 +3,21 @@ package clip.eval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import clip.data.TextEncoder;
 import clip.io.BadInputException;
 import clip.layers.StepMemory;
 import clip.model.ContrastiveModel;
 import clip.testutil.TinyDualEncoder;
+import clip.tokenize.BertTokenizer;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -46,6 +54,27 @@ class EmbedderTest {
                 INDArray direct = model.encodeImages(pixels.get(NDArrayIndex.interval(from, to)).dup('c'));
                 assertArrayEquals(direct.dup().data().asFloat(),
                         embedded.get(NDArrayIndex.interval(from, to)).dup().data().asFloat(), "rows " + from + "-" + to);
+            }
+        }
+    }
+
+    /** Texts are batched by length: each row is still its own text's embedding, in the given order. */
+    @Test
+    void textsBatchedByLengthComeBackInTheirOrder(@TempDir Path dir) throws IOException {
+        List<String> words = List.of("a", "red", "blue", "circle", "square", "on", "the", "left", "right", "top",
+                "bottom", "small", "large", "green", "shape");
+        Path vocab = dir.resolve("vocab.txt");
+        Files.write(vocab, Stream.concat(BertTokenizer.SPECIAL.stream(), words.stream()).toList());
+        TextEncoder text = TextEncoder.bert(BertTokenizer.fromVocab(vocab), 16);
+        ContrastiveModel model = TinyDualEncoder.model(5, null);
+        List<String> texts = List.of("a large green shape on the left", "red", "blue circle", "a small red square on the top right",
+                "green", "the shape", "a blue circle on the bottom");
+        INDArray embedded = new Embedder(model, text, 3, "test", null).texts(texts, "captions");
+        assertEquals(texts.size(), embedded.size(0));
+        for (int i = 0; i < texts.size(); i++) {
+            try (var ws = StepMemory.open()) {
+                INDArray alone = model.encodeTexts(text.encodeToLongest(List.of(texts.get(i))));
+                assertTrue(alone.getRow(0).equalsWithEps(embedded.getRow(i), 1e-5), "text " + i + ": " + texts.get(i));
             }
         }
     }
