@@ -276,6 +276,9 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
         positive("clip.data.synthetic.train-images", data.synthetic().trainImages());
         positive("clip.data.synthetic.val-images", data.synthetic().valImages());
         positive("clip.dist.workers", dist.workers());
+        // a tower's pooled vector comes out of its last transformer layer (Encoder.forwardRows)
+        positive("clip.model.layers", model.layers());
+        positive("clip.model.heads", model.heads());
         if (!(dist.bucketMb() >= 0) || dist.bucketMb() > 2048) {
             throw new BadInputException("config key 'clip.dist.bucket-mb' must be from 0 (no buckets) to 2048, got " + dist.bucketMb());
         }

@@ -277,6 +277,15 @@ class TrainCommandTest {
         assertTrue(stderr.contains("clip.dist.bucket-mb") && stderr.lines().count() == 1, stderr);
     }
 
+    /** The pooled vector comes out of a tower's last transformer layer: a tower needs one. */
+    @Test
+    void towersWithoutLayersOrHeadsAreRefusedInOneLine() throws Exception {
+        assertEquals(2, train("tiny", "model.layers=0", "output.dir=" + tmp.resolve("no-layers")));
+        assertTrue(stderr.contains("clip.model.layers") && stderr.lines().count() == 1, stderr);
+        assertEquals(2, train("tiny", "model.heads=0", "output.dir=" + tmp.resolve("no-heads")));
+        assertTrue(stderr.contains("clip.model.heads") && stderr.lines().count() == 1, stderr);
+    }
+
     @Test
     void evaluatesEveryKStepsAndKeepsTheBestModel() throws Exception {
         Path run = tmp.resolve("run");
