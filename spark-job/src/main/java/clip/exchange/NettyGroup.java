@@ -221,7 +221,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /** Sends each worker its part of {@code flat} straight from the buffer and sums the parts it gets as they arrive. */
     @Override
     public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
-        reduceScatterSum(flat, bounds, shard, exchange++);
+        startReduceScatterSum(flat, bounds, shard, exchange++).run();
     }
 
     /** Sends this worker's part of {@code flat} straight from the buffer; peers' parts land in place as they arrive. */
@@ -284,10 +284,6 @@ public final class NettyGroup implements Collective, AutoCloseable {
         float[][] received = sink.arrays();
         received[rank] = send[rank];
         return received;
-    }
-
-    private void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {
-        startReduceScatterSum(flat, bounds, shard, id).run();
     }
 
     private Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {

@@ -99,31 +99,41 @@ class DataParallelEquivalenceTest {
     private static List<Map<String, Parameter>> workers(List<Collective> members, boolean siglip, boolean localLoss)
             throws Exception {
         int n = members.size();
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            List<Future<Map<String, Parameter>>> futures = new ArrayList<>();
-            for (Collective c : members) {
-                futures.add(pool.submit(() -> {
-                    ContrastiveModel m = model(siglip);
-                    ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
-                    ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c,
-                            MAX_NORM);
-                    int local = GLOBAL_BATCH / n;
-                    for (int s = 0; s < STEPS; s++) {
-                        long from = (long) c.rank() * local;
-                        INDArray px = pixels(s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
-                                NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
-                        TextBatch t = text(s);
-                        TextBatch mine = new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null);
-                        m.zeroGrad();
-                        DataParallelGradient.accumulate(m, loss, new PixelBatch(px, mine), c, 1, localLoss);
-                        opt.step(1.0);
-                    }
-                    return m.namedParameters();
-                }));
+        return eachWorker(members, c -> {
+            ContrastiveModel m = model(siglip);
+            ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
+            ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c,
+                    MAX_NORM);
+            int local = GLOBAL_BATCH / n;
+            for (int s = 0; s < STEPS; s++) {
+                long from = (long) c.rank() * local;
+                INDArray px = pixels(s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                        NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+                TextBatch t = text(s);
+                TextBatch mine = new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null);
+                m.zeroGrad();
+                DataParallelGradient.accumulate(m, loss, new PixelBatch(px, mine), c, 1, localLoss);
+                opt.step(1.0);
             }
-            List<Map<String, Parameter>> out = new ArrayList<>();
-            for (Future<Map<String, Parameter>> f : futures) {
+            return m.namedParameters();
+        });
+    }
+
+    /** What one worker of a test does with its member of the group. */
+    interface WorkerTask<T> {
+        T run(Collective member) throws Exception;
+    }
+
+    /** Runs {@code task} for every member at once, a thread each; the results in rank order; the members closed after. */
+    static <T> List<T> eachWorker(List<Collective> members, WorkerTask<T> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(members.size());
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (Collective member : members) {
+                futures.add(pool.submit(() -> task.run(member)));
+            }
+            List<T> out = new ArrayList<>();
+            for (Future<T> f : futures) {
                 out.add(f.get());
             }
             return out;

@@ -15,13 +15,9 @@ import clip.optim.AdamW;
 import clip.optim.ParameterGroups;
 import clip.testutil.TinyDualEncoder;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -72,54 +68,36 @@ class GradientBucketsTest {
     /** Every worker's parameters after the steps, by name; {@code bucketFloats} 0 = no buckets. */
     private static List<Map<String, float[]>> train(int n, boolean overTcp, boolean resnet, int bucketFloats) throws Exception {
         List<Collective> members = overTcp ? DataParallelEquivalenceTest.overTcp(n) : DataParallelEquivalenceTest.inProcess(n);
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            List<Future<Map<String, float[]>>> futures = new ArrayList<>();
-            for (Collective member : members) {
-                futures.add(pool.submit(() -> {
-                    SideCounter c = new SideCounter(member);
-                    ContrastiveModel m = model(resnet);
-                    m.setBatchStatistics(c::allReduceSum);
-                    ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 0.5,
-                            bucketFloats);
-                    m.onGradientsReady(opt.gradientsReady());
-                    int local = GLOBAL_BATCH / n;
-                    long from = (long) c.rank() * local;
-                    for (int s = 0; s < STEPS; s++) {
-                        INDArray px = pixels(resnet, s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
-                                NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
-                        TextBatch t = TinyDualEncoder.text(200 + s, GLOBAL_BATCH, 6);
-                        TextBatch mine = new TextBatch(PixelBatch.rows(t.inputIds(), from, local),
-                                PixelBatch.rows(t.attentionMask(), from, local), null);
-                        m.zeroGrad();
-                        m.at(s, from);
-                        int before = c.bucketsStarted.get();
-                        DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(px, mine), c, 1, true);
-                        if (bucketFloats > 0) {
-                            assertTrue(c.bucketsStarted.get() > before, "buckets started during the backward pass, not in the step");
-                        }
-                        if (s == SKIPPED) {
-                            opt.skip();
-                        } else {
-                            opt.step(1.0);
-                        }
-                    }
-                    return values(m);
-                }));
-            }
-            List<Map<String, float[]>> out = new ArrayList<>();
-            for (Future<Map<String, float[]>> f : futures) {
-                out.add(f.get());
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-            for (Collective c : members) {
-                if (c instanceof AutoCloseable closeable) {
-                    closeable.close();
+        return DataParallelEquivalenceTest.eachWorker(members, member -> {
+            SideCounter c = new SideCounter(member);
+            ContrastiveModel m = model(resnet);
+            m.setBatchStatistics(c::allReduceSum);
+            ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 0.5,
+                    bucketFloats);
+            m.onGradientsReady(opt.gradientsReady());
+            int local = GLOBAL_BATCH / n;
+            long from = (long) c.rank() * local;
+            for (int s = 0; s < STEPS; s++) {
+                INDArray px = pixels(resnet, s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                        NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+                TextBatch t = TinyDualEncoder.text(200 + s, GLOBAL_BATCH, 6);
+                TextBatch mine = new TextBatch(PixelBatch.rows(t.inputIds(), from, local),
+                        PixelBatch.rows(t.attentionMask(), from, local), null);
+                m.zeroGrad();
+                m.at(s, from);
+                int before = c.bucketsStarted.get();
+                DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(px, mine), c, 1, true);
+                if (bucketFloats > 0) {
+                    assertTrue(c.bucketsStarted.get() > before, "buckets started during the backward pass, not in the step");
+                }
+                if (s == SKIPPED) {
+                    opt.skip();
+                } else {
+                    opt.step(1.0);
                 }
             }
-        }
+            return values(m);
+        });
     }
 
     private static Map<String, float[]> values(ContrastiveModel m) {

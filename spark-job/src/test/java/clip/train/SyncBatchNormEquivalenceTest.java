@@ -21,9 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -76,43 +73,25 @@ class SyncBatchNormEquivalenceTest {
 
     private static List<Map<String, INDArray>> train(List<Collective> members, boolean sync, int steps) throws Exception {
         int n = members.size();
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            List<Future<Map<String, INDArray>>> futures = new ArrayList<>();
-            for (Collective c : members) {
-                futures.add(pool.submit(() -> {
-                    ContrastiveModel m = model();
-                    m.setBatchStatistics(sync ? c::allReduceSum : BatchStatistics.LOCAL);
-                    ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 1.0);
-                    int local = GLOBAL_BATCH / n;
-                    long from = (long) c.rank() * local;
-                    for (int s = 0; s < steps; s++) {
-                        INDArray px = pixels(s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
-                                NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
-                        TextBatch t = text(s);
-                        TextBatch mine = new TextBatch(PixelBatch.rows(t.inputIds(), from, local),
-                                PixelBatch.rows(t.attentionMask(), from, local), null);
-                        m.zeroGrad();
-                        m.at(s, from);
-                        DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(px, mine), c, 1, true);
-                        opt.step(1.0);
-                    }
-                    return state(m);
-                }));
+        return DataParallelEquivalenceTest.eachWorker(members, c -> {
+            ContrastiveModel m = model();
+            m.setBatchStatistics(sync ? c::allReduceSum : BatchStatistics.LOCAL);
+            ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 1.0);
+            int local = GLOBAL_BATCH / n;
+            long from = (long) c.rank() * local;
+            for (int s = 0; s < steps; s++) {
+                INDArray px = pixels(s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                        NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+                TextBatch t = text(s);
+                TextBatch mine = new TextBatch(PixelBatch.rows(t.inputIds(), from, local),
+                        PixelBatch.rows(t.attentionMask(), from, local), null);
+                m.zeroGrad();
+                m.at(s, from);
+                DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(px, mine), c, 1, true);
+                opt.step(1.0);
             }
-            List<Map<String, INDArray>> out = new ArrayList<>();
-            for (Future<Map<String, INDArray>> f : futures) {
-                out.add(f.get());
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-            for (Collective c : members) {
-                if (c instanceof AutoCloseable closeable) {
-                    closeable.close();
-                }
-            }
-        }
+            return state(m);
+        });
     }
 
     private static Map<String, INDArray> state(ContrastiveModel m) {
