@@ -1,5 +1,7 @@
 package clip.model;
 
+import clip.layers.AttentionMask;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -13,5 +15,10 @@ public record TextBatch(INDArray inputIds, INDArray attentionMask, INDArray toke
 
     public int length() {
         return (int) inputIds.size(1);
+    }
+
+    /** The padding mask as attention biases of {@code dataType}, plus the causal mask when {@code causal}. */
+    AttentionMask mask(boolean causal, DataType dataType) {
+        return AttentionMask.of(attentionMask, causal, batchSize(), length(), dataType);
     }
 }
