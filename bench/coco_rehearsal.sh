@@ -24,7 +24,7 @@
 set -euo pipefail
 # The whole script is one block, read before it runs, so editing the file meanwhile cannot change a run.
 {
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FRACTION=1; STEPS=300; WORK=""; KEEP=0; GIVEN_DATA=""; HEAP=""
 NAME=coco
 while [[ $# -gt 0 ]]; do
@@ -40,8 +40,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "coco_rehearsal.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ $(id -u) -eq 0 ]] || { echo "coco_rehearsal.sh: needs root (network namespaces)" >&2; exit 1; }
-[[ -f "$ROOT/spark-job/target/clip-spark-job.jar" ]] || { echo "coco_rehearsal.sh: build first (mvn -DskipTests package)" >&2; exit 1; }
+need_root_and_build
 WORK="${WORK:-/tmp/coco-rehearsal-$FRACTION}"
 RESULTS="$(dirname "$WORK")/coco-rehearsal-$FRACTION${HEAP:+-heap-$HEAP}.tsv"
 EXECUTOR_MEMORY=2g
@@ -52,29 +51,18 @@ if [[ -n "$HEAP" ]]; then
 fi
 scaled() { awk -v n="$1" -v f="$FRACTION" 'BEGIN { printf "%d", n * f + 0.5 }'; }
 TRAIN=$(scaled 118287); TRAIN_CAPTIONS=$(scaled 591753); VAL=$(scaled 5000); VAL_CAPTIONS=$(scaled 25014)
-HOSTS=3
-MASTER="spark://198.18.0.1:7077"
 LOCK=/tmp/clip-cpu.lock
-CLIP="$ROOT/bin/clip"
 JAR="$ROOT/spark-job/target/clip-spark-job.jar"
 DATA="$WORK/coco"; SHARDS="$WORK/shards"; RUN="$WORK/run"; EVAL="$WORK/eval"; INDEX="$WORK/index"; LOGS="$WORK/logs"
 rm -rf "$WORK"; mkdir -p "$LOGS"
-DAEMONS=()
 
 cleanup() {
   [[ -n "${SAMPLER:-}" ]] && kill "$SAMPLER" 2>/dev/null || true
-  # Everything that runs on the namespace hosts was started here: the daemons, their executors, drivers.
-  for h in $(seq 0 $((HOSTS - 1))); do
-    for pid in $(ip netns pids "$NAME-h$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-  done
-  for pid in "${DAEMONS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  "$ROOT/cluster/netns.sh" down --name "$NAME" >/dev/null 2>&1 || true
+  stop_cluster
   if [[ $KEEP -eq 0 ]]; then rm -rf "$SHARDS" "$RUN" "$EVAL" "$INDEX"; [[ -n "$GIVEN_DATA" ]] || rm -rf "$DATA"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-on_host() { local h="$1"; shift; "$ROOT/cluster/netns.sh" exec "$h" --name "$NAME" -- env "SPARK_LOCAL_IP=198.18.0.$((h + 1))" "$@"; }
 
 # Peak RSS of every executor JVM on the worker hosts, read every half second into $1 (pid peak_kB).
 sample_executors() {
@@ -128,22 +116,7 @@ stage generate "$DATA" "80 px JPEGs" "$CLIP" generate --out "$DATA" --train "$TR
   --val "$VAL" --val-captions "$VAL_CAPTIONS" --long-side 80
 fi
 
-# Make the Spark home once, before three daemons would each remake it at the same time.
-bash -c "source '$ROOT/cluster/spark-env.sh'"
-"$ROOT/cluster/netns.sh" up --hosts "$HOSTS" --name "$NAME" > "$LOGS/netns.log"
-on_host 0 "$ROOT/cluster/spark-daemon.sh" master --host 198.18.0.1 --port 7077 --webui-port 0 > "$LOGS/master.log" 2>&1 &
-DAEMONS+=($!); disown
-for h in $(seq 1 $((HOSTS - 1))); do
-  # One core a worker, and one ND4J thread an executor: the two executors then have a core each.
-  on_host "$h" env OMP_NUM_THREADS=1 "$ROOT/cluster/spark-daemon.sh" worker --host "198.18.0.$((h + 1))" --cores 1 --memory 3g \
-    --work-dir "$WORK/spark-work-$h" --webui-port 0 "$MASTER" > "$LOGS/worker-$h.log" 2>&1 &
-  DAEMONS+=($!); disown
-done
-deadline=$((SECONDS + 300))
-until [[ $(grep -c "Registering worker" "$LOGS/master.log" 2>/dev/null) -ge $((HOSTS - 1)) ]]; do
-  [[ $SECONDS -lt $deadline ]] || { echo "rehearsal: workers did not register within 300 s" >&2; tail "$LOGS"/*.log >&2; exit 1; }
-  sleep 1
-done
+start_cluster "$LOGS" ""
 echo "rehearsal: Spark master on 198.18.0.1, $((HOSTS - 1)) workers registered"
 
 # The driver runs on host 0; /usr/bin/time measures its JVM (netns.sh exec and spark-submit exec into it).

@@ -6,17 +6,13 @@
 # PyTorch training reference's "tiny" towers (bench/torch_dual_step.py: 64 px, width 192,
 # 4 + 4 layers). Each is trained for 2 steps only, to get a model folder (speed does not depend on the weights).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WORK="${1:-/tmp/clip-embed-bench}"
 IMAGES="${2:-2000}"
-CLIP="$ROOT/bin/clip"
 mkdir -p "$WORK"
 cd "$WORK"
-[[ -f default/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=default >default.log
-[[ -f wide/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=wide model.image-size=64 \
-  model.hidden-size=192 model.layers=4 model.heads=3 model.projection-dim=128 >wide.log
-[[ -f shards/manifest.json ]] || { "$CLIP" generate --out coco --train 2 --val "$IMAGES" >/dev/null &&
-  "$CLIP" prep --format coco --root coco --out shards --image-size 64 >prep.log; }
+train_bench_models
+generated_shards "$IMAGES"
 for model in default wide; do
   for cores in 1 2; do
     echo "$model, $cores core(s), load before: $(cut -d' ' -f1-3 /proc/loadavg)"

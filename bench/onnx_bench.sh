@@ -7,10 +7,9 @@
 # resnet18 (64 px) + DistilBERT (width 256, 4 layers) with residual heads and fresh weights
 # (bench/onnx/resnet18-distilbert.json, bench/RandomDualFolder.java), timed on COUNT / 4 inputs.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WORK="${1:-/tmp/clip-onnx-bench}"
 COUNT="${2:-1024}"
-CLIP="$ROOT/bin/clip"
 mkdir -p "$WORK"
 cd "$WORK"
 # ONNX Runtime is a test dependency of the core: its jar from the local repository, as Maven resolves it.
@@ -20,9 +19,7 @@ ORT_JAR=$(tr ':' '\n' <ort-classpath.txt | grep '/onnxruntime-[0-9.]*\.jar$')
 TEST_JAR=$(ls "$ROOT"/core/target/clip-core-*-tests.jar)
 CP="$ROOT/spark-job/target/clip-spark-job.jar:$(cat "$ROOT/spark-job/target/classpath.txt"):$TEST_JAR:$ORT_JAR"
 JAVA=(java -Xmx4g --add-modules=jdk.incubator.vector -cp "$CP")
-[[ -f default/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=default >default.log
-[[ -f wide/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=wide model.image-size=64 \
-  model.hidden-size=192 model.layers=4 model.heads=3 model.projection-dim=128 >wide.log
+train_bench_models
 [[ -f resnet/model/config.json ]] || "${JAVA[@]}" "$ROOT/bench/RandomDualFolder.java" "$ROOT/bench/onnx/resnet18-distilbert.json" \
   resnet/model 2>/dev/null
 for model in default wide resnet; do

@@ -12,7 +12,7 @@
 # train-log.jsonl files go to WORK (default /tmp/overlap-bench).
 set -euo pipefail
 {
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; WORK=/tmp/overlap-bench; SET=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -27,25 +27,12 @@ while [[ $# -gt 0 ]]; do
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ $(id -u) -eq 0 ]] || { echo "overlap_bench.sh: needs root (network namespaces)" >&2; exit 1; }
+need_root_and_build
 JAR="$ROOT/spark-job/target/clip-spark-job.jar"
-[[ -f "$JAR" ]] || { echo "overlap_bench.sh: build first (mvn -DskipTests package)" >&2; exit 1; }
-HOSTS=3; MASTER="spark://198.18.0.1:7077"; LOCK=/tmp/clip-cpu.lock
+LOCK=/tmp/clip-cpu.lock
 rm -rf "$WORK"; mkdir -p "$WORK"
-DAEMONS=()
-
-cleanup() {
-  for h in $(seq 0 $((HOSTS - 1))); do
-    for pid in $(ip netns pids "$NAME-h$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-  done
-  for pid in "${DAEMONS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  DAEMONS=()
-  "$ROOT/cluster/netns.sh" down --name "$NAME" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+trap stop_cluster EXIT
 trap 'exit 130' INT TERM
-
-on_host() { local h="$1"; shift; "$ROOT/cluster/netns.sh" exec "$h" --name "$NAME" -- env "SPARK_LOCAL_IP=198.18.0.$((h + 1))" "$@"; }
 
 # medians over steps 11.. of a train-log.jsonl: step seconds, param_server_s, their ratio, gather_s
 medians() {
@@ -61,21 +48,8 @@ print(f"steps {len(step)}  step {m(step) * 1000:.1f} ms  param_server {m(ps) * 1
 EOF
 }
 
-bash -c "source '$ROOT/cluster/spark-env.sh'"
 for rate in $RATES; do
-  "$ROOT/cluster/netns.sh" up --hosts "$HOSTS" --name "$NAME" --rate "$rate" > "$WORK/netns-$rate.log"
-  on_host 0 "$ROOT/cluster/spark-daemon.sh" master --host 198.18.0.1 --port 7077 --webui-port 0 > "$WORK/master-$rate.log" 2>&1 &
-  DAEMONS+=($!); disown
-  for h in 1 2; do
-    on_host "$h" env OMP_NUM_THREADS=1 "$ROOT/cluster/spark-daemon.sh" worker --host "198.18.0.$((h + 1))" --cores 1 --memory 3g \
-      --work-dir "$WORK/spark-work-$h" --webui-port 0 "$MASTER" > "$WORK/worker-$rate-$h.log" 2>&1 &
-    DAEMONS+=($!); disown
-  done
-  deadline=$((SECONDS + 300))
-  until [[ $(grep -c "Registering worker" "$WORK/master-$rate.log" 2>/dev/null) -ge 2 ]]; do
-    [[ $SECONDS -lt $deadline ]] || { echo "overlap_bench.sh: workers did not register within 300 s" >&2; exit 1; }
-    sleep 1
-  done
+  start_cluster "$WORK" "-$rate" --rate "$rate"
   for run in $(seq 1 "$RUNS"); do
     for b in $BUCKETS; do
       out="$WORK/run-$rate-b$b-$run"
@@ -86,7 +60,7 @@ for rate in $RATES; do
       echo "rate $rate  bucket-mb $b  run $run  load $(cut -d' ' -f1 /proc/loadavg)  $(medians "$out/train-log.jsonl")"
     done
   done
-  cleanup
+  stop_cluster
 done
 exit 0
 }

@@ -5,18 +5,14 @@
 # Builds nothing: run `mvn -DskipTests package` first. Models: the default recipe's and the PyTorch
 # reference's "tiny" towers (as bench/embed_bench.sh), each trained for 2 steps to get a folder.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WORK="${1:-/tmp/clip-sparkml-bench}"
 IMAGES="${2:-2000}"
-CLIP="$ROOT/bin/clip"
 CP="$ROOT/spark-job/target/clip-spark-job.jar:$(cat "$ROOT/spark-job/target/classpath.txt")"
 mkdir -p "$WORK"
 cd "$WORK"
-[[ -f default/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=default >default.log
-[[ -f wide/model/config.json ]] || "$CLIP" train default train.steps=2 output.dir=wide model.image-size=64 \
-  model.hidden-size=192 model.layers=4 model.heads=3 model.projection-dim=128 >wide.log
-[[ -f shards/manifest.json ]] || { "$CLIP" generate --out coco --train 2 --val "$IMAGES" >/dev/null &&
-  "$CLIP" prep --format coco --root coco --out shards --image-size 64 >prep.log; }
+train_bench_models
+generated_shards "$IMAGES"
 # The JVM options bin/clip gives (Spark's opens on Java 17, the Vector API).
 OPTS=$(sed -n '/^OPENS=(/,/)$/p' "$CLIP" | tr -d '()' | sed 's/^OPENS=//' | tr '\n' ' ')
 for model in default wide; do
