@@ -17,8 +17,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A subclass keeps only what differs: its embeddings, its mask and pooled token, its weight names.
  *
  * <p>The encoder, norm and head are registered by the subclass's constructor at their place among
- * its weights: registration order is the order of the flat parameter vector (and so of the
- * gradient norm's sum), which must not move.
+ * its weights: registration order is the order of the flat parameter vector that the optimizer
+ * shards across workers, which must not move.
  */
 abstract class TransformerTower<I> extends Module implements Tower<I> {
     private final TowerConfig config;
