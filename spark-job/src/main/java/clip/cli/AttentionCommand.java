@@ -101,7 +101,12 @@ public final class AttentionCommand implements Command {
 
     private static Tower<INDArray> visionTower(HfModel model, Path dir) {
         if (model.module() instanceof ContrastiveModel m) {
-            return m.vision();
+            if (m.vision() instanceof ViTModel || m.vision() instanceof ClipVisionModel) {
+                return m.vision();
+            }
+            // A ResNet has no attention to roll out.
+            throw new BadInputException(dir + ": its vision tower is " + m.vision().getClass().getSimpleName()
+                    + ", and attention maps need a transformer one (ViT or CLIP's)");
         }
         if (model.module() instanceof ViTModel v) {
             return v;

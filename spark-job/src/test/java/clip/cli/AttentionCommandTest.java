@@ -1,6 +1,14 @@
 package clip.cli;
 
+import clip.io.SafeTensors;
+import clip.layers.Init;
+import clip.model.ContrastiveModel;
+import clip.model.HfModels;
+import clip.model.StateDict;
 import clip.testutil.Golden;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nd4j.linalg.api.buffer.DataType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -95,6 +103,12 @@ class AttentionCommandTest {
                 "--out", tmp.resolve("o.png").toString()));
         assertTrue(stderr.contains("has no vision tower"), stderr);
 
+        Path resnetDual = resnetDualEncoder(tmp.resolve("resnet-dual"));
+        assertEquals(2, attention("--model", resnetDual.toString(), "--image", image.toString(),
+                "--out", tmp.resolve("o.png").toString()));
+        assertEquals("error: " + resnetDual + ": its vision tower is ResNetModel, and attention maps need a transformer "
+                + "one (ViT or CLIP's)", stderr);
+
         assertEquals(2, attention("--model", Golden.path("vit").toString(), "--image", image.toString(),
                 "--out", tmp.resolve("o.png").toString(), "--alpha", "2"));
         assertEquals("error: option --alpha expects a number in [0, 1], got '2'", stderr);
@@ -113,6 +127,19 @@ class AttentionCommandTest {
         for (String s : stderr.split("\n")) {
             assertTrue(s.startsWith("error: "), "one line: " + stderr);
         }
+    }
+
+    /** A dual encoder whose vision tower is the golden ResNet, with the golden BERT for text. */
+    private static Path resnetDualEncoder(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode config = json.createObjectNode().put("model_type", "vision-text-dual-encoder").put("projection_dim", 8);
+        config.set("vision_config", json.readTree(Golden.path("resnet").resolve("config.json").toFile()));
+        config.set("text_config", json.readTree(Golden.path("bert").resolve("config.json").toFile()));
+        ContrastiveModel model = HfModels.build(config, "resnet-dual", new Init(1, DataType.FLOAT, 0.02), null).asContrastive();
+        json.writeValue(dir.resolve("config.json").toFile(), config);
+        SafeTensors.write(dir.resolve("model.safetensors"), StateDict.export(model, ""));
+        return dir;
     }
 
     @Test
