@@ -31,6 +31,33 @@ public interface Collective {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no side channel");
     }
 
+    /**
+     * The workers {@code members} (ranks of this group; member i is rank i of the subgroup) as a
+     * group of their own, whose exchanges involve only them (a message to each other member, not
+     * to every worker), numbered on line {@code line} (1 to 63) of this group's. Every member must
+     * ask with the same members and line, and two subgroups that share a worker need different
+     * lines, so that their exchanges are never confused.
+     */
+    default Collective subgroup(int[] members, int line) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no subgroups");
+    }
+
+    /** Refuses a subgroup this worker is not in, or a line outside 1..63; returns this worker's rank in it. */
+    static int checkSubgroup(int rank, int size, int[] members, int line) {
+        if (line < 1 || line > 63) {
+            throw new IllegalArgumentException("subgroup line " + line + " outside 1..63");
+        }
+        int self = -1;
+        for (int i = 0; i < members.length; i++) {
+            checkRank(members[i], size);
+            self = members[i] == rank ? i : self;
+        }
+        if (self < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not in the subgroup " + java.util.Arrays.toString(members));
+        }
+        return self;
+    }
+
     /** Refuses what allToAll cannot take: anything but one array per rank. */
     default void checkOnePerRank(float[][] send) {
         if (send.length != size()) {
