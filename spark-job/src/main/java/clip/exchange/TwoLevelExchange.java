@@ -16,7 +16,11 @@ import java.nio.ByteOrder;
  *
  * <p>The sums are taken in a fixed order, the group's members in order and then the groups in
  * order, so the bits are the same on every run with the same grid, though not the mesh's
- * (which adds all N in rank order). The other collectives (embeddings, scalars) stay the mesh's.
+ * (which adds all N in rank order). The training step's other collectives take the same two
+ * hops: the all-gather of arrays (embeddings; the scalars of {@link #allReduceSum}, which then adds
+ * in rank order as the mesh does) and the reduce-scatter of arrays (the local loss's gradients,
+ * through the flat one). Only {@link #allToAll}, whose every pair of workers has its own data,
+ * stays the mesh's.
  */
 public final class TwoLevelExchange implements Collective {
     /** The subgroup lines the two hops use, on whichever line of the whole group this exchange runs. */
@@ -69,6 +73,57 @@ public final class TwoLevelExchange implements Collective {
     @Override
     public float[][] allToAll(float[][] send) {
         return whole.allToAll(send);
+    }
+
+    /** Within the group, then across it, the group's arrays packed in one behind their lengths. */
+    @Override
+    public float[][] allGather(float[] local) {
+        float[][] ours = group.allGather(local);
+        int packed = 2 * ours.length;
+        for (float[] a : ours) {
+            packed += a.length;
+        }
+        float[] pack = new float[packed];
+        int at = 2 * ours.length;
+        for (int l = 0; l < ours.length; l++) {
+            // a length in two floats of 24 bits each, both exact
+            pack[2 * l] = ours[l].length >>> 24;
+            pack[2 * l + 1] = ours[l].length & 0xFFFFFF;
+            System.arraycopy(ours[l], 0, pack, at, ours[l].length);
+            at += ours[l].length;
+        }
+        float[][] out = new float[size()][];
+        float[][] groups = column.allGather(pack);
+        for (int h = 0; h < groups.length; h++) {
+            int[] members = grid.group(h);
+            at = 2 * members.length;
+            for (int l = 0; l < members.length; l++) {
+                int n = ((int) groups[h][2 * l] << 24) | (int) groups[h][2 * l + 1];
+                out[members[l]] = java.util.Arrays.copyOfRange(groups[h], at, at + n);
+                at += n;
+            }
+        }
+        return out;
+    }
+
+    /** Through the flat reduce-scatter: part s of the vector is {@code send[s]}. */
+    @Override
+    public float[] reduceScatterSum(float[][] send) {
+        checkOnePerRank(send);
+        int[] bounds = new int[size() + 1];
+        for (int s = 0; s < size(); s++) {
+            bounds[s + 1] = bounds[s] + send[s].length;
+        }
+        ByteBuffer flat = ByteBuffer.allocateDirect(bounds[size()] * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (float[] part : send) {
+            flat.asFloatBuffer().put(part);
+            flat.position(flat.position() + part.length * Float.BYTES);
+        }
+        ByteBuffer shard = ByteBuffer.allocateDirect(send[rank()].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        reduceScatterSum(flat.rewind(), bounds, shard);
+        float[] sum = new float[send[rank()].length];
+        shard.asFloatBuffer().get(sum);
+        return sum;
     }
 
     @Override

@@ -13,13 +13,12 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.IntStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The two-level exchange keeps the mesh's contract (worker r gets the sum of everyone's part r,
- * then every worker every part), adds each group's members in order and then the groups in
+ * then every worker every part; the same for arrays), adds each group's members in order and then the groups in
  * order, bit for bit, and sends (L-1)+(G-1) messages per collective instead of N-1: in shared
  * memory and over TCP, on grids whose parts lie in rank order and on one that must lay them out.
  */
@@ -55,7 +54,16 @@ class TwoLevelExchangeTest {
             ByteBuffer gathered = direct(new float[bounds[n] + 3]); // room to spare: only the parts are touched
             gathered.slice(bounds[r] * Float.BYTES, sum.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(sum);
             c.allGather(gathered, bounds);
-            return new float[][] {sum, floats(gathered), {counted.messages.get()}};
+            float[][] send = new float[n][];
+            for (int s = 0; s < n; s++) {
+                send[s] = Arrays.copyOfRange(inputs[r], bounds[s], bounds[s + 1]);
+            }
+            float[] sumOfArrays = c.reduceScatterSum(send);
+            float[][] arrays = c.allGather(Arrays.copyOf(inputs[r], 5 + 3 * r)); // of different lengths
+            for (int s = 0; s < n; s++) {
+                assertArrayEquals(Arrays.copyOf(inputs[s], 5 + 3 * s), arrays[s], "worker " + r + " got worker " + s + "'s array");
+            }
+            return new float[][] {sum, floats(gathered), {counted.messages.get()}, sumOfArrays};
         });
         float[] everyPart = new float[bounds[n] + 3];
         for (int r = 0; r < n; r++) {
@@ -72,11 +80,12 @@ class TwoLevelExchangeTest {
                 expected[i] = across;
             }
             assertArrayEquals(expected, results.get(r)[0], "worker " + r + "'s sums, bit for bit");
+            assertArrayEquals(expected, results.get(r)[3], "worker " + r + "'s sums of arrays, bit for bit");
             System.arraycopy(expected, 0, everyPart, bounds[r], expected.length);
         }
         for (int r = 0; r < n; r++) {
             assertArrayEquals(everyPart, results.get(r)[1], "worker " + r + " has every part");
-            assertEquals(2 * grid.messages(), (int) results.get(r)[2][0], "messages of worker " + r);
+            assertEquals(4 * grid.messages(), (int) results.get(r)[2][0], "messages of worker " + r + " in four collectives");
         }
         assertTrue(grid.messages() < n - 1 || grid.groupSize() == 1, grid + ": fewer messages than the mesh's " + (n - 1));
     }
