@@ -6,8 +6,9 @@ import java.nio.ByteOrder;
 /**
  * The one exchange data-parallel training needs between its N workers: an all-to-all, where
  * worker r hands {@code send[s]} to worker s and gets back what every worker sent it, indexed by
- * source rank. All-gather, reduce-scatter and all-reduce are built from it, always combining in
- * rank order, so results do not depend on arrival order.
+ * source rank. All-gather, reduce-scatter and all-reduce are built from it by default, combining
+ * in rank order, so results do not depend on arrival order ({@link TwoLevelExchange} builds them
+ * from subgroups and combines in an order of its own, as fixed).
  */
 public interface Collective {
     int rank();

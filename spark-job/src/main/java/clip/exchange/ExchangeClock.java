@@ -35,6 +35,27 @@ public final class ExchangeClock implements Collective {
         }
     }
 
+    // the array collectives as the group does them (the two-level exchange: in two hops, not through allToAll)
+    @Override
+    public float[][] allGather(float[] local) {
+        long start = System.nanoTime();
+        try {
+            return group.allGather(local);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    @Override
+    public float[] reduceScatterSum(float[][] send) {
+        long start = System.nanoTime();
+        try {
+            return group.reduceScatterSum(send);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
     @Override
     public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
         long start = System.nanoTime();
