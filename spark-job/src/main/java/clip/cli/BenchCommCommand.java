@@ -1,7 +1,10 @@
 package clip.cli;
 
+import clip.exchange.Collective;
+import clip.exchange.ExchangeGrid;
 import clip.exchange.JobSecret;
 import clip.exchange.NettyGroup;
+import clip.exchange.TwoLevelExchange;
 import clip.io.BadInputException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -17,7 +20,9 @@ import java.util.concurrent.Future;
  * {@code bin/clip bench-comm}: the parameter server's traffic per step over the real transport,
  * between workers of this machine (loopback TCP): a reduce-scatter of P floats then an
  * all-gather of the updated shards, as {@link clip.exchange.ShardedOptimizer} does, from and into
- * flat direct buffers (its gradient and parameter vectors).
+ * flat direct buffers (its gradient and parameter vectors); with the full mesh, the two-level
+ * exchange ({@link TwoLevelExchange} on the near-square grid that workers of one host get), or
+ * both, their rounds taking turns so that both see the same load.
  */
 public final class BenchCommCommand implements Command {
     @Override
@@ -33,10 +38,11 @@ public final class BenchCommCommand implements Command {
     @Override
     public String usage() {
         return String.join("\n",
-                "usage: bin/clip bench-comm [--workers N] [--params P] [--rounds R]",
+                "usage: bin/clip bench-comm [--workers N] [--params P] [--rounds R] [--exchange mesh|two-level|both]",
                 "  --workers N   workers, each in its own thread with its own Netty group (default 2)",
                 "  --params P    trainable parameters (floats) exchanged per step (default 196000000: ViT-B/16 + BERT-base)",
-                "  --rounds R    timed steps after one warm-up step (default 3)");
+                "  --rounds R    timed steps after one warm-up step (default 3)",
+                "  --exchange E  mesh (default), two-level, or both, their rounds taking turns");
     }
 
     @Override
@@ -44,7 +50,11 @@ public final class BenchCommCommand implements Command {
         int n = args.integer("workers", 2);
         long params = Long.parseLong(args.string("params", "196000000"));
         int rounds = args.integer("rounds", 3);
+        String exchange = args.string("exchange", "mesh");
         args.rejectUnknown();
+        if (!List.of("mesh", "two-level", "both").contains(exchange)) {
+            throw new BadInputException("--exchange must be mesh, two-level or both, got '" + exchange + "'");
+        }
         if (n < 1 || rounds < 1) {
             throw new BadInputException("--workers and --rounds must be at least 1 (got " + n + " and " + rounds + ")");
         }
@@ -70,33 +80,46 @@ public final class BenchCommCommand implements Command {
             flats.add(ByteBuffer.allocateDirect((int) params * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN));
             shards.add(ByteBuffer.allocateDirect((bounds[r + 1] - bounds[r]) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN));
         }
+        ExchangeGrid grid = ExchangeGrid.of(addresses.stream().map(InetSocketAddress::getHostString).toList());
+        List<String> names = exchange.equals("both") ? List.of("mesh", "two-level") : List.of(exchange);
+        List<List<Collective>> exchanges = new ArrayList<>();
+        for (String name : names) {
+            exchanges.add(members.stream().map(m -> name.equals("mesh") ? m : (Collective) new TwoLevelExchange(m, grid)).toList());
+        }
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
-            double[] seconds = new double[rounds + 1];
+            double[][] seconds = new double[names.size()][rounds + 1];
             for (int round = 0; round <= rounds; round++) {
-                long start = System.nanoTime();
-                List<Future<?>> done = new ArrayList<>();
-                for (NettyGroup m : members) {
-                    ByteBuffer flat = flats.get(m.rank());
-                    ByteBuffer shard = shards.get(m.rank());
-                    done.add(pool.submit(() -> {
-                        m.reduceScatterSum(flat, bounds, shard);   // gradient shards to their owners, summed
-                        m.allGather(flat, bounds);                 // updated shards back to everyone
-                        return null;
-                    }));
+                for (int e = 0; e < names.size(); e++) {
+                    long start = System.nanoTime();
+                    List<Future<?>> done = new ArrayList<>();
+                    for (Collective m : exchanges.get(e)) {
+                        ByteBuffer flat = flats.get(m.rank());
+                        ByteBuffer shard = shards.get(m.rank());
+                        done.add(pool.submit(() -> {
+                            m.reduceScatterSum(flat, bounds, shard);   // gradient shards to their owners, summed
+                            m.allGather(flat, bounds);                 // updated shards back to everyone
+                            return null;
+                        }));
+                    }
+                    for (Future<?> f : done) {
+                        f.get();
+                    }
+                    seconds[e][round] = (System.nanoTime() - start) / 1e9;
                 }
-                for (Future<?> f : done) {
-                    f.get();
-                }
-                seconds[round] = (System.nanoTime() - start) / 1e9;
-            }
-            double best = Double.MAX_VALUE;
-            for (int r = 1; r <= rounds; r++) {
-                best = Math.min(best, seconds[r]);
             }
             double bytesPerWorker = 2.0 * (params / n) * (n - 1) * Float.BYTES;
-            out.printf("bench-comm: %d workers, %,d parameters: best step %.4f s; each worker sent and received %.1f MB"
-                    + " (%.2f GB/s per worker each way)%n", n, params, best, bytesPerWorker / 1e6, bytesPerWorker / best / 1e9);
+            for (int e = 0; e < names.size(); e++) {
+                double best = Double.MAX_VALUE;
+                for (int r = 1; r <= rounds; r++) {
+                    best = Math.min(best, seconds[e][r]);
+                }
+                boolean mesh = names.get(e).equals("mesh");
+                out.printf("bench-comm: %d workers, %,d parameters, %s: best step %.4f s; %d messages per worker per step;"
+                        + " each worker sent and received %.1f MB (%.2f GB/s per worker each way)%n", n, params,
+                        mesh ? "mesh" : "two-level (" + grid + ")", best, 2 * (mesh ? n - 1 : grid.messages()), bytesPerWorker / 1e6,
+                        bytesPerWorker / best / 1e9);
+            }
         } finally {
             pool.shutdownNow();
             members.forEach(NettyGroup::close);

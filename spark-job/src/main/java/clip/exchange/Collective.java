@@ -6,8 +6,9 @@ import java.nio.ByteOrder;
 /**
  * The one exchange data-parallel training needs between its N workers: an all-to-all, where
  * worker r hands {@code send[s]} to worker s and gets back what every worker sent it, indexed by
- * source rank. All-gather, reduce-scatter and all-reduce are built from it, always combining in
- * rank order, so results do not depend on arrival order.
+ * source rank. All-gather, reduce-scatter and all-reduce are built from it by default, combining
+ * in rank order, so results do not depend on arrival order ({@link TwoLevelExchange} builds them
+ * from subgroups and combines in an order of its own, as fixed).
  */
 public interface Collective {
     int rank();
@@ -29,6 +30,33 @@ public interface Collective {
      */
     default Collective sideChannel() {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no side channel");
+    }
+
+    /**
+     * The workers {@code members} (ranks of this group; member i is rank i of the subgroup) as a
+     * group of their own, whose exchanges involve only them (a message to each other member, not
+     * to every worker), numbered on line {@code line} (1 to 63) of this group's. Every member must
+     * ask with the same members and line, and two subgroups that share a worker need different
+     * lines, so that their exchanges are never confused.
+     */
+    default Collective subgroup(int[] members, int line) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no subgroups");
+    }
+
+    /** Refuses a subgroup this worker is not in, or a line outside 1..63; returns this worker's rank in it. */
+    static int checkSubgroup(int rank, int size, int[] members, int line) {
+        if (line < 1 || line > 63) {
+            throw new IllegalArgumentException("subgroup line " + line + " outside 1..63");
+        }
+        int self = -1;
+        for (int i = 0; i < members.length; i++) {
+            checkRank(members[i], size);
+            self = members[i] == rank ? i : self;
+        }
+        if (self < 0) {
+            throw new IllegalArgumentException("rank " + rank + " is not in the subgroup " + java.util.Arrays.toString(members));
+        }
+        return self;
     }
 
     /** Refuses what allToAll cannot take: anything but one array per rank. */

@@ -1,6 +1,7 @@
 package clip.exchange;
 
 import java.nio.ByteBuffer;
+import java.util.function.Supplier;
 
 /**
  * A group that keeps the wall time its exchanges take (sending, and waiting for the peers), so
@@ -27,29 +28,40 @@ public final class ExchangeClock implements Collective {
 
     @Override
     public float[][] allToAll(float[][] send) {
-        long start = System.nanoTime();
-        try {
-            return group.allToAll(send);
-        } finally {
-            nanos += System.nanoTime() - start;
-        }
+        return timed(() -> group.allToAll(send));
+    }
+
+    // the array collectives as the group does them (the two-level exchange: in two hops, not through allToAll)
+    @Override
+    public float[][] allGather(float[] local) {
+        return timed(() -> group.allGather(local));
+    }
+
+    @Override
+    public float[] reduceScatterSum(float[][] send) {
+        return timed(() -> group.reduceScatterSum(send));
     }
 
     @Override
     public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
-        long start = System.nanoTime();
-        try {
+        timed(() -> {
             group.reduceScatterSum(flat, bounds, shard);
-        } finally {
-            nanos += System.nanoTime() - start;
-        }
+            return null;
+        });
     }
 
     @Override
     public void allGather(ByteBuffer flat, int[] bounds) {
+        timed(() -> {
+            group.allGather(flat, bounds);
+            return null;
+        });
+    }
+
+    private <T> T timed(Supplier<T> exchange) {
         long start = System.nanoTime();
         try {
-            group.allGather(flat, bounds);
+            return exchange.get();
         } finally {
             nanos += System.nanoTime() - start;
         }

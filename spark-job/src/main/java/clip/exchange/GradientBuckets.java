@@ -25,8 +25,9 @@ import java.util.function.IntConsumer;
  * (the backward pass may use the main one meanwhile: SyncBatchNorm's sums). Parameters never
  * reported (the logit scale and bias, added after the backward pass) go in the last bucket.
  *
- * <p>Every sum is element-wise and in rank order, so the shards get the bits of one
- * reduce-scatter of the whole vector however it is cut; and every worker cuts the same buckets
+ * <p>Every sum is element-wise and in the group's fixed order (rank order; the two-level
+ * exchange's order by group), so the shards get the bits of one reduce-scatter of the whole
+ * vector however it is cut; and every worker cuts the same buckets
  * in the same order, because every worker's backward pass reports the same modules in the same
  * order. The shards stay where they were (worker s owns floats {@code [bounds[s], bounds[s+1])}),
  * so a bucket goes to the one or two owners of its floats, not to all workers at once.

@@ -1,6 +1,9 @@
 package clip.exchange;
 
+import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -17,6 +20,8 @@ public final class InProcessGroup {
     private final long deadlineMillis;
     /** The members' side channel: its own mailboxes and barrier, so both lines can run at once. */
     private final InProcessGroup side;
+    /** The subgroups asked for so far, by line and members: each a group of its own, shared by its members' threads. */
+    private final Map<String, InProcessGroup> subgroups = new ConcurrentHashMap<>();
 
     public InProcessGroup(int size, long deadlineMillis) {
         this(size, deadlineMillis, new InProcessGroup(size, deadlineMillis, null));
@@ -49,6 +54,13 @@ public final class InProcessGroup {
                     throw new UnsupportedOperationException("a side channel has no side channel");
                 }
                 return side.member(rank);
+            }
+
+            @Override
+            public Collective subgroup(int[] members, int line) {
+                int self = Collective.checkSubgroup(rank, size, members, line);
+                return subgroups.computeIfAbsent(line + " " + Arrays.toString(members),
+                        k -> new InProcessGroup(members.length, deadlineMillis)).member(self);
             }
 
             @Override

@@ -27,9 +27,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,10 +88,12 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private final Link[] outbound;
     private volatile boolean closing;
     private List<InetSocketAddress> peers;
-    /** The next exchange's number on the main line; the side channel's start at {@link #SIDE}. */
-    private long exchange;
-    private final Side side = new Side();
+    /** The main line, whose exchanges are numbered from 0, and the side channel's, from {@link #SIDE}. */
+    private final Line main;
+    private final Line side;
     private static final long SIDE = 1L << 62;
+    /** A subgroup's exchanges are numbered from its line's base plus its line number times this. */
+    private static final long SUBGROUP = 1L << 56;
 
     /** An authenticated connection to a peer and the key that signs what goes over it. */
     private record Link(Channel channel, FrameMac mac) {
@@ -110,6 +115,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
         this.rejections = rejections;
         this.mailbox = new Mailbox();
         this.outbound = new Link[size];
+        int[] everyone = java.util.stream.IntStream.range(0, size).toArray();
+        this.main = new Line(everyone, rank, 0);
+        this.side = new Line(everyone, rank, SIDE);
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("clip-dist-" + rank, true));
         ServerBootstrap sb = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -215,19 +223,19 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     @Override
     public float[][] allToAll(float[][] send) {
-        return allToAll(send, exchange++);
+        return main.allToAll(send);
     }
 
     /** Sends each worker its part of {@code flat} straight from the buffer and sums the parts it gets as they arrive. */
     @Override
     public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
-        startReduceScatterSum(flat, bounds, shard, exchange++).run();
+        main.reduceScatterSum(flat, bounds, shard);
     }
 
     /** Sends this worker's part of {@code flat} straight from the buffer; peers' parts land in place as they arrive. */
     @Override
     public void allGather(ByteBuffer flat, int[] bounds) {
-        allGather(flat, bounds, exchange++);
+        main.allGather(flat, bounds);
     }
 
     /** The same connections, exchanges numbered from {@link #SIDE}; frames of both lines interleave on a connection. */
@@ -236,22 +244,44 @@ public final class NettyGroup implements Collective, AutoCloseable {
         return side;
     }
 
-    private final class Side implements Collective {
-        private final java.util.concurrent.atomic.AtomicLong exchange = new java.util.concurrent.atomic.AtomicLong(SIDE);
+    /** The same connections, used only between the members; exchanges numbered on a line of their own. */
+    @Override
+    public Collective subgroup(int[] members, int line) {
+        return main.subgroup(members, line);
+    }
+
+    /**
+     * A line of exchanges among {@code members} (ranks; member i is rank i on the line), numbered
+     * from {@code base}: the main line, the side channel, or a subgroup of either. Each sends only
+     * to its members, and its numbers are its own, so the lines of one worker never mix.
+     */
+    private final class Line implements Collective {
+        private final int[] members;
+        private final int self;
+        private final long base;
+        private final AtomicLong next;
+        private final Map<Integer, Line> subgroups = new ConcurrentHashMap<>();
+
+        Line(int[] members, int self, long base) {
+            this.members = members;
+            this.self = self;
+            this.base = base;
+            this.next = new AtomicLong(base);
+        }
 
         @Override
         public int rank() {
-            return rank;
+            return self;
         }
 
         @Override
         public int size() {
-            return size;
+            return members.length;
         }
 
         @Override
         public float[][] allToAll(float[][] send) {
-            return NettyGroup.this.allToAll(send, exchange.getAndIncrement());
+            return NettyGroup.this.allToAll(this, send, next.getAndIncrement());
         }
 
         @Override
@@ -261,65 +291,87 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
         @Override
         public Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
-            return NettyGroup.this.startReduceScatterSum(flat, bounds, shard, exchange.getAndIncrement());
+            return NettyGroup.this.startReduceScatterSum(this, flat, bounds, shard, next.getAndIncrement());
         }
 
         @Override
         public void allGather(ByteBuffer flat, int[] bounds) {
-            NettyGroup.this.allGather(flat, bounds, exchange.getAndIncrement());
+            NettyGroup.this.allGather(this, flat, bounds, next.getAndIncrement());
+        }
+
+        @Override
+        public Collective sideChannel() {
+            if (this != main) {
+                throw new UnsupportedOperationException("only the main line has a side channel");
+            }
+            return side;
+        }
+
+        @Override
+        public Collective subgroup(int[] sub, int line) {
+            if (members.length != size) {
+                throw new UnsupportedOperationException("a subgroup has no subgroups");
+            }
+            int at = Collective.checkSubgroup(self, size(), sub, line);
+            Line l = subgroups.computeIfAbsent(line, k -> new Line(sub.clone(), at, base + line * SUBGROUP));
+            if (!java.util.Arrays.equals(l.members, sub)) {
+                throw new IllegalArgumentException("line " + line + " is already the subgroup " + java.util.Arrays.toString(l.members));
+            }
+            return l;
+        }
+
+        /** The sink as the mailbox sees it: chunks come from ranks, which a subgroup's sink knows by member index. */
+        ChunkSink ofRanks(ChunkSink sink) {
+            return members.length == size ? sink : new MemberChunks(sink, members, size);
         }
     }
 
-    private float[][] allToAll(float[][] send, long id) {
-        checkOnePerRank(send);
-        ByteBuffer[] parts = new ByteBuffer[size];
-        for (int dst = 0; dst < size; dst++) {
-            if (dst != rank) {
-                parts[dst] = ByteBuffer.allocateDirect(send[dst].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                parts[dst].asFloatBuffer().put(send[dst]);
+    private float[][] allToAll(Line line, float[][] send, long id) {
+        line.checkOnePerRank(send);
+        int n = line.size();
+        ByteBuffer[] parts = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            if (i != line.self) {
+                parts[i] = ByteBuffer.allocateDirect(send[i].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                parts[i].asFloatBuffer().put(send[i]);
             }
         }
-        ArrayChunks sink = new ArrayChunks(size, rank);
-        exchange(id, parts, sink);
+        ArrayChunks sink = new ArrayChunks(n, line.self);
+        start(line, id, parts, sink).run();
         float[][] received = sink.arrays();
-        received[rank] = send[rank];
+        received[line.self] = send[line.self];
         return received;
     }
 
-    private Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {
-        checkBounds(bounds, flat);
-        ByteBuffer[] parts = new ByteBuffer[size];
-        for (int dst = 0; dst < size; dst++) {
-            parts[dst] = floats(flat, bounds[dst], bounds[dst + 1]);
+    private Runnable startReduceScatterSum(Line line, ByteBuffer flat, int[] bounds, ByteBuffer shard, long id) {
+        checkBounds(line, bounds, flat);
+        ByteBuffer[] parts = new ByteBuffer[line.size()];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = floats(flat, bounds[i], bounds[i + 1]);
         }
-        return start(id, parts, new SummedChunks(parts[rank], shard, rank, size, chunkFloats));
+        return start(line, id, parts, new SummedChunks(parts[line.self], shard, line.self, parts.length, chunkFloats));
     }
 
-    private void allGather(ByteBuffer flat, int[] bounds, long id) {
-        checkBounds(bounds, flat);
-        ByteBuffer mine = floats(flat, bounds[rank], bounds[rank + 1]);
-        ByteBuffer[] parts = new ByteBuffer[size];
-        java.util.Arrays.fill(parts, mine);
-        exchange(id, parts, new PlacedChunks(flat, bounds, rank));
+    private void allGather(Line line, ByteBuffer flat, int[] bounds, long id) {
+        checkBounds(line, bounds, flat);
+        ByteBuffer[] parts = new ByteBuffer[line.size()];
+        java.util.Arrays.fill(parts, floats(flat, bounds[line.self], bounds[line.self + 1]));
+        start(line, id, parts, new PlacedChunks(flat, bounds, line.self)).run();
     }
 
-    /** Sends {@code parts[dst]} to each peer and waits until the sink has every peer's and ours have left. */
-    private void exchange(long id, ByteBuffer[] parts, ChunkSink sink) {
-        start(id, parts, sink).run();
-    }
-
-    /** Sends {@code parts[dst]} to each peer now; the task waits until the sink has every peer's and ours have left. */
-    private Runnable start(long id, ByteBuffer[] parts, ChunkSink sink) {
+    /** Sends {@code parts[i]} to each other member now; the task waits until the sink has every member's and ours have left. */
+    private Runnable start(Line line, long id, ByteBuffer[] parts, ChunkSink sink) {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }
         List<ChannelFuture> writes = new ArrayList<>();
-        for (int dst = 0; dst < size; dst++) {
-            if (dst != rank) {
-                writes.addAll(sendTo(dst, id, parts[dst]));
+        for (int i = 0; i < parts.length; i++) {
+            if (i != line.self) {
+                writes.addAll(sendTo(line.members[i], id, parts[i]));
             }
         }
-        return () -> await(id, sink, writes);
+        ChunkSink ofRanks = line.ofRanks(sink);
+        return () -> await(id, ofRanks, writes);
     }
 
     private void await(long id, ChunkSink sink, List<ChannelFuture> writes) {
@@ -343,9 +395,10 @@ public final class NettyGroup implements Collective, AutoCloseable {
         return flat.slice(from * Float.BYTES, (to - from) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private void checkBounds(int[] bounds, ByteBuffer flat) {
-        if (bounds.length != size + 1 || bounds[0] != 0 || (long) bounds[size] * Float.BYTES > flat.capacity()) {
-            throw new IllegalArgumentException("need " + (size + 1) + " part bounds from 0 within the buffer's "
+    private static void checkBounds(Line line, int[] bounds, ByteBuffer flat) {
+        int n = line.size();
+        if (bounds.length != n + 1 || bounds[0] != 0 || (long) bounds[n] * Float.BYTES > flat.capacity()) {
+            throw new IllegalArgumentException("need " + (n + 1) + " part bounds from 0 within the buffer's "
                     + flat.capacity() / Float.BYTES + " floats, got " + java.util.Arrays.toString(bounds));
         }
     }

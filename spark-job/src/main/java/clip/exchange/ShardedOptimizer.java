@@ -21,7 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * The parameter server, living inside the workers. The trainable parameters, flattened in name
  * order, are cut into N contiguous shards; worker s owns shard s and its AdamW state (so the
  * optimizer state takes 1/N of the memory on each worker). Per step: every worker sends shard s
- * of its gradient to worker s (reduce-scatter, summed in rank order), the owners agree on the
+ * of its gradient to worker s (reduce-scatter, summed in rank order, or in two hops by
+ * {@link TwoLevelExchange}, which keeps the shards where they are), the owners agree on the
  * global gradient norm for clipping (an all-reduce of N scalars), update their shards, and every
  * worker fetches all updated shards (all-gather). Each worker moves 2P(N-1)/N floats, as a ring
  * all-reduce would. The gradient and the parameters are copied once per step into flat native

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -41,7 +42,7 @@ public final class LocalTrainer {
             for (int rank = 0; rank < config.dist().workers(); rank++) {
                 Collective member = group.member(rank);
                 workers.add(pool.submit(() -> new TrainWorker(config, log, hadoop, member.rank(), member.size()).prepare()
-                        .train(member)));
+                        .train(member, Collections.nCopies(member.size(), "localhost"))));
             }
             Metrics metrics = null;
             for (Future<Metrics> w : workers) {

@@ -181,7 +181,7 @@ public final class SparkTrainer {
                     peers.add(new InetSocketAddress(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
                 }
                 group.connect(peers);
-                Metrics metrics = worker.train(group);
+                Metrics metrics = worker.train(group, peers.stream().map(InetSocketAddress::getHostString).toList());
                 result = metrics == null ? "" : metrics.toJson().toString();
             } catch (IOException e) {
                 throw new IllegalStateException("worker " + rank + ": " + e.getMessage(), e);

@@ -112,7 +112,15 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
 
     /** {@code clip.dist}. */
     public record Dist(int workers, long timeoutMillis, int maxRestarts, Engine engine, String listenHost, int port,
-                       double bucketMb) {
+                       double bucketMb, Exchange exchange) {
+        /** From this many workers {@code exchange = auto} takes the two-level exchange (see BENCHMARKS.md's projection). */
+        public static final int AUTO_TWO_LEVEL = 64;
+
+        /** Whether the parameter server exchanges in two hops ({@link clip.exchange.TwoLevelExchange}) rather than the full mesh. */
+        public boolean twoLevel() {
+            return workers > 1 && (exchange == Exchange.TWO_LEVEL || exchange == Exchange.AUTO && workers >= AUTO_TWO_LEVEL);
+        }
+
         /**
          * Floats per gradient bucket for a model of {@code trainable} values, 0 for none: at most
          * {@code bucket-mb}, and at most a quarter of the model, so a small model is still cut in
@@ -155,6 +163,9 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
     /** Where the workers run: threads of this JVM, a Spark barrier stage, or Spark only under spark-submit. */
     public enum Engine { AUTO, THREADS, SPARK }
 
+    /** The parameter server's exchange: every worker to every other, two hops over a grid, or two hops for many workers. */
+    public enum Exchange { MESH, TWO_LEVEL, AUTO }
+
     public static TrainConfig from(Config root) {
         Config c = root.getConfig("clip");
         List<Double> betas = c.getDoubleList("optim.betas");
@@ -193,7 +204,7 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                         betas.get(0), betas.get(1), c.getDouble("optim.eps")),
                 new Dist(c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getInt("dist.max-restarts"),
                         choice(c, "dist.engine", Engine.class), c.getString("dist.listen-host"), c.getInt("dist.port"),
-                        c.getDouble("dist.bucket-mb")),
+                        c.getDouble("dist.bucket-mb"), choice(c, "dist.exchange", Exchange.class)),
                 new Eval(c.getInt("eval.every"), c.getString("eval.metric"), c.getString("eval.templates")),
                 new Output(c.getString("output.dir"), Paths.get(c.getString("output.runs"))));
         t.validate();

@@ -6,7 +6,9 @@ import clip.data.TextEncoder;
 import clip.eval.Metrics;
 import clip.exchange.Collective;
 import clip.exchange.ExchangeClock;
+import clip.exchange.ExchangeGrid;
 import clip.exchange.ShardedOptimizer;
+import clip.exchange.TwoLevelExchange;
 import clip.io.BadInputException;
 import clip.io.LocalFiles;
 import clip.layers.BatchStatistics;
@@ -105,10 +107,12 @@ public final class TrainWorker {
     /**
      * Trains with {@code members} (of this worker's rank and size), then evaluates and exports on rank 0.
      *
+     * @param hosts every worker's host, in rank order, which the two-level exchange groups by ({@link ExchangeGrid#of})
      * @return rank 0: the evaluation metrics, also written to metrics.json; other ranks: null
      */
-    public Metrics train(Collective members) throws IOException {
-        ExchangeClock group = new ExchangeClock(checkMembers(members));
+    public Metrics train(Collective members, List<String> hosts) throws IOException {
+        checkMembers(members);
+        ExchangeClock group = new ExchangeClock(config.dist().twoLevel() ? new TwoLevelExchange(members, ExchangeGrid.of(hosts)) : members);
         // SyncBatchNorm: every worker's BatchNorm sums go through the group, so N workers normalise as one
         built.model().setBatchStatistics(config.model().batchNorm() == TrainConfig.BatchNormSync.SYNC
                 ? group::allReduceSum : BatchStatistics.LOCAL);
@@ -149,7 +153,7 @@ public final class TrainWorker {
         return model.parameters().stream().filter(Parameter::trainable).mapToLong(Parameter::size).sum();
     }
 
-    private Collective checkMembers(Collective members) {
+    private void checkMembers(Collective members) {
         if (train == null) {
             throw new IllegalStateException("prepare() first");
         }
@@ -157,7 +161,6 @@ public final class TrainWorker {
             throw new IllegalArgumentException("prepared as worker " + rank + " of " + workers + ", given a group's rank "
                     + members.rank() + " of " + members.size());
         }
-        return members;
     }
 
     /**

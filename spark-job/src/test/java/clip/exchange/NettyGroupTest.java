@@ -46,6 +46,25 @@ class NettyGroupTest {
         return a;
     }
 
+    /** A subgroup's exchanges involve its members only, and a missing member is named by its rank in the whole group. */
+    @Test
+    void aSubgroupExchangesAmongItsMembersAndNamesTheOneMissing() throws Exception {
+        List<NettyGroup> members = group(3, 500, 64, JobSecret.generate());
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<float[][]> first = pool.submit(() -> members.get(0).subgroup(new int[] {2, 0}, 1).allGather(new float[] {0}));
+            Future<float[][]> second = pool.submit(() -> members.get(2).subgroup(new int[] {2, 0}, 1).allGather(new float[] {2}));
+            assertArrayEquals(new float[][] {{2}, {0}}, first.get(), "worker 1 took no part");
+            assertArrayEquals(new float[][] {{2}, {0}}, second.get());
+            Collective alone = members.get(0).subgroup(new int[] {0, 1}, 2);
+            PeerFailureException e = assertThrows(PeerFailureException.class, () -> alone.allGather(new float[] {0}));
+            assertTrue(e.getMessage().contains("from worker 1 at") && !e.getMessage().contains("worker 2 at"), e.getMessage());
+        } finally {
+            pool.shutdownNow();
+            closeAll(members);
+        }
+    }
+
     @Test
     void workersExchangeArraysLargerThanAFrameRoundAfterRound() throws Exception {
         int n = 3;

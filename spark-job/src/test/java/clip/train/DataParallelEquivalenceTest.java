@@ -2,11 +2,13 @@ package clip.train;
 
 import clip.loss.BatchGradient;
 import clip.exchange.Collective;
+import clip.exchange.ExchangeGrid;
 import clip.exchange.InProcessGroup;
 import clip.exchange.JobSecret;
 import clip.exchange.NettyGroup;
 import clip.exchange.PeerFailureException;
 import clip.exchange.ShardedOptimizer;
+import clip.exchange.TwoLevelExchange;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -55,20 +57,28 @@ class DataParallelEquivalenceTest {
     }
 
     private static INDArray pixels(int step) {
-        return TinyDualEncoder.pixels(100 + step, GLOBAL_BATCH);
+        return pixels(step, GLOBAL_BATCH);
+    }
+
+    private static INDArray pixels(int step, int batch) {
+        return TinyDualEncoder.pixels(100 + step, batch);
     }
 
     private static TextBatch text(int step) {
-        return TinyDualEncoder.text(200 + step, GLOBAL_BATCH, SEQ);
+        return text(step, GLOBAL_BATCH);
     }
 
-    private static Map<String, Parameter> singleProcess(boolean siglip) {
+    private static TextBatch text(int step, int batch) {
+        return TinyDualEncoder.text(200 + step, batch, SEQ);
+    }
+
+    private static Map<String, Parameter> singleProcess(boolean siglip, int batch) {
         ContrastiveModel m = model(siglip);
         ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
         ModelOptimizer opt = new ModelOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6));
         for (int s = 0; s < STEPS; s++) {
             m.zeroGrad();
-            BatchGradient.accumulate(m, loss, pixels(s), text(s));
+            BatchGradient.accumulate(m, loss, pixels(s, batch), text(s, batch));
             ClipGradNorm.clip(m.namedParameters().values(), MAX_NORM);
             opt.step(1.0);
         }
@@ -98,18 +108,29 @@ class DataParallelEquivalenceTest {
 
     private static List<Map<String, Parameter>> workers(List<Collective> members, boolean siglip, boolean localLoss)
             throws Exception {
+        return workers(members, siglip, localLoss, GLOBAL_BATCH, null, 0);
+    }
+
+    /**
+     * @param grid         null: the full mesh; else each worker exchanges through {@link TwoLevelExchange} over it
+     * @param bucketFloats floats per gradient bucket, 0 for none
+     */
+    private static List<Map<String, Parameter>> workers(List<Collective> members, boolean siglip, boolean localLoss, int batch,
+                                                        ExchangeGrid grid, int bucketFloats) throws Exception {
         int n = members.size();
-        return eachWorker(members, c -> {
+        return eachWorker(members, member -> {
+            Collective c = grid == null ? member : new TwoLevelExchange(member, grid);
             ContrastiveModel m = model(siglip);
             ContrastiveLoss loss = siglip ? new SigLipLoss() : new ClipLoss();
             ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c,
-                    MAX_NORM);
-            int local = GLOBAL_BATCH / n;
+                    MAX_NORM, bucketFloats);
+            m.onGradientsReady(opt.gradientsReady());
+            int local = batch / n;
             for (int s = 0; s < STEPS; s++) {
                 long from = (long) c.rank() * local;
-                INDArray px = pixels(s).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                INDArray px = pixels(s, batch).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
                         NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
-                TextBatch t = text(s);
+                TextBatch t = text(s, batch);
                 TextBatch mine = new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null);
                 m.zeroGrad();
                 DataParallelGradient.accumulate(m, loss, new PixelBatch(px, mine), c, 1, localLoss);
@@ -168,8 +189,35 @@ class DataParallelEquivalenceTest {
         assertMatchesOneProcess(workers(overTcp(n), siglip, localLoss), n, siglip);
     }
 
+    /**
+     * The two-level exchange adds in another order than the mesh, so its bits are its own: the
+     * same on every run with the same grid, and within the same tolerance of one process's.
+     */
+    @ParameterizedTest(name = "{0} groups of {1}, buckets of {2} floats, TCP={3}")
+    @CsvSource({"2,2,0,false", "2,2,300,false", "3,2,0,false", "3,2,64,false", "2,2,300,true", "3,2,0,true"})
+    void twoLevelWorkersEndWhereOneProcessEndsTheSameEveryRun(int groups, int perGroup, int bucketFloats, boolean overTcp)
+            throws Exception {
+        int n = groups * perGroup;
+        ExchangeGrid grid = ExchangeGrid.nearSquare(n);
+        assertEquals(groups, grid.groups());
+        int batch = 12;
+        List<Map<String, Parameter>> first = workers(overTcp ? overTcp(n) : inProcess(n), false, true, batch, grid, bucketFloats);
+        assertMatchesOneProcess(first, n, false, batch);
+        List<Map<String, Parameter>> again = workers(inProcess(n), false, true, batch, grid, bucketFloats);
+        for (int w = 0; w < n; w++) {
+            for (String k : first.get(w).keySet()) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(first.get(w).get(k).value().dup('c').data().asFloat(),
+                        again.get(w).get(k).value().dup('c').data().asFloat(), "worker " + w + ", " + k + ": same bits every run");
+            }
+        }
+    }
+
     private static void assertMatchesOneProcess(List<Map<String, Parameter>> results, int n, boolean siglip) {
-        Map<String, Parameter> reference = singleProcess(siglip);
+        assertMatchesOneProcess(results, n, siglip, GLOBAL_BATCH);
+    }
+
+    private static void assertMatchesOneProcess(List<Map<String, Parameter>> results, int n, boolean siglip, int batch) {
+        Map<String, Parameter> reference = singleProcess(siglip, batch);
         for (Map<String, Parameter> worker : results) {
             for (Map.Entry<String, Parameter> e : reference.entrySet()) {
                 INDArray mine = worker.get(e.getKey()).value();

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.exchange.Collective;
+import clip.exchange.CountingGroup;
+import clip.exchange.ExchangeGrid;
 import clip.exchange.ShardedOptimizer;
+import clip.exchange.TwoLevelExchange;
 import clip.layers.BatchStatistics;
 import clip.layers.Init;
 import clip.loss.ClipLoss;
@@ -14,11 +17,9 @@ import clip.model.TextBatch;
 import clip.optim.AdamW;
 import clip.optim.ParameterGroups;
 import clip.testutil.TinyDualEncoder;
-import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,8 +30,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * The gradient's reduce-scatter in buckets started during the backward pass gives the parameters
  * of the reduce-scatter after it, bit for bit: in shared memory and over TCP, with buckets far
  * smaller than a shard (so they cross shard bounds), for a ViT + BERT model and for a ResNet whose
- * SyncBatchNorm sums use the main line while the buckets use the side channel, and through a
- * step skipped before the update.
+ * SyncBatchNorm sums use the main line while the buckets use the side channel, through a
+ * step skipped before the update, and the same through the two-level exchange (whose buckets take
+ * both hops on the side channel's subgroups).
  */
 class GradientBucketsTest {
     private static final int GLOBAL_BATCH = 8;
@@ -39,13 +41,14 @@ class GradientBucketsTest {
     private static final int SKIPPED = 1;
     private static final ParameterGroups GROUPS = new ParameterGroups(1e-3, 2e-3, 1e-2, 0.2, 0.1);
 
-    @ParameterizedTest(name = "{0} workers, TCP={1}, ResNet with SyncBatchNorm={2}, buckets of {3} floats")
-    @CsvSource({"2,false,false,64", "4,false,false,7", "2,true,false,64", "4,true,false,300", "2,false,true,64",
-            "2,true,true,200"})
-    void bucketsGiveTheBitsOfOneReduceScatterAfterTheBackwardPass(int n, boolean overTcp, boolean resnet, int bucketFloats)
-            throws Exception {
-        List<Map<String, float[]>> whole = train(n, overTcp, resnet, 0);
-        List<Map<String, float[]>> buckets = train(n, overTcp, resnet, bucketFloats);
+    @ParameterizedTest(name = "{0} workers, TCP={1}, ResNet with SyncBatchNorm={2}, buckets of {3} floats, two-level={4}")
+    @CsvSource({"2,false,false,64,false", "4,false,false,7,false", "2,true,false,64,false", "4,true,false,300,false",
+            "2,false,true,64,false", "2,true,true,200,false", "4,false,false,7,true", "4,true,false,300,true", "4,false,true,64,true"})
+    void bucketsGiveTheBitsOfOneReduceScatterAfterTheBackwardPass(int n, boolean overTcp, boolean resnet, int bucketFloats,
+                                                                 boolean twoLevel) throws Exception {
+        ExchangeGrid grid = twoLevel ? ExchangeGrid.nearSquare(n) : null;
+        List<Map<String, float[]>> whole = train(n, overTcp, resnet, 0, grid);
+        List<Map<String, float[]>> buckets = train(n, overTcp, resnet, bucketFloats, grid);
         Map<String, float[]> initial = values(model(resnet));
         assertTrue(!java.util.Arrays.equals(initial.get("logit_scale"), whole.get(0).get("logit_scale")), "training moved the scale");
         for (int w = 0; w < n; w++) {
@@ -65,11 +68,16 @@ class GradientBucketsTest {
                 : TinyDualEncoder.pixels(100 + step, GLOBAL_BATCH);
     }
 
-    /** Every worker's parameters after the steps, by name; {@code bucketFloats} 0 = no buckets. */
-    private static List<Map<String, float[]>> train(int n, boolean overTcp, boolean resnet, int bucketFloats) throws Exception {
+    /**
+     * Every worker's parameters after the steps, by name; {@code bucketFloats} 0 = no buckets;
+     * {@code grid} null: the mesh, else the two-level exchange over it.
+     */
+    private static List<Map<String, float[]>> train(int n, boolean overTcp, boolean resnet, int bucketFloats, ExchangeGrid grid)
+            throws Exception {
         List<Collective> members = overTcp ? DataParallelEquivalenceTest.overTcp(n) : DataParallelEquivalenceTest.inProcess(n);
         return DataParallelEquivalenceTest.eachWorker(members, member -> {
-            SideCounter c = new SideCounter(member);
+            CountingGroup counted = new CountingGroup(member);
+            Collective c = grid == null ? counted : new TwoLevelExchange(counted, grid);
             ContrastiveModel m = model(resnet);
             m.setBatchStatistics(c::allReduceSum);
             ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 0.5,
@@ -85,10 +93,10 @@ class GradientBucketsTest {
                         PixelBatch.rows(t.attentionMask(), from, local), null);
                 m.zeroGrad();
                 m.at(s, from);
-                int before = c.bucketsStarted.get();
+                int before = counted.bucketsStarted.get();
                 DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(px, mine), c, 1, true);
                 if (bucketFloats > 0) {
-                    assertTrue(c.bucketsStarted.get() > before, "buckets started during the backward pass, not in the step");
+                    assertTrue(counted.bucketsStarted.get() > before, "buckets started during the backward pass, not in the step");
                 }
                 if (s == SKIPPED) {
                     opt.skip();
@@ -104,68 +112,5 @@ class GradientBucketsTest {
         Map<String, float[]> out = new LinkedHashMap<>();
         m.namedParameters().forEach((k, p) -> out.put(k, p.value().dup('c').data().asFloat()));
         return out;
-    }
-
-    /** A worker's group that counts the reduce-scatters started on its side channel (by the thread that runs the backward pass). */
-    private static final class SideCounter implements Collective {
-        private final Collective group;
-        final AtomicInteger bucketsStarted = new AtomicInteger();
-
-        SideCounter(Collective group) {
-            this.group = group;
-        }
-
-        @Override
-        public int rank() {
-            return group.rank();
-        }
-
-        @Override
-        public int size() {
-            return group.size();
-        }
-
-        @Override
-        public float[][] allToAll(float[][] send) {
-            return group.allToAll(send);
-        }
-
-        // the main line's own flat exchanges, as training uses them (over TCP: Netty's, without arrays)
-        @Override
-        public void reduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
-            group.reduceScatterSum(flat, bounds, shard);
-        }
-
-        @Override
-        public void allGather(ByteBuffer flat, int[] bounds) {
-            group.allGather(flat, bounds);
-        }
-
-        @Override
-        public Collective sideChannel() {
-            Collective side = group.sideChannel();
-            return new Collective() {
-                @Override
-                public int rank() {
-                    return side.rank();
-                }
-
-                @Override
-                public int size() {
-                    return side.size();
-                }
-
-                @Override
-                public float[][] allToAll(float[][] send) {
-                    return side.allToAll(send);
-                }
-
-                @Override
-                public Runnable startReduceScatterSum(ByteBuffer flat, int[] bounds, ByteBuffer shard) {
-                    bucketsStarted.incrementAndGet();
-                    return side.startReduceScatterSum(flat, bounds, shard);
-                }
-            };
-        }
     }
 }
