@@ -94,6 +94,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private static final long SIDE = 1L << 62;
     /** A subgroup's exchanges are numbered from its line's base plus its line number times this. */
     private static final long SUBGROUP = 1L << 56;
+    private final AtomicLong framesSent = new AtomicLong();
 
     /** An authenticated connection to a peer and the key that signs what goes over it. */
     private record Link(Channel channel, FrameMac mac) {
@@ -347,7 +348,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         checkBounds(line, bounds, flat);
         ByteBuffer[] parts = new ByteBuffer[line.size()];
         for (int i = 0; i < parts.length; i++) {
-            parts[i] = floats(flat, bounds[i], bounds[i + 1]);
+            parts[i] = i != line.self && bounds[i] == bounds[i + 1] ? null : floats(flat, bounds[i], bounds[i + 1]);
         }
         return start(line, id, parts, new SummedChunks(parts[line.self], shard, line.self, parts.length, chunkFloats));
     }
@@ -355,18 +356,26 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private void allGather(Line line, ByteBuffer flat, int[] bounds, long id) {
         checkBounds(line, bounds, flat);
         ByteBuffer[] parts = new ByteBuffer[line.size()];
-        java.util.Arrays.fill(parts, floats(flat, bounds[line.self], bounds[line.self + 1]));
+        if (bounds[line.self] < bounds[line.self + 1]) {
+            java.util.Arrays.fill(parts, floats(flat, bounds[line.self], bounds[line.self + 1]));
+        }
         start(line, id, parts, new PlacedChunks(flat, bounds, line.self)).run();
     }
 
-    /** Sends {@code parts[i]} to each other member now; the task waits until the sink has every member's and ours have left. */
+    /**
+     * Sends {@code parts[i]} to each other member now, none where it is null; the task waits until
+     * the sink has every member's and ours have left. The flat collectives pass null for an empty
+     * part: its receiver knows the bounds and expects nothing. A gradient bucket is a slice of the
+     * vector that touches the shards of one or a few owners, and an empty message to every other
+     * peer made each bucket cost N-1 messages a worker.
+     */
     private Runnable start(Line line, long id, ByteBuffer[] parts, ChunkSink sink) {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }
         List<ChannelFuture> writes = new ArrayList<>();
         for (int i = 0; i < parts.length; i++) {
-            if (i != line.self) {
+            if (i != line.self && parts[i] != null) {
                 writes.addAll(sendTo(line.members[i], id, parts[i]));
             }
         }
@@ -420,6 +429,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
             int n = Math.min(chunkFloats, total - offset);
             ByteBuffer payload = data.slice(data.position() + offset * Float.BYTES, n * Float.BYTES);
             ByteBuf header = ch.alloc().directBuffer(DATA_HEADER).writeByte(DATA).writeLong(id).writeInt(offset).writeInt(total);
+            framesSent.incrementAndGet();
             synchronized (link) {
                 ByteBuf tag = ch.alloc().directBuffer(FrameMac.BYTES).writeBytes(mac.sign(header, payload));
                 CompositeByteBuf frame = ch.alloc().compositeDirectBuffer(3).addComponents(true, header, Unpooled.wrappedBuffer(payload),
@@ -429,6 +439,11 @@ public final class NettyGroup implements Collective, AutoCloseable {
             offset += n;
         } while (offset < total);
         return writes;
+    }
+
+    /** Data frames this worker has sent so far, every line's. */
+    long framesSent() {
+        return framesSent.get();
     }
 
     private String describe(int peer) {

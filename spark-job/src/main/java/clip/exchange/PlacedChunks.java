@@ -12,14 +12,12 @@ final class PlacedChunks implements ChunkSink {
     private final int[] bounds;
     private final int self;
     private final int[] filled;
-    private final boolean[] arrived;
 
     PlacedChunks(ByteBuffer flat, int[] bounds, int self) {
         this.flat = flat;
         this.bounds = bounds;
         this.self = self;
         this.filled = new int[bounds.length - 1];
-        this.arrived = new boolean[bounds.length - 1];
     }
 
     @Override
@@ -33,7 +31,6 @@ final class PlacedChunks implements ChunkSink {
         floats.getBytes(floats.readerIndex(), flat.duplicate().position((bounds[src] + offset) * Float.BYTES)
                 .limit((bounds[src] + offset + n) * Float.BYTES));
         filled[src] += n;
-        arrived[src] = true;
         return null;
     }
 
@@ -49,7 +46,7 @@ final class PlacedChunks implements ChunkSink {
 
     @Override
     public boolean waitsFor(int src) {
-        // an empty part still comes as one empty chunk, which must not be left for a later exchange to find
-        return src != self && (!arrived[src] || filled[src] < bounds[src + 1] - bounds[src]);
+        // an empty part is not sent at all
+        return src != self && filled[src] < bounds[src + 1] - bounds[src];
     }
 }

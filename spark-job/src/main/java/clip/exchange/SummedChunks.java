@@ -39,7 +39,7 @@ final class SummedChunks implements ChunkSink {
             throw new IllegalArgumentException("the sum has room for " + sum.remaining() / Float.BYTES + " floats, the shard has "
                     + total);
         }
-        int chunks = Math.max(1, (total + chunkFloats - 1) / chunkFloats);
+        int chunks = (total + chunkFloats - 1) / chunkFloats; // none for an empty shard: nobody sends to it
         this.next = new int[chunks];
         this.held = new ByteBuf[chunks][size];
     }

@@ -315,6 +315,12 @@ class NettyGroupTest {
                     assertArrayEquals(gathered, tcp[2], "round " + round + ", worker " + r + " after the all-gather");
                 }
             }
+            // Frames of 1000 floats: parts 0 and 2 take 3 each, and nobody sends worker 1's empty
+            // part or an empty frame to it. A round: worker 0 sends part 2 to worker 2, then its own
+            // to workers 1 and 2 (3 + 6); worker 1 parts 0 and 2, and nothing of its own (6); worker 2
+            // part 0, then its own to workers 0 and 1 (3 + 6).
+            assertEquals(List.of(27L, 18L, 27L), members.stream().map(NettyGroup::framesSent).toList(),
+                    "data frames sent by each worker in three rounds");
         } finally {
             pool.shutdownNow();
             closeAll(members);
