@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--name P] [--buckets "0 25"] [--set "k=v ..."]: how much of
+# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P] [--buckets "0 25"] [--set "k=v ..."]: how much of
 # the parameter server's exchange the tiny recipe's step still waits for, with and without gradient
 # buckets (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
-# (cluster/netns.sh up --hosts 3 --rate R: a Spark master and the driver on host 0, a worker of one
-# core on each of hosts 1 and 2), then clip.Train tiny with dist.workers=2 (one worker per host),
+# (cluster/netns.sh up --hosts N+1 --rate R: a Spark master and the driver on host 0, a worker of one
+# core on each of hosts 1..N, N = --workers), then clip.Train tiny with dist.workers=N (one per host),
 # once per dist.bucket-mb value, alternating, --runs times; each run under the CPU lock
 # (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the tenth of the
 # step time, the parameter server's time the step waited for (param_server_s: buckets still under
@@ -18,6 +18,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --rates) RATES="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
+    --workers) HOSTS=$(("$2" + 1)); shift 2 ;;
     --steps) STEPS="$2"; shift 2 ;;
     --name) NAME="$2"; shift 2 ;;
     --buckets) BUCKETS="$2"; shift 2 ;;
@@ -54,8 +55,8 @@ for rate in $RATES; do
     for b in $BUCKETS; do
       out="$WORK/run-$rate-b$b-$run"
       flock "$LOCK" "$ROOT/cluster/netns.sh" exec 0 --name "$NAME" -- env SPARK_LOCAL_IP=198.18.0.1 "$ROOT/cluster/spark-submit" \
-        --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=2 \
-        --class clip.Train "$JAR" tiny dist.workers=2 dist.bucket-mb="$b" train.steps="$STEPS" output.dir="$out" $SET \
+        --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=$((HOSTS - 1)) \
+        --class clip.Train "$JAR" tiny dist.workers=$((HOSTS - 1)) dist.bucket-mb="$b" train.steps="$STEPS" output.dir="$out" $SET \
         > "$out.log" 2>&1 || { echo "overlap_bench.sh: run failed; its log:" >&2; tail -30 "$out.log" >&2; exit 1; }
       echo "rate $rate  bucket-mb $b  run $run  load $(cut -d' ' -f1 /proc/loadavg)  $(medians "$out/train-log.jsonl")"
     done
