@@ -4,9 +4,11 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A worker's group that counts what goes through it: the messages it sends (one to each other
- * member per exchange, on every line and subgroup of it) and the reduce-scatters started on its
- * side channel (the gradient buckets, started by the thread that runs the backward pass).
+ * A worker's group that counts what goes through it: the messages an exchange of its size makes
+ * (one to each other member per exchange, on every line and subgroup of it; over TCP the flat
+ * exchanges leave out empty parts, which NettyGroup's own frame count shows) and the
+ * reduce-scatters started on its side channel (the gradient buckets, started by the thread that
+ * runs the backward pass).
  */
 public final class CountingGroup implements Collective {
     private final Collective group;

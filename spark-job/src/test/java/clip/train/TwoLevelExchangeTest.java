@@ -2,8 +2,10 @@ package clip.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import clip.config.ConfigLoader;
 import clip.exchange.Collective;
 import clip.exchange.CountingGroup;
 import clip.exchange.ExchangeClock;
@@ -13,7 +15,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -24,6 +28,27 @@ import org.junit.jupiter.params.provider.CsvSource;
  * memory and over TCP, on grids whose parts lie in rank order and on one that must lay them out.
  */
 class TwoLevelExchangeTest {
+    /** {@code dist.exchange}: mesh never, two-level from two workers, auto from {@link TrainConfig.Dist#AUTO_TWO_LEVEL}. */
+    @Test
+    void theConfiguredExchangeDecidesWhenTwoHopsAreTaken() {
+        assertEquals(TrainConfig.Exchange.MESH, exchange(List.of()), "the default");
+        assertEquals(TrainConfig.Exchange.AUTO, exchange(List.of("dist.exchange=auto")));
+        assertEquals(TrainConfig.Exchange.TWO_LEVEL, exchange(List.of("dist.exchange=two-level")));
+        assertFalse(dist(64, TrainConfig.Exchange.MESH).twoLevel());
+        assertFalse(dist(1, TrainConfig.Exchange.TWO_LEVEL).twoLevel(), "a lone worker exchanges nothing");
+        assertTrue(dist(2, TrainConfig.Exchange.TWO_LEVEL).twoLevel());
+        assertFalse(dist(TrainConfig.Dist.AUTO_TWO_LEVEL - 1, TrainConfig.Exchange.AUTO).twoLevel());
+        assertTrue(dist(TrainConfig.Dist.AUTO_TWO_LEVEL, TrainConfig.Exchange.AUTO).twoLevel());
+    }
+
+    private static TrainConfig.Exchange exchange(List<String> overrides) {
+        return TrainConfig.from(new ConfigLoader().load("tiny", overrides, Map.of())).dist().exchange();
+    }
+
+    private static TrainConfig.Dist dist(int workers, TrainConfig.Exchange exchange) {
+        return new TrainConfig.Dist(workers, 60_000, 0, TrainConfig.Engine.AUTO, "", 0, 25, exchange);
+    }
+
     @ParameterizedTest(name = "hosts {0}, TCP={1}")
     @CsvSource({"a b c d,false", "a b c d e f,false", "a a b b a b,false", "a b c d e f,true", "a a b b a b,true",
             "a b c d e f g,false"})
