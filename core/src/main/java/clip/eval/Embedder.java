@@ -5,6 +5,7 @@ import clip.data.TextEncoder;
 import clip.model.ContrastiveModel;
 import clip.model.TextBatch;
 import clip.layers.StepMemory;
+import clip.layers.VectorMath;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class Embedder {
         this.batch = batch;
         this.label = label;
         this.progress = progress;
+        VectorMath.compileActivations();
     }
 
     /**

@@ -26,6 +26,8 @@ final class VectorKernels {
     private static final int SUM_BLOCK = 32;
     /** Elements below which a kernel runs on the caller's thread alone ({@link Halves}). */
     private static final int PARALLEL_MIN = 1 << 16;
+    /** Calls of a kernel on one chunk after which C2 has compiled it (its thresholds: 5,000 calls, or 600 with loops). */
+    private static final int COMPILE_CALLS = 2000;
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     // Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + ...)) exp(-z^2), t = 1 / (1 + p z),
@@ -123,6 +125,20 @@ final class VectorKernels {
     /** The activation of {@code x[0, len)} into {@code out}; the arrays are whole vectors long past len. */
     static void activation(ActivationKind kind, float[] x, float[] out, int len) {
         forwardKernel(kind).apply(x, null, out, new float[out.length], len);
+    }
+
+    /** See {@link VectorMath#compileActivations}: each forward kernel over one chunk, past C2's thresholds. */
+    static void compileActivations() {
+        float[] x = new float[CHUNK];
+        float[] out = new float[CHUNK];
+        for (int i = 0; i < CHUNK; i++) {
+            x[i] = (i % 101 - 50) / 10f;
+        }
+        for (ActivationKind kind : new ActivationKind[] {ActivationKind.GELU, ActivationKind.GELU_TANH, ActivationKind.QUICK_GELU}) {
+            for (int call = 0; call < COMPILE_CALLS; call++) {
+                activation(kind, x, out, CHUNK);
+            }
+        }
     }
 
     /** dL/dx of the activation of {@code x[0, len)} into {@code out}, given dL/dy. */

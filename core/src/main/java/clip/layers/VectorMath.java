@@ -57,4 +57,21 @@ public final class VectorMath {
     public static boolean moduleLoaded() {
         return MODULE;
     }
+
+    /**
+     * Runs the activations' forward kernels on one chunk until C2 has compiled them, before the
+     * caller's concurrent work (a forward pass beside decode threads) reaches them. JDK 17's C2
+     * sometimes compiles a Vector API kernel with every vector it stores boxed on the heap when
+     * the Vector API's shared code was profiled with other vector classes first (bench/FmaPeak.java
+     * shows the mechanism: of two species, the one compiled second runs 20-30 times slower). In
+     * pinned embedding runs that hit GELU's forward kernel in about half the runs and made the
+     * task 15% slower; compiled here first, it did not happen in 6 runs of 6 (BENCHMARKS.md).
+     * Once compiled, a call costs a few tens of milliseconds.
+     */
+    public static void compileActivations() {
+        if (MODULE) {
+            VectorKernels.compileActivations();
+        }
+    }
 }
+
