@@ -2,20 +2,25 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The machine's single-core float FMA rate through the Vector API, with 256- and 512-bit vectors:
+ * The machine's single-core float FMA rate through the Vector API, with 256- or 512-bit vectors:
  * a 6-row x 4-vector register tile of C summed over k from operands that stay in L1, as the inner
  * loop of a matrix product is. What a hand-written product could reach at most, against
  * OpenBLAS's rate at the step's shapes (bench/GemmShapes.java).
  *
- *   taskset -c 1 java --add-modules jdk.incubator.vector bench/FmaPeak.java [k=192] [rounds=8]
+ *   taskset -c 1 java --add-modules jdk.incubator.vector bench/FmaPeak.java 256|512 [k=192] [rounds=8]
+ *
+ * One width per JVM: with both, JDK 17's C2 compiles whichever tile comes second with every
+ * vector boxed on the heap (20-30x slower), because the Vector API's shared code has by then been
+ * profiled with the other vector class ({@code clip.layers.VectorMath#compileActivations}).
  */
 public class FmaPeak {
     private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512;
 
     public static void main(String[] args) {
-        int k = args.length > 0 ? Integer.parseInt(args[0]) : 192;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+        boolean wide = args.length > 0 && args[0].equals("512");
+        int k = args.length > 1 ? Integer.parseInt(args[1]) : 192;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         float[] a = new float[6 * k];
         float[] b = new float[64 * k];
         float[] c = new float[6 * 64];
@@ -27,18 +32,18 @@ public class FmaPeak {
             b[i] = random.nextFloat();
         }
         int calls = 200_000;
+        int lanes = (wide ? S512 : S256).length();
         for (int round = 0; round < rounds; round++) {
-            long t0 = System.nanoTime();
+            long start = System.nanoTime();
             for (int i = 0; i < calls; i++) {
-                tile256(a, b, c, k);
+                if (wide) {
+                    tile512(a, b, c, k);
+                } else {
+                    tile256(a, b, c, k);
+                }
             }
-            long t1 = System.nanoTime();
-            for (int i = 0; i < calls; i++) {
-                tile512(a, b, c, k);
-            }
-            long t2 = System.nanoTime();
-            System.out.printf("round %d: 256-bit %.1f GFLOP/s, 512-bit %.1f GFLOP/s%n", round,
-                    2.0 * 6 * 4 * S256.length() * k * calls / (t1 - t0), 2.0 * 6 * 4 * S512.length() * k * calls / (t2 - t1));
+            long nanos = System.nanoTime() - start;
+            System.out.printf("round %d: %d-bit vectors, %.1f GFLOP/s%n", round, lanes * 32, 2.0 * 6 * 4 * lanes * k * calls / nanos);
         }
     }
 
