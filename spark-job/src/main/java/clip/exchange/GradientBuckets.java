@@ -5,7 +5,6 @@ import clip.layers.Parameter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,16 +127,7 @@ final class GradientBuckets {
      * the two directions of a link would take turns; sent at once, they flow side by side.
      */
     private void send() {
-        List<int[]> runs = new ArrayList<>();
-        pending.sort(Comparator.comparingInt(ShardedOptimizer.Segment::offset));
-        for (ShardedOptimizer.Segment s : pending) {
-            int[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
-            if (last != null && last[1] == s.offset()) {
-                last[1] += s.length();
-            } else {
-                runs.add(new int[] {s.offset(), s.offset() + s.length()});
-            }
-        }
+        List<int[]> runs = ShardedOptimizer.runs(pending);
         pending.clear();
         pendingFloats = 0;
         List<Runnable> sums = new ArrayList<>();
@@ -149,11 +139,7 @@ final class GradientBuckets {
 
     /** Floats {@code [from, to)} of the vector summed into the owners' shards: the workers' bounds cut to that range. */
     private Runnable startReduceScatter(int from, int to) {
-        int n = side.size();
-        int[] cut = new int[n + 1];
-        for (int r = 0; r <= n; r++) {
-            cut[r] = Math.max(from, Math.min(to, bounds[r])) - from;
-        }
+        int[] cut = ShardedOptimizer.boundsWithin(bounds, from, to);
         int rank = side.rank();
         int mine = cut[rank + 1] - cut[rank];
         int at = mine == 0 ? 0 : from + cut[rank] - bounds[rank]; // where this worker's part of the run sits in its shard

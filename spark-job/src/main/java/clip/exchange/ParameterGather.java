@@ -1,0 +1,227 @@
+package clip.exchange;
+
+import clip.layers.Parameter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+/**
+ * The all-gather of updated parameters cut into pieces that arrive while the next step's forward
+ * pass runs (the mirror of {@link GradientBuckets}). A piece is what one report of the forward
+ * pass asked for first ({@link clip.layers.ParametersNeeded}: a transformer layer, a tower's
+ * embeddings, a projection, the logit scale and bias); the pieces are gathered in the order the
+ * forward pass asks for them, one after another on a thread of their own, on the group's side
+ * channel, and a report waits only for the pieces that cover its parameters and puts them in
+ * place. Parameters the forward pass never asks for go in a last piece.
+ *
+ * <p>Every worker must cut the same pieces and gather them in the same order: the order is taken
+ * from worker 0's first forward pass, sent to all at the first gather. Each piece moves the
+ * floats the one all-gather would have moved, into the same places, so the parameters get the
+ * same bits.
+ */
+final class ParameterGather {
+    private final Collective side;
+    private final List<ShardedOptimizer.Segment> segments;
+    private final Map<Parameter, Integer> indexOf = new IdentityHashMap<>();
+    private final IntConsumer place;
+    private final ByteBuffer flat;
+    private final int[] bounds;
+    /** One thread at most, which lets go of itself when idle: the pieces must be exchanged in order. */
+    private final ThreadPoolExecutor thread;
+    /** What the forward pass asked for, report by report (segment indices, each once), until the pieces are cut. */
+    private final List<List<Integer>> asked = new ArrayList<>();
+    private final boolean[] seen;
+    /** The pieces (segment indices) in gathering order, and the piece of each segment; null until the first gather. */
+    private List<int[]> pieces;
+    private int[] pieceOf;
+    private final List<Future<?>> gathering = new ArrayList<>();
+    /** Pieces of the gather under way already waited for and put in place. */
+    private int placed;
+    private long waitNanos;
+
+    /**
+     * @param place puts segment i's values from the flat vector into its parameter
+     * @param flat  the flat parameters (little-endian floats), this worker's shard updated, which the pieces fill in place
+     * @param bounds where each worker's shard starts, r = 0..N
+     */
+    ParameterGather(Collective side, List<ShardedOptimizer.Segment> segments, IntConsumer place, ByteBuffer flat, int[] bounds) {
+        this.side = side;
+        this.segments = segments;
+        this.place = place;
+        this.flat = flat;
+        this.bounds = bounds;
+        for (int i = 0; i < segments.size(); i++) {
+            indexOf.put(segments.get(i).param(), i);
+        }
+        this.seen = new boolean[segments.size()];
+        this.thread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "clip-param-gather-" + side.rank());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** What the forward pass tells before it reads {@code params}: returns once they hold the last step's values. */
+    void need(List<Parameter> params) {
+        if (pieces == null) {
+            remember(params);
+            return;
+        }
+        int last = -1;
+        for (Parameter p : params) {
+            Integer i = indexOf.get(p);
+            if (i != null) {
+                last = Math.max(last, pieceOf[i]);
+            }
+        }
+        awaitThrough(last);
+    }
+
+    private void remember(List<Parameter> params) {
+        List<Integer> report = new ArrayList<>();
+        for (Parameter p : params) {
+            Integer i = indexOf.get(p);
+            if (i != null && !seen[i]) {
+                seen[i] = true;
+                report.add(i);
+            }
+        }
+        if (!report.isEmpty()) {
+            asked.add(report);
+        }
+    }
+
+    /**
+     * Starts the gather of this worker's updated shard to every worker and every other shard from
+     * its owner; every worker calls it after the same steps. The first call cuts the pieces, with
+     * an exchange on {@code main} (the side channel may not be free before the first gather).
+     */
+    void start(Collective main) {
+        if (pieces == null) {
+            cut(main);
+        }
+        placed = 0;
+        for (int[] piece : pieces) {
+            List<ShardedOptimizer.Segment> parts = new ArrayList<>();
+            for (int i : piece) {
+                parts.add(segments.get(i));
+            }
+            List<int[]> runs = ShardedOptimizer.runs(parts);
+            gathering.add(thread.submit(() -> {
+                for (int[] r : runs) {
+                    gather(r[0], r[1]);
+                }
+            }));
+        }
+    }
+
+    /** Waits until every piece is in place; what everything reading the parameters outside a forward pass calls first. */
+    void finish() {
+        if (pieces != null) {
+            awaitThrough(pieces.size() - 1);
+        }
+    }
+
+    /** Nanoseconds spent waiting for pieces since the last call. */
+    long waitNanos() {
+        long n = waitNanos;
+        waitNanos = 0;
+        return n;
+    }
+
+    /** Whether a gather has started whose pieces are not all in place. */
+    boolean underWay() {
+        return !gathering.isEmpty();
+    }
+
+    private void awaitThrough(int last) {
+        if (gathering.isEmpty()) {
+            return;
+        }
+        for (; placed <= last; placed++) {
+            long start = System.nanoTime();
+            try {
+                gathering.get(placed).get();
+            } catch (ExecutionException e) {
+                fail();
+                throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail();
+                throw new PeerFailureException("worker " + side.rank() + ": interrupted while the parameters were gathered", e);
+            } finally {
+                waitNanos += System.nanoTime() - start;
+            }
+            for (int i : pieces.get(placed)) {
+                place.accept(i);
+            }
+        }
+        if (placed == pieces.size()) {
+            gathering.clear();
+        }
+    }
+
+    private void fail() {
+        gathering.forEach(f -> f.cancel(false));
+        gathering.clear();
+    }
+
+    /** Worker 0's order of reports to every worker, then the pieces: one per report, and one of what was never asked for. */
+    private void cut(Collective main) {
+        float[] mine = new float[0];
+        if (main.rank() == 0) {
+            List<Float> encoded = new ArrayList<>();
+            for (List<Integer> report : asked) {
+                encoded.add((float) report.size());
+                report.forEach(i -> encoded.add((float) i)); // exact: fewer than 2^24 parameters
+            }
+            mine = new float[encoded.size()];
+            for (int k = 0; k < mine.length; k++) {
+                mine[k] = encoded.get(k);
+            }
+        }
+        float[] order = main.allGather(mine)[0];
+        List<int[]> cut = new ArrayList<>();
+        boolean[] taken = new boolean[segments.size()];
+        for (int at = 0; at < order.length; ) {
+            int[] piece = new int[(int) order[at++]];
+            for (int k = 0; k < piece.length; k++) {
+                piece[k] = (int) order[at++];
+                taken[piece[k]] = true;
+            }
+            cut.add(piece);
+        }
+        List<Integer> rest = new ArrayList<>();
+        for (int i = 0; i < taken.length; i++) {
+            if (!taken[i]) {
+                rest.add(i);
+            }
+        }
+        if (!rest.isEmpty()) {
+            cut.add(rest.stream().mapToInt(Integer::intValue).toArray());
+        }
+        this.pieceOf = new int[segments.size()];
+        for (int p = 0; p < cut.size(); p++) {
+            for (int i : cut.get(p)) {
+                pieceOf[i] = p;
+            }
+        }
+        this.pieces = cut;
+        asked.clear();
+    }
+
+    /** Floats {@code [from, to)} of the vector from their owners to every worker: the workers' bounds cut to that range. */
+    private void gather(int from, int to) {
+        side.allGather(flat.slice(from * Float.BYTES, (to - from) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN),
+                ShardedOptimizer.boundsWithin(bounds, from, to));
+    }
+}
