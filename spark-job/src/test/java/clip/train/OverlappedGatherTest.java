@@ -8,6 +8,7 @@ import clip.exchange.Collective;
 import clip.exchange.ExchangeGrid;
 import clip.exchange.ShardedOptimizer;
 import clip.exchange.TwoLevelExchange;
+import clip.layers.Init;
 import clip.loss.ClipLoss;
 import clip.model.ContrastiveModel;
 import clip.model.TextBatch;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -27,7 +29,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * The all-gather of updated parameters overlapped with the next forward pass gives the bits of
  * the all-gather at the end of the step: every step's loss and gradient norm and the final
  * parameters, in shared memory and over TCP, with gradient buckets and without, through the full
- * mesh and the two-level exchange, through a step skipped before the update; and the logit
+ * mesh and the two-level exchange, for a ViT + BERT model and a ResNet whose SyncBatchNorm sums use
+ * the main line during the forward pass, through a step skipped before the update; and the logit
  * scale's clamp, now applied by its owner before the gather, is the clamp the step applied to
  * the parameter after it.
  */
@@ -46,14 +49,15 @@ class OverlappedGatherTest {
     private record Run(List<Double> losses, List<Double> norms, Map<String, float[]> parameters) {
     }
 
-    @ParameterizedTest(name = "{0} workers, TCP={1}, buckets of {2} floats, two-level={3}")
-    @CsvSource({"2,false,0,false", "3,false,64,false", "2,true,64,false", "3,true,0,false", "3,false,0,true",
-            "3,true,64,true", "4,false,7,true", "4,true,300,true"})
-    void theOverlappedGatherGivesTheBitsOfTheGatherAtTheEndOfTheStep(int n, boolean overTcp, int bucketFloats, boolean twoLevel)
-            throws Exception {
+    @ParameterizedTest(name = "{0} workers, TCP={1}, buckets of {2} floats, two-level={3}, ResNet with SyncBatchNorm={4}")
+    @CsvSource({"2,false,0,false,false", "3,false,64,false,false", "2,true,64,false,false", "3,true,0,false,false",
+            "3,false,0,true,false", "3,true,64,true,false", "4,false,7,true,false", "4,true,300,true,false",
+            "2,false,64,false,true", "3,true,0,false,true"})
+    void theOverlappedGatherGivesTheBitsOfTheGatherAtTheEndOfTheStep(int n, boolean overTcp, int bucketFloats, boolean twoLevel,
+                                                                     boolean resnet) throws Exception {
         ExchangeGrid grid = twoLevel ? ExchangeGrid.nearSquare(n) : null;
-        List<Run> atTheEnd = train(n, overTcp, bucketFloats, grid, false);
-        List<Run> overlapped = train(n, overTcp, bucketFloats, grid, true);
+        List<Run> atTheEnd = train(n, overTcp, bucketFloats, grid, resnet, false);
+        List<Run> overlapped = train(n, overTcp, bucketFloats, grid, resnet, true);
         float scale = atTheEnd.get(0).parameters().get("logit_scale")[0];
         assertTrue(scale == (float) LOW || scale == (float) HIGH, "the clamp was applied: " + scale);
         for (int w = 0; w < n; w++) {
@@ -71,11 +75,13 @@ class OverlappedGatherTest {
      * parameter, as the training step did it before the owner clamped. Overlapped: the owner's
      * clamp ({@link ShardedOptimizer#keepWithin}) and a gather that no step waits for.
      */
-    private static List<Run> train(int n, boolean overTcp, int bucketFloats, ExchangeGrid grid, boolean overlap) throws Exception {
+    private static List<Run> train(int n, boolean overTcp, int bucketFloats, ExchangeGrid grid, boolean resnet, boolean overlap)
+            throws Exception {
         List<Collective> members = overTcp ? DataParallelEquivalenceTest.overTcp(n) : DataParallelEquivalenceTest.inProcess(n);
         return DataParallelEquivalenceTest.eachWorker(members, member -> {
             Collective c = grid == null ? member : new TwoLevelExchange(member, grid);
-            ContrastiveModel m = TinyDualEncoder.model(11, null);
+            ContrastiveModel m = resnet ? SyncBatchNormEquivalenceTest.model() : TinyDualEncoder.model(11, null);
+            m.setBatchStatistics(c::allReduceSum);
             m.logitScale().value().assign(SCALE);
             ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 0.5,
                     bucketFloats, overlap);
@@ -89,7 +95,9 @@ class OverlappedGatherTest {
             List<Double> losses = new ArrayList<>();
             List<Double> norms = new ArrayList<>();
             for (int s = 0; s < STEPS; s++) {
-                INDArray px = TinyDualEncoder.pixels(100 + s, GLOBAL_BATCH).get(NDArrayIndex.interval(from, from + local),
+                INDArray all = resnet ? new Init(100 + s, DataType.FLOAT, 1.0).normal(GLOBAL_BATCH, 3, 16, 16).value()
+                        : TinyDualEncoder.pixels(100 + s, GLOBAL_BATCH);
+                INDArray px = all.get(NDArrayIndex.interval(from, from + local),
                         NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
                 TextBatch t = TinyDualEncoder.text(200 + s, GLOBAL_BATCH, 6);
                 TextBatch mine = new TextBatch(PixelBatch.rows(t.inputIds(), from, local),
