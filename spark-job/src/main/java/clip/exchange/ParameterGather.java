@@ -18,10 +18,11 @@ import java.util.function.IntConsumer;
  * The all-gather of updated parameters cut into pieces that arrive while the next step's forward
  * pass runs (the mirror of {@link GradientBuckets}). A piece is what one report of the forward
  * pass asked for first ({@link clip.layers.ParametersNeeded}: a transformer layer, a tower's
- * embeddings, a projection, the logit scale and bias); the pieces are gathered in the order the
- * forward pass asks for them, one after another on a thread of their own, on the group's side
- * channel, and a report waits only for the pieces that cover its parameters and puts them in
- * place. Parameters the forward pass never asks for go in a last piece.
+ * embeddings, a projection, the logit scale and bias). Every piece leaves at once, on the group's
+ * side channel, in the order the forward pass asks for them ({@link Collective#startAllGather}),
+ * and a thread of their own awaits them in that order (the two-level exchange's second hop runs
+ * there); a report waits only for the pieces that cover its parameters and puts them in place.
+ * Parameters the forward pass never asks for go in a last piece.
  *
  * <p>Every worker must cut the same pieces and gather them in the same order: the order is taken
  * from worker 0's first forward pass, sent to all at the first gather. Each piece moves the
@@ -35,7 +36,7 @@ final class ParameterGather {
     private final IntConsumer place;
     private final ByteBuffer flat;
     private final int[] bounds;
-    /** One thread at most, which lets go of itself when idle: the pieces must be exchanged in order. */
+    /** One thread at most, which lets go of itself when idle: the pieces must be awaited in the order they left. */
     private final ThreadPoolExecutor thread;
     /** What the forward pass asked for, report by report (segment indices, each once), until the pieces are cut. */
     private final List<List<Integer>> asked = new ArrayList<>();
@@ -115,12 +116,11 @@ final class ParameterGather {
             for (int i : piece) {
                 parts.add(segments.get(i));
             }
-            List<int[]> runs = ShardedOptimizer.runs(parts);
-            gathering.add(thread.submit(() -> {
-                for (int[] r : runs) {
-                    gather(r[0], r[1]);
-                }
-            }));
+            List<Runnable> runs = new ArrayList<>();
+            for (int[] r : ShardedOptimizer.runs(parts)) {
+                runs.add(startGather(r[0], r[1]));
+            }
+            gathering.add(thread.submit(() -> runs.forEach(Runnable::run)));
         }
     }
 
@@ -219,9 +219,9 @@ final class ParameterGather {
         asked.clear();
     }
 
-    /** Floats {@code [from, to)} of the vector from their owners to every worker: the workers' bounds cut to that range. */
-    private void gather(int from, int to) {
-        side.allGather(flat.slice(from * Float.BYTES, (to - from) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN),
+    /** Floats {@code [from, to)} of the vector from their owners to every worker (the workers' bounds cut to that range), sent now. */
+    private Runnable startGather(int from, int to) {
+        return side.startAllGather(flat.slice(from * Float.BYTES, (to - from) * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN),
                 ShardedOptimizer.boundsWithin(bounds, from, to));
     }
 }
