@@ -5,14 +5,11 @@ import clip.layers.Parameter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
@@ -34,7 +31,7 @@ import java.util.function.IntConsumer;
 final class GradientBuckets {
     private final Collective side;
     private final List<ShardedOptimizer.Segment> segments;
-    private final Map<Parameter, Integer> indexOf = new IdentityHashMap<>();
+    private final Map<Parameter, Integer> indexOf;
     private final IntConsumer copy;
     private final ByteBuffer flat;
     private final ByteBuffer shard;
@@ -60,20 +57,14 @@ final class GradientBuckets {
         }
         this.side = side;
         this.segments = segments;
+        this.indexOf = ShardedOptimizer.indexOf(segments);
         this.copy = copy;
         this.flat = flat;
         this.shard = shard;
         this.bounds = bounds;
         this.bucketFloats = bucketFloats;
-        for (int i = 0; i < segments.size(); i++) {
-            indexOf.put(segments.get(i).param(), i);
-        }
         this.copied = new boolean[segments.size()];
-        this.thread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "clip-grad-buckets-" + side.rank());
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = ShardedOptimizer.orderedThread("clip-grad-buckets-" + side.rank());
     }
 
     /** The backward pass is done with {@code module}: its parameters' gradients join the next bucket. */

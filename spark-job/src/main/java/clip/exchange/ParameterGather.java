@@ -4,14 +4,11 @@ import clip.layers.Parameter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
@@ -32,7 +29,7 @@ import java.util.function.IntConsumer;
 final class ParameterGather {
     private final Collective side;
     private final List<ShardedOptimizer.Segment> segments;
-    private final Map<Parameter, Integer> indexOf = new IdentityHashMap<>();
+    private final Map<Parameter, Integer> indexOf;
     private final IntConsumer place;
     private final ByteBuffer flat;
     private final int[] bounds;
@@ -57,18 +54,12 @@ final class ParameterGather {
     ParameterGather(Collective side, List<ShardedOptimizer.Segment> segments, IntConsumer place, ByteBuffer flat, int[] bounds) {
         this.side = side;
         this.segments = segments;
+        this.indexOf = ShardedOptimizer.indexOf(segments);
         this.place = place;
         this.flat = flat;
         this.bounds = bounds;
-        for (int i = 0; i < segments.size(); i++) {
-            indexOf.put(segments.get(i).param(), i);
-        }
         this.seen = new boolean[segments.size()];
-        this.thread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "clip-param-gather-" + side.rank());
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = ShardedOptimizer.orderedThread("clip-param-gather-" + side.rank());
     }
 
     /** What the forward pass tells before it reads {@code params}: returns once they hold the last step's values. */

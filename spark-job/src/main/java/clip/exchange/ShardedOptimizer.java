@@ -13,9 +13,13 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -309,6 +313,24 @@ public final class ShardedOptimizer {
             }
         }
         return runs;
+    }
+
+    /** Each segment's index, by its parameter. */
+    static Map<Parameter, Integer> indexOf(List<Segment> segments) {
+        Map<Parameter, Integer> out = new IdentityHashMap<>();
+        for (int i = 0; i < segments.size(); i++) {
+            out.put(segments.get(i).param(), i);
+        }
+        return out;
+    }
+
+    /** One daemon thread at most, which lets go of itself when idle: its tasks run in the order they came. */
+    static ThreadPoolExecutor orderedThread(String name) {
+        return new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** The workers' shard bounds cut to floats {@code [from, to)} of the vector, from 0: each worker's part of that range. */
