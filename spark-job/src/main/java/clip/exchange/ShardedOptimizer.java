@@ -80,8 +80,8 @@ public final class ShardedOptimizer {
     record Segment(String name, Parameter param, int offset, int length, double lr, double weightDecay) {
     }
 
-    /** Segment {@code index}'s values kept within {@code [min, max]} after every update. */
-    private record Bound(int index, double min, double max) {
+    /** A parameter's values kept within {@code [min, max]} after every update; {@code index}: its segment, -1 when it is not trained. */
+    private record Bound(Parameter param, int index, double min, double max) {
     }
 
     public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
@@ -172,16 +172,12 @@ public final class ShardedOptimizer {
     /**
      * Keeps {@code p}'s values within {@code [min, max]} after every update (OpenCLIP's clamp of
      * the logit scale), applied by the owner of each value before the gather; a value outside is
-     * set to the nearer bound, computed in double and stored as a float.
+     * set to the nearer bound, computed in double and stored as a float. A parameter not trained
+     * is held by every worker and set in place (as OpenCLIP clamps a frozen scale too).
      */
     public void keepWithin(Parameter p, double min, double max) {
-        for (int i = 0; i < segments.size(); i++) {
-            if (segments.get(i).param() == p) {
-                bounded.add(new Bound(i, min, max));
-                return;
-            }
-        }
-        // a frozen parameter never changes, so it stays where it is
+        Integer index = indexOf(segments).get(p);
+        bounded.add(new Bound(p, index == null ? -1 : index, min, max));
     }
 
     /**
@@ -287,6 +283,16 @@ public final class ShardedOptimizer {
 
     /** This worker's values of a bounded parameter set within its bounds. */
     private void keepOwnedWithin(Bound b) {
+        if (b.index() < 0) {
+            INDArray v = b.param().value();
+            for (long i = 0; i < v.length(); i++) {
+                double x = v.getDouble(i);
+                if (x < b.min() || x > b.max()) {
+                    v.putScalar(i, Math.max(b.min(), Math.min(b.max(), x)));
+                }
+            }
+            return;
+        }
         Segment seg = segments.get(b.index());
         int from = Math.max(seg.offset(), shardStart);
         int to = Math.min(seg.offset() + seg.length(), shardEnd);

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -67,6 +68,27 @@ class OverlappedGatherTest {
             for (String k : atTheEnd.get(w).parameters().keySet()) {
                 assertArrayEquals(atTheEnd.get(w).parameters().get(k), overlapped.get(w).parameters().get(k), "worker " + w + ", " + k);
             }
+        }
+    }
+
+    /** OpenCLIP clamps the logit scale whether it trains or not: a frozen one is set in place on every worker. */
+    @Test
+    void aBoundedParameterIsClampedWhetherItTrainsOrNot() throws Exception {
+        for (boolean trained : new boolean[] {true, false}) {
+            List<Float> scales = DataParallelEquivalenceTest.eachWorker(DataParallelEquivalenceTest.inProcess(2), c -> {
+                ContrastiveModel m = TinyDualEncoder.model(11, null);
+                m.logitScale().value().assign(5.0);
+                m.logitScale().setTrainable(trained);
+                ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 0.5, 0, true);
+                opt.keepWithin(m.logitScale(), 0, ClipLoss.MAX_LOGIT_SCALE);
+                m.zeroGrad();
+                opt.step(1.0);
+                float ownersView = (float) opt.valueAfterStep(m.logitScale());
+                opt.awaitParameters();
+                assertEquals(ownersView, m.logitScale().value().getFloat(0), "worker " + c.rank() + ": read before the gather");
+                return m.logitScale().value().getFloat(0);
+            });
+            assertEquals(List.of((float) ClipLoss.MAX_LOGIT_SCALE, (float) ClipLoss.MAX_LOGIT_SCALE), scales, "trained: " + trained);
         }
     }
 
