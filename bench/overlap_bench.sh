@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P] [--buckets "0 25"]
-# [--overlap "true"] [--set "k=v ..."]: how much of the parameter server's exchange the tiny recipe's step still waits
-# for, with and without gradient buckets and the overlapped all-gather (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
+# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P]
+# [--buckets "0 25"] [--overlap "true"] [--set "k=v ..."]: how much of the parameter server's
+# exchange the tiny recipe's step still waits for, with and without gradient buckets and the
+# overlapped all-gather (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
 # (cluster/netns.sh up --hosts N+1 --rate R: a Spark master and the driver on host 0, a worker of one
 # core on each of hosts 1..N, N = --workers), then clip.Train tiny with dist.workers=N (one per host),
-# once per dist.bucket-mb and dist.overlap-gather value, alternating, --runs times; each run under the CPU lock
-# (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the tenth of the
-# step time, the parameter server's time the step waited for (param_server_s: buckets still under
-# way after the backward pass, the norm's all-reduce and the all-gather, or what the forward pass
-# waited for of the overlapped gather) and their ratio, and the
-# embeddings' gather. --set adds configuration keys to every run (e.g. a wider model). Logs and
-# train-log.jsonl files go to WORK (default /tmp/overlap-bench).
+# once per dist.bucket-mb and dist.overlap-gather value, alternating, --runs times; each run under
+# the CPU lock (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the
+# tenth of the step time, the parameter server's time the step waited for (param_server_s: buckets
+# still under way after the backward pass, the norm's all-reduce and the all-gather, or what the
+# forward pass waited for of the overlapped one) and their ratio, and the embeddings' gather.
+# --set adds configuration keys to every run (e.g. a wider model). Logs and train-log.jsonl files
+# go to WORK (default /tmp/overlap-bench).
 set -euo pipefail
 {
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --overlap) OVERLAP="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --set) SET="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
