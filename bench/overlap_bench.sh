@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P] [--buckets "0 25"] [--set "k=v ..."]: how much of
-# the parameter server's exchange the tiny recipe's step still waits for, with and without gradient
-# buckets (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
+# bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P]
+# [--buckets "0 25"] [--overlap "true"] [--set "k=v ..."]: how much of the parameter server's
+# exchange the tiny recipe's step still waits for, with and without gradient buckets and the
+# overlapped all-gather (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
 # (cluster/netns.sh up --hosts N+1 --rate R: a Spark master and the driver on host 0, a worker of one
 # core on each of hosts 1..N, N = --workers), then clip.Train tiny with dist.workers=N (one per host),
-# once per dist.bucket-mb value, alternating, --runs times; each run under the CPU lock
-# (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the tenth of the
-# step time, the parameter server's time the step waited for (param_server_s: buckets still under
-# way after the backward pass, the norm's all-reduce and the all-gather) and their ratio, and the
-# embeddings' gather. --set adds configuration keys to every run (e.g. a wider model). Logs and
-# train-log.jsonl files go to WORK (default /tmp/overlap-bench).
+# once per dist.bucket-mb and dist.overlap-gather value, alternating, --runs times; each run under
+# the CPU lock (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the
+# tenth of the step time, the parameter server's time the step waited for (param_server_s: buckets
+# still under way after the backward pass, the norm's all-reduce and the all-gather, or what the
+# forward pass waited for of the overlapped one) and their ratio, and the embeddings' gather.
+# --set adds configuration keys to every run (e.g. a wider model). Logs and train-log.jsonl files
+# go to WORK (default /tmp/overlap-bench).
 set -euo pipefail
 {
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; WORK=/tmp/overlap-bench; SET=""
+RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; OVERLAP="true"; WORK=/tmp/overlap-bench; SET=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rates) RATES="$2"; shift 2 ;;
@@ -22,9 +24,10 @@ while [[ $# -gt 0 ]]; do
     --steps) STEPS="$2"; shift 2 ;;
     --name) NAME="$2"; shift 2 ;;
     --buckets) BUCKETS="$2"; shift 2 ;;
+    --overlap) OVERLAP="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --set) SET="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,12 +56,14 @@ for rate in $RATES; do
   start_cluster "$WORK" "-$rate" --rate "$rate"
   for run in $(seq 1 "$RUNS"); do
     for b in $BUCKETS; do
-      out="$WORK/run-$rate-b$b-$run"
+     for o in $OVERLAP; do
+      out="$WORK/run-$rate-b$b-o$o-$run"
       flock "$LOCK" "$ROOT/cluster/netns.sh" exec 0 --name "$NAME" -- env SPARK_LOCAL_IP=198.18.0.1 "$ROOT/cluster/spark-submit" \
         --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=$((HOSTS - 1)) \
-        --class clip.Train "$JAR" tiny dist.workers=$((HOSTS - 1)) dist.bucket-mb="$b" train.steps="$STEPS" output.dir="$out" $SET \
+        --class clip.Train "$JAR" tiny dist.workers=$((HOSTS - 1)) dist.bucket-mb="$b" dist.overlap-gather="$o" train.steps="$STEPS" output.dir="$out" $SET \
         > "$out.log" 2>&1 || { echo "overlap_bench.sh: run failed; its log:" >&2; tail -30 "$out.log" >&2; exit 1; }
-      echo "rate $rate  bucket-mb $b  run $run  load $(cut -d' ' -f1 /proc/loadavg)  $(medians "$out/train-log.jsonl")"
+      echo "rate $rate  bucket-mb $b  overlap $o  run $run  load $(cut -d' ' -f1 /proc/loadavg)  $(medians "$out/train-log.jsonl")"
+     done
     done
   done
   stop_cluster

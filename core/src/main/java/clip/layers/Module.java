@@ -19,6 +19,7 @@ public abstract class Module {
     private final Map<String, Module> children = new LinkedHashMap<>();
     private final Map<String, INDArray> buffers = new LinkedHashMap<>();
     private GradientsReady gradientsReady = GradientsReady.NONE;
+    private ParametersNeeded parametersNeeded = ParametersNeeded.NONE;
 
     protected final Parameter param(String name, Parameter p) {
         if (params.put(name, p) != null) {
@@ -75,6 +76,35 @@ public abstract class Module {
     /** Reports that the gradients of {@code m}'s parameters are final for this step. */
     protected final void gradientsReady(Module m) {
         gradientsReady.ready(m);
+    }
+
+    /** Whom this module and every module below it tell before a forward pass reads a module's parameters. */
+    public final void onParametersNeeded(ParametersNeeded listener) {
+        parametersNeeded = listener;
+        children.values().forEach(c -> c.onParametersNeeded(listener));
+    }
+
+    /** Waits, when told to, until {@code m}'s parameters hold the values this forward pass must see. */
+    protected final void parametersNeeded(Module m) {
+        if (parametersNeeded != ParametersNeeded.NONE) {
+            parametersNeeded.need(m.parameters());
+        }
+    }
+
+    /** As {@link #parametersNeeded(Module)} for this module's parameters outside {@code parts} (its own, not its children's). */
+    protected final void parametersNeededExcept(List<Module> parts) {
+        if (parametersNeeded != ParametersNeeded.NONE) {
+            java.util.Set<Parameter> excluded = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            parts.forEach(m -> excluded.addAll(m.parameters()));
+            parametersNeeded.need(parameters().stream().filter(p -> !excluded.contains(p)).toList());
+        }
+    }
+
+    /** As {@link #parametersNeeded(Module)} for the parameters given. */
+    protected final void parametersNeeded(List<Parameter> params) {
+        if (parametersNeeded != ParametersNeeded.NONE) {
+            parametersNeeded.need(params);
+        }
     }
 
     public final List<Parameter> parameters() {

@@ -7,6 +7,7 @@ import clip.layers.BatchStatistics;
 import clip.layers.L2Normalize;
 import clip.layers.Layer;
 import clip.layers.ResidualProjection;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -91,6 +92,7 @@ public final class ContrastiveModel extends Module {
     public INDArray projectImages(INDArray pooled, long firstRow) {
         lastVision = null;
         place(visualProjection, firstRow);
+        parametersNeeded((Module) visualProjection);
         lastImageFeatures = visualProjection.forward(pooled);
         return imageNorm.forward(lastImageFeatures);
     }
@@ -120,6 +122,7 @@ public final class ContrastiveModel extends Module {
     public INDArray projectTexts(INDArray pooled, long firstRow) {
         lastText = null;
         place(textProjection, firstRow);
+        parametersNeeded((Module) textProjection);
         lastTextFeatures = textProjection.forward(pooled);
         return textNorm.forward(lastTextFeatures);
     }
@@ -216,6 +219,7 @@ public final class ContrastiveModel extends Module {
     public ModelOutput forward(INDArray pixels, TextBatch batch) {
         INDArray imageEmbeds = encodedImages(vision.forward(pixels), 0);
         INDArray textEmbeds = encodedTexts(text.forward(batch), 0);
+        logitsNeeded();
         double scale = Math.exp(logitScale.value().getDouble(0));
         INDArray logitsPerText = Nd4j.gemm(textEmbeds, imageEmbeds, false, true).muli(scale);
         if (logitBias != null) {
@@ -223,6 +227,14 @@ public final class ContrastiveModel extends Module {
         }
         return new ModelOutput(lastVision, lastText, lastImageFeatures, lastTextFeatures, imageEmbeds, textEmbeds,
                 logitsPerText);
+    }
+
+    /**
+     * Before a loss reads the logit scale and bias: waits, when told to ({@link #onParametersNeeded}),
+     * until they hold this step's values.
+     */
+    public void logitsNeeded() {
+        parametersNeeded(logitBias == null ? List.of(logitScale) : List.of(logitScale, logitBias));
     }
 
     public Layout layout() {

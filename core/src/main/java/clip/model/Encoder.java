@@ -25,6 +25,7 @@ public final class Encoder extends Module {
     /** Runs every layer; appends each layer's output to {@code hiddenStates}. */
     public INDArray forward(INDArray x, AttentionMask mask, List<INDArray> hiddenStates) {
         for (TransformerLayer layer : layers) {
+            parametersNeeded(layer);
             x = layer.forward(x, mask);
             hiddenStates.add(x);
         }
@@ -40,9 +41,12 @@ public final class Encoder extends Module {
             throw new IllegalStateException("an encoder without layers has no rows to compute");
         }
         for (TransformerLayer layer : layers.subList(0, layers.size() - 1)) {
+            parametersNeeded(layer);
             x = layer.forward(x, mask);
         }
-        INDArray out = layers.get(layers.size() - 1).forwardRows(x, mask, rows);
+        TransformerLayer last = layers.get(layers.size() - 1);
+        parametersNeeded(last);
+        INDArray out = last.forwardRows(x, mask, rows);
         return out.reshape('c', out.size(0), out.size(2));
     }
 

@@ -72,10 +72,13 @@ public final class ResNetModel extends Module implements Tower<INDArray> {
     @Override
     public TowerOutput forward(INDArray pixels) {
         List<INDArray> hidden = new ArrayList<>();
+        parametersNeeded(conv1);
+        parametersNeeded(bn1);
         INDArray x = maxPool.forward(relu.forward(bn1.forward(conv1.forward(pixels))));
         hidden.add(x);
         for (List<ResNetBlock> blocks : stages) {
             for (ResNetBlock block : blocks) {
+                parametersNeeded(block);
                 x = block.forward(x);
             }
             hidden.add(x);

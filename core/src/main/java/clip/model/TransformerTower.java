@@ -65,7 +65,7 @@ abstract class TransformerTower<I> extends Module implements Tower<I> {
     @Override
     public final TowerOutput forward(I input) {
         pooledOnly = false;
-        INDArray x = embed(input);
+        INDArray x = embedded(input);
         List<INDArray> hidden = new ArrayList<>();
         hidden.add(x);
         INDArray last = through(lastNorm, encoder.forward(x, mask(input, x), hidden));
@@ -75,7 +75,7 @@ abstract class TransformerTower<I> extends Module implements Tower<I> {
     @Override
     public final TowerOutput forwardPooled(I input) {
         pooledOnly = true;
-        INDArray x = embed(input);
+        INDArray x = embedded(input);
         // LayerNorm is per position: normalising the pooled rows alone gives the pooled rows of the normalised whole
         INDArray rows = encoder.forwardRows(x, mask(input, x), pooledTokens(input, x));
         return TowerOutput.pooledOnly(through(head, through(lastNorm, rows)));
@@ -88,8 +88,24 @@ abstract class TransformerTower<I> extends Module implements Tower<I> {
         backwardEmbeddings(encoder.backward(backThrough(lastNorm, d)));
     }
 
-    private static INDArray through(Layer layer, INDArray x) {
-        return layer == null ? x : layer.forward(x);
+    /** The embeddings, once the parameters outside the encoder, last norm and head hold this pass's values. */
+    private INDArray embedded(I input) {
+        List<Module> later = new ArrayList<>(List.of(encoder));
+        for (Layer l : new Layer[] {lastNorm, head}) {
+            if (l != null) {
+                later.add((Module) l);
+            }
+        }
+        parametersNeededExcept(later);
+        return embed(input);
+    }
+
+    private INDArray through(Layer layer, INDArray x) {
+        if (layer == null) {
+            return x;
+        }
+        parametersNeeded((Module) layer);
+        return layer.forward(x);
     }
 
     private static INDArray backThrough(Layer layer, INDArray dy) {

@@ -136,6 +136,16 @@ public interface Collective {
         }
     }
 
+    /**
+     * {@link #allGather(ByteBuffer, int[])} in two halves, as {@link #startReduceScatterSum}: this
+     * worker's part may leave at once, and the returned task waits for the others' (the
+     * parameters' all-gather in pieces behind the forward pass sends every piece at once). Here
+     * everything happens when the task runs.
+     */
+    default Runnable startAllGather(ByteBuffer flat, int[] bounds) {
+        return () -> allGather(flat, bounds);
+    }
+
     private static float[] floats(ByteBuffer flat, int from, int to) {
         float[] out = new float[to - from];
         flat.slice(from * Float.BYTES, out.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);

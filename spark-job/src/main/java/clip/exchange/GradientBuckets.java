@@ -5,15 +5,11 @@ import clip.layers.Parameter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
@@ -35,7 +31,7 @@ import java.util.function.IntConsumer;
 final class GradientBuckets {
     private final Collective side;
     private final List<ShardedOptimizer.Segment> segments;
-    private final Map<Parameter, Integer> indexOf = new IdentityHashMap<>();
+    private final Map<Parameter, Integer> indexOf;
     private final IntConsumer copy;
     private final ByteBuffer flat;
     private final ByteBuffer shard;
@@ -61,20 +57,14 @@ final class GradientBuckets {
         }
         this.side = side;
         this.segments = segments;
+        this.indexOf = ShardedOptimizer.indexOf(segments);
         this.copy = copy;
         this.flat = flat;
         this.shard = shard;
         this.bounds = bounds;
         this.bucketFloats = bucketFloats;
-        for (int i = 0; i < segments.size(); i++) {
-            indexOf.put(segments.get(i).param(), i);
-        }
         this.copied = new boolean[segments.size()];
-        this.thread = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "clip-grad-buckets-" + side.rank());
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = ShardedOptimizer.orderedThread("clip-grad-buckets-" + side.rank());
     }
 
     /** The backward pass is done with {@code module}: its parameters' gradients join the next bucket. */
@@ -128,16 +118,7 @@ final class GradientBuckets {
      * the two directions of a link would take turns; sent at once, they flow side by side.
      */
     private void send() {
-        List<int[]> runs = new ArrayList<>();
-        pending.sort(Comparator.comparingInt(ShardedOptimizer.Segment::offset));
-        for (ShardedOptimizer.Segment s : pending) {
-            int[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
-            if (last != null && last[1] == s.offset()) {
-                last[1] += s.length();
-            } else {
-                runs.add(new int[] {s.offset(), s.offset() + s.length()});
-            }
-        }
+        List<int[]> runs = ShardedOptimizer.runs(pending);
         pending.clear();
         pendingFloats = 0;
         List<Runnable> sums = new ArrayList<>();
@@ -149,11 +130,7 @@ final class GradientBuckets {
 
     /** Floats {@code [from, to)} of the vector summed into the owners' shards: the workers' bounds cut to that range. */
     private Runnable startReduceScatter(int from, int to) {
-        int n = side.size();
-        int[] cut = new int[n + 1];
-        for (int r = 0; r <= n; r++) {
-            cut[r] = Math.max(from, Math.min(to, bounds[r])) - from;
-        }
+        int[] cut = ShardedOptimizer.boundsWithin(bounds, from, to);
         int rank = side.rank();
         int mine = cut[rank + 1] - cut[rank];
         int at = mine == 0 ? 0 : from + cut[rank] - bounds[rank]; // where this worker's part of the run sits in its shard

@@ -297,7 +297,12 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
         @Override
         public void allGather(ByteBuffer flat, int[] bounds) {
-            NettyGroup.this.allGather(this, flat, bounds, next.getAndIncrement());
+            startAllGather(flat, bounds).run();
+        }
+
+        @Override
+        public Runnable startAllGather(ByteBuffer flat, int[] bounds) {
+            return NettyGroup.this.startAllGather(this, flat, bounds, next.getAndIncrement());
         }
 
         @Override
@@ -353,13 +358,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
         return start(line, id, parts, new SummedChunks(parts[line.self], shard, line.self, parts.length, chunkFloats));
     }
 
-    private void allGather(Line line, ByteBuffer flat, int[] bounds, long id) {
+    private Runnable startAllGather(Line line, ByteBuffer flat, int[] bounds, long id) {
         checkBounds(line, bounds, flat);
         ByteBuffer[] parts = new ByteBuffer[line.size()];
         if (bounds[line.self] < bounds[line.self + 1]) {
             java.util.Arrays.fill(parts, floats(flat, bounds[line.self], bounds[line.self + 1]));
         }
-        start(line, id, parts, new PlacedChunks(flat, bounds, line.self)).run();
+        return start(line, id, parts, new PlacedChunks(flat, bounds, line.self));
     }
 
     /**

@@ -2,6 +2,7 @@ package clip.exchange;
 
 import clip.layers.GradientsReady;
 import clip.layers.Parameter;
+import clip.layers.ParametersNeeded;
 import clip.layers.StepMemory;
 import clip.optim.AdamW;
 import clip.optim.GradientClipping;
@@ -11,9 +12,14 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -35,6 +41,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * those of the reduce-scatter after the backward pass. The update itself still waits for the
  * whole gradient: global-norm clipping and the rule that a step with a non-finite norm changes
  * nothing both need every shard's sum before any shard may change.
+ *
+ * <p>With the gather overlapped ({@link #parametersNeeded}) the step returns once the all-gather
+ * of updated parameters has started, in pieces, and the next forward pass waits for each piece
+ * only when it reaches the parameters it covers ({@link ParameterGather}); whatever reads the
+ * parameters outside a forward pass calls {@link #awaitParameters} first (this class's own
+ * readers do). Bounds on a parameter ({@link #keepWithin}) are applied by its shard's owner before
+ * the gather, so no worker reads the parameters right after the step.
  */
 public final class ShardedOptimizer {
     /** Suffixes of the AdamW moments' names in {@link #ownedState}. */
@@ -59,9 +72,16 @@ public final class ShardedOptimizer {
     /** The reduce-scatter in buckets started by the backward pass, or null: one reduce-scatter in {@link #step}. */
     private final GradientBuckets buckets;
     private long bucketWaitNanos;
+    /** The all-gather in pieces behind the next forward pass, or null: one all-gather at the end of {@link #step}. */
+    private final ParameterGather gather;
+    private final List<Bound> bounded = new ArrayList<>();
 
     /** Where one parameter sits in the flat vector, with its optimizer group. */
     record Segment(String name, Parameter param, int offset, int length, double lr, double weightDecay) {
+    }
+
+    /** A parameter's values kept within {@code [min, max]} after every update; {@code index}: its segment, -1 when it is not trained. */
+    private record Bound(Parameter param, int index, double min, double max) {
     }
 
     public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
@@ -76,6 +96,15 @@ public final class ShardedOptimizer {
      */
     public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
                             double maxGradNorm, int bucketFloats) {
+        this(params, groups, adamW, group, maxGradNorm, bucketFloats, false);
+    }
+
+    /**
+     * @param overlapGather whether the all-gather of updated parameters runs behind the next
+     *                      forward pass, on the group's side channel (see {@link #parametersNeeded})
+     */
+    public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
+                            double maxGradNorm, int bucketFloats, boolean overlapGather) {
         this.group = group;
         this.adamW = adamW;
         this.maxGradNorm = maxGradNorm;
@@ -116,6 +145,61 @@ public final class ShardedOptimizer {
                 ? new GradientBuckets(group.sideChannel(), segments, i -> copyGradient(segments.get(i)), bytes(gradFlat), bytes(summed),
                         bounds, bucketFloats)
                 : null;
+        this.gather = overlapGather ? new ParameterGather(group.sideChannel(), segments, i -> placeParameter(segments.get(i)),
+                bytes(paramFlat), bounds) : null;
+    }
+
+    /**
+     * What the model's forward pass tells before it reads a module's parameters
+     * ({@link clip.layers.Module#onParametersNeeded}), when the gather is overlapped: it waits for
+     * the pieces of the last step's gather that cover them and puts them in place.
+     */
+    public ParametersNeeded parametersNeeded() {
+        return gather == null ? ParametersNeeded.NONE : gather::need;
+    }
+
+    /**
+     * Waits until every parameter holds the last step's value: what whatever reads the parameters
+     * outside a forward pass calls first (evaluation, export, the end of training). Returns at
+     * once when the gather is not overlapped.
+     */
+    public void awaitParameters() {
+        if (gather != null) {
+            gather.finish();
+        }
+    }
+
+    /**
+     * Keeps {@code p}'s values within {@code [min, max]} after every update (OpenCLIP's clamp of
+     * the logit scale), applied by the owner of each value before the gather; a value outside is
+     * set to the nearer bound, computed in double and stored as a float. A parameter not trained
+     * is held by every worker and set in place (as OpenCLIP clamps a frozen scale too).
+     */
+    public void keepWithin(Parameter p, double min, double max) {
+        Integer index = indexOf(segments).get(p);
+        bounded.add(new Bound(p, index == null ? -1 : index, min, max));
+    }
+
+    /**
+     * The first value of {@code p} after the last step, without waiting for the gather where this
+     * worker knows it already: a parameter not trained, or, while a gather is under way, one whose
+     * first value this worker's shard holds (the logit scale comes first in the vector: worker 0's).
+     */
+    public double valueAfterStep(Parameter p) {
+        for (Segment seg : segments) {
+            if (seg.param() == p) {
+                if (gather != null && gather.underWay() && seg.offset() >= shardStart && seg.offset() < shardEnd) {
+                    return paramFlat.getFloat(seg.offset());
+                }
+                awaitParameters();
+            }
+        }
+        return p.value().getDouble(0); // in place, or not trained
+    }
+
+    /** Seconds the forward passes and readers waited for the overlapped gather since the last call (0 when not overlapped). */
+    public double gatherWaitSeconds() {
+        return gather == null ? 0 : gather.waitNanos() / 1e9;
     }
 
     /**
@@ -125,11 +209,19 @@ public final class ShardedOptimizer {
      * gradients are added after the backward pass.
      */
     public GradientsReady gradientsReady() {
-        return buckets == null ? GradientsReady.NONE : buckets::ready;
+        if (buckets == null) {
+            return GradientsReady.NONE;
+        }
+        // the buckets use the side channel, which the gather's pieces must have left first (every worker in the same order)
+        return m -> {
+            awaitParameters();
+            buckets.ready(m);
+        };
     }
 
     /** A step skipped before the update (a non-finite loss): the buckets already under way are let finish, as on every worker. */
     public void skip() {
+        awaitParameters();
         if (buckets != null) {
             awaitBuckets();
         }
@@ -156,6 +248,7 @@ public final class ShardedOptimizer {
      * changes, not even the step count AdamW's bias correction reads (see clip.train.TrainStep).
      */
     public double step(double lrFactor) {
+        awaitParameters();
         if (buckets != null) {
             awaitBuckets();
         } else {
@@ -174,11 +267,85 @@ public final class ShardedOptimizer {
             scale(grad, (float) scale);
         }
         update(slice(paramFlat, shardStart, shardEnd), summed, lrFactor);
-        group.allGather(bytes(paramFlat), bounds);
-        for (Segment seg : segments) {
-            seg.param().value().assign(slice(paramFlat, seg.offset(), seg.offset() + seg.length()).reshape(seg.param().value().shape()));
+        bounded.forEach(this::keepOwnedWithin);
+        if (gather != null) {
+            gather.start(group);
+        } else {
+            group.allGather(bytes(paramFlat), bounds);
+            segments.forEach(this::placeParameter);
         }
         return norm;
+    }
+
+    private void placeParameter(Segment seg) {
+        seg.param().value().assign(slice(paramFlat, seg.offset(), seg.offset() + seg.length()).reshape(seg.param().value().shape()));
+    }
+
+    /** This worker's values of a bounded parameter set within its bounds. */
+    private void keepOwnedWithin(Bound b) {
+        if (b.index() < 0) {
+            INDArray v = b.param().value();
+            for (long i = 0; i < v.length(); i++) {
+                double x = v.getDouble(i);
+                if (x < b.min() || x > b.max()) {
+                    v.putScalar(i, Math.max(b.min(), Math.min(b.max(), x)));
+                }
+            }
+            return;
+        }
+        Segment seg = segments.get(b.index());
+        int from = Math.max(seg.offset(), shardStart);
+        int to = Math.min(seg.offset() + seg.length(), shardEnd);
+        FloatBuffer values = bytes(paramFlat).asFloatBuffer();
+        for (int i = from; i < to; i++) {
+            double v = values.get(i);
+            if (v < b.min() || v > b.max()) {
+                values.put(i, (float) Math.max(b.min(), Math.min(b.max(), v)));
+            }
+        }
+    }
+
+    /** The segments' floats as runs of adjacent ones, {@code [from, to)} each, in vector order. */
+    static List<int[]> runs(List<Segment> parts) {
+        List<Segment> sorted = new ArrayList<>(parts);
+        sorted.sort(Comparator.comparingInt(Segment::offset));
+        List<int[]> runs = new ArrayList<>();
+        for (Segment s : sorted) {
+            int[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+            if (last != null && last[1] == s.offset()) {
+                last[1] += s.length();
+            } else {
+                runs.add(new int[] {s.offset(), s.offset() + s.length()});
+            }
+        }
+        return runs;
+    }
+
+    /** Each segment's index, by its parameter. */
+    static Map<Parameter, Integer> indexOf(List<Segment> segments) {
+        Map<Parameter, Integer> out = new IdentityHashMap<>();
+        for (int i = 0; i < segments.size(); i++) {
+            out.put(segments.get(i).param(), i);
+        }
+        return out;
+    }
+
+    /** One daemon thread at most, which lets go of itself when idle: its tasks run in the order they came. */
+    static ThreadPoolExecutor orderedThread(String name) {
+        return new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The workers' shard bounds cut to floats {@code [from, to)} of the vector, from 0: each worker's part of that range. */
+    static int[] boundsWithin(int[] bounds, int from, int to) {
+        int[] cut = new int[bounds.length];
+        for (int r = 0; r < bounds.length; r++) {
+            cut[r] = Math.max(from, Math.min(to, bounds[r])) - from;
+        }
+        return cut;
     }
 
     // The shard's sum of squares and its clipping go through a float[] a chunk at a time, and the sum
@@ -275,6 +442,7 @@ public final class ShardedOptimizer {
      * the workers, and the parts of all workers rebuild every parameter whole for any N.
      */
     public Map<String, INDArray> ownedState() {
+        awaitParameters();
         float[] params = flatten(false);
         float[] m = expAvg.data().asFloat();
         float[] v = expAvgSq.data().asFloat();
@@ -301,6 +469,7 @@ public final class ShardedOptimizer {
 
     /** The L2 norm of all trainable parameters (the same on every worker, which all hold the same values). */
     public double parameterNorm() {
+        awaitParameters();
         double sumSq = 0;
         for (float x : flatten(false)) {
             sumSq += (double) x * x;
@@ -316,6 +485,7 @@ public final class ShardedOptimizer {
      * @throws IllegalArgumentException when a trainable parameter is missing or has another size
      */
     public void restore(Map<String, float[]> state, long steps) {
+        awaitParameters(); // a gather under way would overwrite what is restored
         for (Segment seg : segments) {
             for (String key : List.of(seg.name(), seg.name() + EXP_AVG, seg.name() + EXP_AVG_SQ)) {
                 float[] values = state.get(key);

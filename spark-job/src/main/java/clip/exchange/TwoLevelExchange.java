@@ -156,6 +156,12 @@ public final class TwoLevelExchange implements Collective {
 
     @Override
     public void allGather(ByteBuffer flat, int[] bounds) {
+        startAllGather(flat, bounds).run();
+    }
+
+    /** The first hop (across the groups) leaves at once; the task waits for it, then runs the second, within the group. */
+    @Override
+    public Runnable startAllGather(ByteBuffer flat, int[] bounds) {
         int[] laid = laidBounds(bounds);
         ByteBuffer parts = flat;
         if (!inOrder) {
@@ -164,13 +170,17 @@ public final class TwoLevelExchange implements Collective {
             copy(flat, bounds[rank()], parts, laid[at], laid[at + 1] - laid[at]);
         }
         int[] within = withinBounds(laid);
-        column.allGather(floats(parts, within[place], within[place + 1]), acrossBounds(laid));
-        group.allGather(parts, within);
-        if (!inOrder) {
-            for (int i = 0; i < order.length; i++) {
-                copy(parts, laid[i], flat, bounds[order[i]], laid[i + 1] - laid[i]);
+        Runnable across = column.startAllGather(floats(parts, within[place], within[place + 1]), acrossBounds(laid));
+        ByteBuffer laidParts = parts;
+        return () -> {
+            across.run();
+            group.allGather(laidParts, within);
+            if (!inOrder) {
+                for (int i = 0; i < order.length; i++) {
+                    copy(laidParts, laid[i], flat, bounds[order[i]], laid[i + 1] - laid[i]);
+                }
             }
-        }
+        };
     }
 
     /** Where each part starts when the parts lie in {@link #order}: part {@code order[i]} at {@code [laid[i], laid[i+1])}. */

@@ -60,9 +60,10 @@ public final class DataParallelGradient {
     public static double accumulate(ContrastiveModel model, ContrastiveLoss loss, TrainBatch batch, Collective group,
                                     int microBatches, boolean localLoss, SplitBatchGradient parts) {
         long local = batch.size();
-        double scale = model.logitScale().value().getDouble(0);
-        double bias = model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
         if (parts != null && microBatches == 1) {
+            model.logitsNeeded();
+            double scale = model.logitScale().value().getDouble(0);
+            double bias = logitBias(model);
             OwnGradient[] own = new OwnGradient[1];
             parts.accumulate(batch, (images, texts) -> {
                 own[0] = ownGradient(loss, images, texts, group, scale, bias, localLoss);
@@ -94,7 +95,8 @@ public final class DataParallelGradient {
             images = Nd4j.vstack(imageParts);
             texts = Nd4j.vstack(textParts);
         }
-        OwnGradient g = ownGradient(loss, images, texts, group, scale, bias, localLoss);
+        model.logitsNeeded(); // read after the towers: an overlapped gather brings the logit scale last
+        OwnGradient g = ownGradient(loss, images, texts, group, model.logitScale().value().getDouble(0), logitBias(model), localLoss);
         if (microBatches == 1) {
             model.backwardImages(g.dImages());
             model.backwardTexts(g.dTexts());
@@ -115,6 +117,10 @@ public final class DataParallelGradient {
     private static OwnGradient ownGradient(ContrastiveLoss loss, INDArray images, INDArray texts, Collective group,
                                            double scale, double bias, boolean localLoss) {
         return localLoss ? localLoss(loss, images, texts, group, scale, bias) : globalLoss(loss, images, texts, group, scale, bias);
+    }
+
+    private static double logitBias(ContrastiveModel model) {
+        return model.logitBias() == null ? 0 : model.logitBias().value().getDouble(0);
     }
 
     private static void addScalars(ContrastiveModel model, OwnGradient g) {

@@ -1,5 +1,7 @@
 package clip.train;
 
+import java.util.function.DoubleSupplier;
+
 /**
  * What one training step did, as the log and the hooks see it.
  *
@@ -7,8 +9,12 @@ package clip.train;
  * @param lrFactor      the schedule's factor on every group's base learning rate
  * @param gatherSeconds time in the exchange that gathers embeddings, waiting for peers included
  * @param serverSeconds time in the parameter server's exchange
+ * @param logitScaleAfter reads the logit scale after the step (which may wait for the parameters' gather)
  * @param applied       false for a skipped step (see {@link TrainStep}): nothing changed
  */
 record StepResult(long step, double loss, double gradNorm, double lrFactor, double gatherSeconds, double serverSeconds,
-                  double logitScale, boolean applied) {
+                  DoubleSupplier logitScaleAfter, boolean applied) {
+    double logitScale() {
+        return logitScaleAfter.getAsDouble();
+    }
 }

@@ -112,13 +112,18 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
 
     /** {@code clip.dist}. */
     public record Dist(int workers, long timeoutMillis, int maxRestarts, Engine engine, String listenHost, int port,
-                       double bucketMb, Exchange exchange) {
+                       double bucketMb, Exchange exchange, boolean overlapGather) {
         /** From this many workers {@code exchange = auto} takes the two-level exchange (see BENCHMARKS.md's projection). */
         public static final int AUTO_TWO_LEVEL = 64;
 
         /** Whether the parameter server exchanges in two hops ({@link clip.exchange.TwoLevelExchange}) rather than the full mesh. */
         public boolean twoLevel() {
             return workers > 1 && (exchange == Exchange.TWO_LEVEL || exchange == Exchange.AUTO && workers >= AUTO_TWO_LEVEL);
+        }
+
+        /** Whether the all-gather of updated parameters runs behind the next forward pass (a lone worker has none). */
+        public boolean overlapsGather() {
+            return workers > 1 && overlapGather;
         }
 
         /**
@@ -204,7 +209,8 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                         betas.get(0), betas.get(1), c.getDouble("optim.eps")),
                 new Dist(c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getInt("dist.max-restarts"),
                         choice(c, "dist.engine", Engine.class), c.getString("dist.listen-host"), c.getInt("dist.port"),
-                        c.getDouble("dist.bucket-mb"), choice(c, "dist.exchange", Exchange.class)),
+                        c.getDouble("dist.bucket-mb"), choice(c, "dist.exchange", Exchange.class),
+                        c.getBoolean("dist.overlap-gather")),
                 new Eval(c.getInt("eval.every"), c.getString("eval.metric"), c.getString("eval.templates")),
                 new Output(c.getString("output.dir"), Paths.get(c.getString("output.runs"))));
         t.validate();

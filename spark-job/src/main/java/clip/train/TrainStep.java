@@ -3,7 +3,6 @@ package clip.train;
 import clip.exchange.ExchangeClock;
 import clip.exchange.ShardedOptimizer;
 import clip.layers.StepMemory;
-import clip.loss.ClipLoss;
 import clip.loss.ContrastiveLoss;
 import clip.loss.SplitBatchGradient;
 import clip.model.ContrastiveModel;
@@ -14,7 +13,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One training step of one worker: its pairs of the step's global batch, the global-batch
- * gradient ({@link DataParallelGradient}), one sharded AdamW update, the logit scale clamped.
+ * gradient ({@link DataParallelGradient}), one sharded AdamW update (which clamps the logit scale:
+ * {@link ShardedOptimizer#keepWithin}).
  *
  * <p>{@code parts} (or null): a lone worker's pairs cut into parts encoded side by side, one per core.
  *
@@ -74,14 +74,15 @@ final class TrainStep {
             }
             double norm = Double.isFinite(lossValue) ? optimizer.step(lrFactor) : Double.NaN;
             boolean applied = Double.isFinite(lossValue) && Double.isFinite(norm);
-            if (applied) {
-                clampLogitScale(model);
-            } else {
+            if (!applied) {
                 statistics.forEach((name, before) -> model.namedBuffers().get(name).assign(before));
             }
-            // the parameter server's time the step waited for: buckets still under way after the backward pass included
-            result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, group.lap() + optimizer.bucketWaitSeconds(),
-                    model.logitScale().value().getDouble(0), applied);
+            // the parameter server's time the step waited for: buckets still under way after the backward pass, and
+            // the last step's overlapped gather, which the forward pass waited for, included
+            double serverSeconds = group.lap() + optimizer.bucketWaitSeconds() + optimizer.gatherWaitSeconds();
+            // read when asked (the log: worker 0, which owns the logit scale), so no worker waits here for the gather
+            result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, serverSeconds,
+                    () -> optimizer.valueAfterStep(model.logitScale()), applied);
         }
         skippedInARow = result.applied() ? 0 : skippedInARow + 1;
         if (skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
@@ -98,13 +99,5 @@ final class TrainStep {
             model.namedBuffers().forEach((name, value) -> copies.put(name, value.dup()));
         }
         return copies;
-    }
-
-    /** OpenCLIP keeps exp(logit_scale) within [1, 100] after every step. */
-    private static void clampLogitScale(ContrastiveModel model) {
-        double v = model.logitScale().value().getDouble(0);
-        if (v < 0 || v > ClipLoss.MAX_LOGIT_SCALE) {
-            model.logitScale().value().assign(Math.max(0, Math.min(ClipLoss.MAX_LOGIT_SCALE, v)));
-        }
     }
 }

@@ -14,6 +14,7 @@ import clip.io.LocalFiles;
 import clip.layers.BatchStatistics;
 import clip.layers.Parameter;
 import clip.layers.VectorMath;
+import clip.loss.ClipLoss;
 import clip.loss.SplitBatchGradient;
 import clip.model.ContrastiveModel;
 import clip.tokenize.BertTokenizer;
@@ -121,8 +122,10 @@ public final class TrainWorker {
         boolean buckets = workers > 1 && config.train().microBatches() == 1;
         ShardedOptimizer optimizer = new ShardedOptimizer(model.namedParameters(), config.optim().groups(),
                 config.optim().adamW(), group, config.train().gradClip(),
-                buckets ? config.dist().bucketFloats(trainable(model)) : 0);
+                buckets ? config.dist().bucketFloats(trainable(model)) : 0, config.dist().overlapsGather());
         model.onGradientsReady(optimizer.gradientsReady());
+        model.onParametersNeeded(optimizer.parametersNeeded());
+        optimizer.keepWithin(model.logitScale(), 0, ClipLoss.MAX_LOGIT_SCALE); // OpenCLIP keeps exp(logit_scale) within [1, 100]
         TrainingCheckpoints checkpoints = new TrainingCheckpoints(config, group, hadoop,
                 config.train().mode().trainedBuffers(built.model()));
         long first = resume(checkpoints, optimizer);
@@ -135,7 +138,7 @@ public final class TrainWorker {
                     config.loss().local(), parts);
             List<StepHook> hooks = new ArrayList<>();
             if (lead()) {
-                hooks.add(new PeriodicEvaluation(validation, config, log));
+                hooks.add(new PeriodicEvaluation(validation, optimizer, config, log));
             }
             hooks.add(new PeriodicCheckpoints(checkpoints, optimizer, progress, config.train()));
             for (long step = first; step < config.train().steps(); step++) {
@@ -145,6 +148,7 @@ public final class TrainWorker {
                     hook.after(result);
                 }
             }
+            optimizer.awaitParameters(); // the last step's gather, before evaluation and export read the model
         }
         return lead() ? RunOutputs.write(config, built, validation, log) : null;
     }

@@ -278,6 +278,51 @@ class TrainCommandTest {
     }
 
     /**
+     * Two thread workers write the same model, and log the same losses, gradient norms and logit
+     * scales, bit for bit, with the parameters' all-gather overlapped with the next forward pass
+     * (the default) and at the end of each step, evaluating in between; a run checkpointed with it
+     * resumes to the same model; a value that is not a boolean is refused in one line.
+     */
+    @Test
+    void theOverlappedGatherChangesNoBitOfTheModelOrTheLogAndResumes() throws Exception {
+        Path overlapped = tmp.resolve("overlapped");
+        Path atTheEnd = tmp.resolve("at-the-end");
+        List<String> common = List.of("tiny", "train.steps=6", "train.checkpoint-every=3", "eval.every=2", "dist.workers=2");
+        assertEquals(0, train(with(common, "output.dir=" + overlapped)), stderr);
+        assertEquals(0, train(with(common, "dist.overlap-gather=false", "output.dir=" + atTheEnd)), stderr);
+        assertTrue(stdout.contains("eval at step 4"), stdout);
+        assertArrayEquals(Files.readAllBytes(atTheEnd.resolve("model/model.safetensors")),
+                Files.readAllBytes(overlapped.resolve("model/model.safetensors")));
+        List<String> expected = Files.readAllLines(atTheEnd.resolve("train-log.jsonl"));
+        List<String> got = Files.readAllLines(overlapped.resolve("train-log.jsonl"));
+        assertEquals(6, got.size());
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < expected.size(); i++) {
+            for (String field : List.of("loss", "grad_norm", "logit_scale")) {
+                assertEquals(json.readTree(expected.get(i)).path(field).asDouble(), json.readTree(got.get(i)).path(field).asDouble(),
+                        "step " + (i + 1) + ", " + field);
+            }
+        }
+
+        LocalFiles.deleteTree(overlapped.resolve("checkpoints/step-000000006"));
+        LocalFiles.deleteTree(overlapped.resolve("model"));
+        Files.delete(overlapped.resolve("metrics.json"));
+        assertEquals(0, train(with(common, "output.dir=" + overlapped)), stderr);
+        assertTrue(stdout.contains("resuming at step 3"), stdout);
+        assertArrayEquals(Files.readAllBytes(atTheEnd.resolve("model/model.safetensors")),
+                Files.readAllBytes(overlapped.resolve("model/model.safetensors")), "resumed: the uninterrupted run's model");
+
+        assertEquals(2, train("tiny", "dist.overlap-gather=sometimes", "output.dir=" + tmp.resolve("refused")));
+        assertTrue(stderr.contains("clip.dist.overlap-gather") && stderr.lines().count() == 1, stderr);
+    }
+
+    private static String[] with(List<String> args, String... more) {
+        List<String> all = new java.util.ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    /**
      * Checkpoints do not depend on the exchange (each parameter whole, by name): four thread
      * workers checkpointed at step 2 under the two-level exchange resume under it bit for bit as
      * if never stopped, and under the mesh, as the mesh's checkpoint does under the two-level
