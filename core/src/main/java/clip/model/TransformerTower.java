@@ -20,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * its weights: registration order is the order of the flat parameter vector that the optimizer
  * shards across workers, which must not move.
  */
-abstract class TransformerTower<I> extends Module implements Tower<I> {
+public abstract class TransformerTower<I> extends Module implements Tower<I> {
     private final TowerConfig config;
     private final TokenPooling pooling = new TokenPooling();
     private Encoder encoder;
@@ -28,7 +28,8 @@ abstract class TransformerTower<I> extends Module implements Tower<I> {
     private Layer head;
     private boolean pooledOnly;
 
-    protected TransformerTower(TowerConfig config) {
+    /** Package-private: the towers are this package's (BERT, DistilBERT, CLIP text, ViT, CLIP vision). */
+    TransformerTower(TowerConfig config) {
         this.config = config;
     }
 

@@ -5,11 +5,10 @@ import clip.eval.AttentionRollout;
 import clip.data.ModelImagePreprocessing;
 import clip.plot.AttentionOverlay;
 import clip.io.BadInputException;
-import clip.model.ClipVisionModel;
 import clip.model.ContrastiveModel;
 import clip.model.HfModel;
 import clip.model.HfModels;
-import clip.model.Tower;
+import clip.model.TransformerTower;
 import clip.model.TowerConfig;
 import clip.model.ViTModel;
 import java.awt.image.BufferedImage;
@@ -55,8 +54,8 @@ public final class AttentionCommand implements Command {
         args.rejectUnknown();
         BufferedImage image = readImage(imageFile);
         HfModel model = HfModels.load(modelDir, DataType.FLOAT);
-        Tower<INDArray> vision = visionTower(model, modelDir);
-        TowerConfig config = vision instanceof ViTModel v ? v.config() : ((ClipVisionModel) vision).config();
+        TransformerTower<INDArray> vision = visionTower(model, modelDir);
+        TowerConfig config = vision.config();
         ImagePreprocessor pre = ModelImagePreprocessing.of(modelDir, config.modelType(), config.imageSize());
         int size = pre.size();
         float[] chw = new float[3 * size * size];
@@ -99,10 +98,10 @@ public final class AttentionCommand implements Command {
         return image;
     }
 
-    private static Tower<INDArray> visionTower(HfModel model, Path dir) {
+    private static TransformerTower<INDArray> visionTower(HfModel model, Path dir) {
         if (model.module() instanceof ContrastiveModel m) {
-            if (m.vision() instanceof ViTModel || m.vision() instanceof ClipVisionModel) {
-                return m.vision();
+            if (m.vision() instanceof TransformerTower<INDArray> t) {
+                return t;
             }
             // A ResNet has no attention to roll out.
             throw new BadInputException(dir + ": its vision tower is " + m.vision().getClass().getSimpleName()
