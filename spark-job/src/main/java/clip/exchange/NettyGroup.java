@@ -3,9 +3,6 @@ package clip.exchange;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -53,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * Arrays travel in chunks of bounded size; every exchange has a deadline.
  *
  * <p>The parameter server's exchanges run on flat buffers without copying them: frames are
- * written from views of the caller's buffer, and each received frame (copied once, from the
- * socket's buffers into one of its size) is summed into the shard or put in place as soon as
- * its tag checks, while later frames are still on the way.
+ * written from views of the caller's buffer, and each received frame (read by the socket
+ * straight into a buffer of its size, {@link Frames}) is summed into the shard or put in place
+ * as soon as its tag checks, while later frames are still on the way.
  */
 public final class NettyGroup implements Collective, AutoCloseable {
     private static final byte CHALLENGE = 1;
@@ -85,7 +82,8 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private final EventLoopGroup loop;
     private final Channel server;
     private final Mailbox mailbox;
-    private final Link[] outbound;
+    /** Authenticated connections to the peers, each signing what it sends with its own key. */
+    private final Channel[] outbound;
     private volatile boolean closing;
     private List<InetSocketAddress> peers;
     /** The main line, whose exchanges are numbered from 0, and the side channel's, from {@link #SIDE}. */
@@ -95,10 +93,6 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /** A subgroup's exchanges are numbered from its line's base plus its line number times this. */
     private static final long SUBGROUP = 1L << 56;
     private final AtomicLong framesSent = new AtomicLong();
-
-    /** An authenticated connection to a peer and the key that signs what goes over it. */
-    private record Link(Channel channel, FrameMac mac) {
-    }
 
     private NettyGroup(int rank, int size, JobSecret secret, long deadlineMillis, int chunkFloats, InetSocketAddress bind,
                        long handshakeMillis, Consumer<String> rejections) {
@@ -115,20 +109,18 @@ public final class NettyGroup implements Collective, AutoCloseable {
         this.handshakeMillis = handshakeMillis;
         this.rejections = rejections;
         this.mailbox = new Mailbox();
-        this.outbound = new Link[size];
+        this.outbound = new Channel[size];
         int[] everyone = java.util.stream.IntStream.range(0, size).toArray();
         this.main = new Line(everyone, rank, 0);
         this.side = new Line(everyone, rank, SIDE);
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("clip-dist-" + rank, true));
         ServerBootstrap sb = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                // reads of up to a frame: a quarter of the system calls of Netty's 64 KB reads
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 64 << 10, 1 << 20))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        Frames frames = new Frames(HELLO_BYTES);
-                        ch.pipeline().addLast(frames, new LengthFieldPrepender(4), new Inbound(frames));
+                        Frames frames = Frames.install(ch, HELLO_BYTES);
+                        ch.pipeline().addLast(new LengthFieldPrepender(4), new Inbound(frames));
                     }
                 });
         try {
@@ -179,14 +171,15 @@ public final class NettyGroup implements Collective, AutoCloseable {
         }
     }
 
-    private Link open(int dst, long deadline) {
-        Promise<Link> welcomed = loop.next().newPromise();
+    private Channel open(int dst, long deadline) {
+        Promise<Channel> welcomed = loop.next().newPromise();
         Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, deadlineMillis))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new Frames(WELCOME_BYTES), new LengthFieldPrepender(4), new Outbound(dst, welcomed));
+                        Frames.install(ch, WELCOME_BYTES);
+                        ch.pipeline().addLast(new LengthFieldPrepender(4), new Outbound(dst, welcomed));
                     }
                 });
         ChannelFuture connected = b.connect(peers.get(dst));
@@ -414,28 +407,20 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     /**
      * Frames of a header, the floats as a view of the caller's buffer (no copy when it is
-     * direct: the socket writes from it) and the tag, signed as they are cut. Both lines send on
-     * the same connection: a frame is signed and queued under the link's lock, so frames reach
-     * the wire in the order of the sequence numbers their tags were made with.
+     * direct: the socket writes from it) and the tag, which the connection's {@link FrameSigner}
+     * adds on the event loop just before the socket takes the frame.
      */
     private List<ChannelFuture> sendTo(int dst, long id, ByteBuffer data) {
-        Link link = outbound[dst];
-        Channel ch = link.channel();
-        FrameMac mac = link.mac();
+        Channel ch = outbound[dst];
         List<ChannelFuture> writes = new ArrayList<>();
         int total = data.remaining() / Float.BYTES;
         int offset = 0;
         do {
             int n = Math.min(chunkFloats, total - offset);
             ByteBuffer payload = data.slice(data.position() + offset * Float.BYTES, n * Float.BYTES);
-            ByteBuf header = ch.alloc().directBuffer(DATA_HEADER).writeByte(DATA).writeLong(id).writeInt(offset).writeInt(total);
+            byte[] header = ByteBuffer.allocate(DATA_HEADER).put(DATA).putLong(id).putInt(offset).putInt(total).array();
             framesSent.incrementAndGet();
-            synchronized (link) {
-                ByteBuf tag = ch.alloc().directBuffer(FrameMac.BYTES).writeBytes(mac.sign(header, payload));
-                CompositeByteBuf frame = ch.alloc().compositeDirectBuffer(3).addComponents(true, header, Unpooled.wrappedBuffer(payload),
-                        tag);
-                writes.add(ch.writeAndFlush(frame)); // on the wire while the next frame is signed
-            }
+            writes.add(ch.writeAndFlush(new FrameSigner.Unsigned(header, payload)));
             offset += n;
         } while (offset < total);
         return writes;
@@ -455,9 +440,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
         closing = true;
         mailbox.fail("the group was closed");
         server.close();
-        for (Link l : outbound) {
-            if (l != null) {
-                l.channel().close();
+        for (Channel c : outbound) {
+            if (c != null) {
+                c.close();
             }
         }
         loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
@@ -595,11 +580,11 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /** The connecting end: answers the challenge, checks the listener's proof, then only sends. */
     private final class Outbound extends SimpleChannelInboundHandler<ByteBuf> {
         private final int peer;
-        private final Promise<Link> welcomed;
+        private final Promise<Channel> welcomed;
         private final byte[] nonce = JobSecret.nonce();
         private byte[] challenge;
 
-        Outbound(int peer, Promise<Link> welcomed) {
+        Outbound(int peer, Promise<Channel> welcomed) {
             this.peer = peer;
             this.welcomed = welcomed;
         }
@@ -621,7 +606,8 @@ public final class NettyGroup implements Collective, AutoCloseable {
                     ctx.close();
                     return;
                 }
-                welcomed.trySuccess(new Link(ctx.channel(), new FrameMac(secret.sessionKey(challenge, nonce, rank, peer))));
+                ctx.pipeline().addFirst(new FrameSigner(new FrameMac(secret.sessionKey(challenge, nonce, rank, peer))));
+                welcomed.trySuccess(ctx.channel());
             } else {
                 welcomed.tryFailure(new IllegalStateException("unexpected message of type " + type + " during the handshake"));
                 ctx.close();
