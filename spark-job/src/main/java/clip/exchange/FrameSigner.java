@@ -1,13 +1,15 @@
 package clip.exchange;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Signs the data frames of one connection on its event loop, each just before the socket takes
@@ -21,12 +23,14 @@ import java.util.ArrayDeque;
 final class FrameSigner extends ChannelDuplexHandler {
     private final FrameMac mac;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
     private boolean sendScheduled;
 
     /** A data frame to send: its header's bytes and its payload, a view of the caller's buffer. */
     record Unsigned(byte[] header, ByteBuffer payload) {
     }
 
+    /** A frame and, for the last of a part, the promise the caller awaits. */
     private record Pending(Unsigned frame, ChannelPromise promise) {
     }
 
@@ -35,26 +39,39 @@ final class FrameSigner extends ChannelDuplexHandler {
     }
 
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof Unsigned u) {
-            pending.add(new Pending(u, promise));
-            if (!ctx.channel().isActive()) {
-                handlerRemoved(ctx);
-            }
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * Queues one part's frames, in order, in one task of the event loop (not a pipeline write
+     * per frame). From any thread; the future completes once the last frame has been written,
+     * or fails if the connection goes first.
+     */
+    ChannelFuture send(List<Unsigned> frames) {
+        ChannelPromise done = ctx.newPromise();
+        try {
+            ctx.executor().execute(() -> queue(frames, done));
+        } catch (RejectedExecutionException e) {
+            done.tryFailure(new ClosedChannelException()); // the group is closing
+        }
+        return done;
+    }
+
+    private void queue(List<Unsigned> frames, ChannelPromise done) {
+        for (int i = 0; i < frames.size(); i++) {
+            pending.add(new Pending(frames.get(i), i == frames.size() - 1 ? done : null));
+        }
+        if (ctx.channel().isActive()) {
+            sendLater();
         } else {
-            ctx.write(msg, promise);
+            failPending();
         }
     }
 
     @Override
-    public void flush(ChannelHandlerContext ctx) {
-        sendLater(ctx);
-        ctx.flush();
-    }
-
-    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        sendLater(ctx);
+        sendLater();
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -63,18 +80,18 @@ final class FrameSigner extends ChannelDuplexHandler {
      * compiled into Netty's deep write or writability path, NH's Vector API operations were left
      * as calls by the JIT (C2 ran out of inlining budget), and every later step took 3x as long.
      */
-    private void sendLater(ChannelHandlerContext ctx) {
+    private void sendLater() {
         if (!sendScheduled && !pending.isEmpty() && ctx.channel().isWritable()) {
             sendScheduled = true;
             ctx.executor().execute(() -> {
                 sendScheduled = false;
-                sendWhileWritable(ctx);
+                sendWhileWritable();
                 ctx.flush();
             });
         }
     }
 
-    private void sendWhileWritable(ChannelHandlerContext ctx) {
+    private void sendWhileWritable() {
         while (!pending.isEmpty() && ctx.channel().isWritable()) {
             Pending p = pending.poll();
             byte[] header = p.frame().header();
@@ -84,21 +101,27 @@ final class FrameSigner extends ChannelDuplexHandler {
             int length = header.length + payload.remaining() + tag.length;
             ctx.write(Unpooled.wrappedBuffer(ByteBuffer.allocate(Integer.BYTES).putInt(length).array(), header), ctx.voidPromise());
             ctx.write(Unpooled.wrappedBuffer(payload), ctx.voidPromise());
-            ctx.write(Unpooled.wrappedBuffer(tag), p.promise());
+            ctx.write(Unpooled.wrappedBuffer(tag), p.promise() == null ? ctx.voidPromise() : p.promise());
         }
     }
 
-    /** Frames not yet signed fail their writes when the connection goes: they will not be sent. */
+    /** Frames not yet signed will not be sent: their parts' writes fail. */
+    private void failPending() {
+        for (Pending p = pending.poll(); p != null; p = pending.poll()) {
+            if (p.promise() != null) {
+                p.promise().tryFailure(new ClosedChannelException());
+            }
+        }
+    }
+
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        for (Pending p = pending.poll(); p != null; p = pending.poll()) {
-            p.promise().tryFailure(new ClosedChannelException());
-        }
+        failPending();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        handlerRemoved(ctx);
+        failPending();
         super.channelInactive(ctx);
     }
 }

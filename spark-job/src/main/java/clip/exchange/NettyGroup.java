@@ -82,8 +82,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private final EventLoopGroup loop;
     private final Channel server;
     private final Mailbox mailbox;
-    /** Authenticated connections to the peers, each signing what it sends with its own key. */
-    private final Channel[] outbound;
+    private final Link[] outbound;
     private volatile boolean closing;
     private List<InetSocketAddress> peers;
     /** The main line, whose exchanges are numbered from 0, and the side channel's, from {@link #SIDE}. */
@@ -93,6 +92,10 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /** A subgroup's exchanges are numbered from its line's base plus its line number times this. */
     private static final long SUBGROUP = 1L << 56;
     private final AtomicLong framesSent = new AtomicLong();
+
+    /** An authenticated connection to a peer and what signs the frames sent on it, with the connection's own key. */
+    private record Link(Channel channel, FrameSigner signer) {
+    }
 
     private NettyGroup(int rank, int size, JobSecret secret, long deadlineMillis, int chunkFloats, InetSocketAddress bind,
                        long handshakeMillis, Consumer<String> rejections) {
@@ -109,7 +112,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         this.handshakeMillis = handshakeMillis;
         this.rejections = rejections;
         this.mailbox = new Mailbox();
-        this.outbound = new Channel[size];
+        this.outbound = new Link[size];
         int[] everyone = java.util.stream.IntStream.range(0, size).toArray();
         this.main = new Line(everyone, rank, 0);
         this.side = new Line(everyone, rank, SIDE);
@@ -171,8 +174,8 @@ public final class NettyGroup implements Collective, AutoCloseable {
         }
     }
 
-    private Channel open(int dst, long deadline) {
-        Promise<Channel> welcomed = loop.next().newPromise();
+    private Link open(int dst, long deadline) {
+        Promise<Link> welcomed = loop.next().newPromise();
         Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, deadlineMillis))
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -369,7 +372,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         List<ChannelFuture> writes = new ArrayList<>();
         for (int i = 0; i < parts.length; i++) {
             if (i != line.self && parts[i] != null) {
-                writes.addAll(sendTo(line.members[i], id, parts[i]));
+                writes.add(sendTo(line.members[i], id, parts[i]));
             }
         }
         ChunkSink ofRanks = line.ofRanks(sink);
@@ -410,20 +413,19 @@ public final class NettyGroup implements Collective, AutoCloseable {
      * direct: the socket writes from it) and the tag, which the connection's {@link FrameSigner}
      * adds on the event loop just before the socket takes the frame.
      */
-    private List<ChannelFuture> sendTo(int dst, long id, ByteBuffer data) {
-        Channel ch = outbound[dst];
-        List<ChannelFuture> writes = new ArrayList<>();
+    private ChannelFuture sendTo(int dst, long id, ByteBuffer data) {
+        List<FrameSigner.Unsigned> frames = new ArrayList<>();
         int total = data.remaining() / Float.BYTES;
         int offset = 0;
         do {
             int n = Math.min(chunkFloats, total - offset);
             ByteBuffer payload = data.slice(data.position() + offset * Float.BYTES, n * Float.BYTES);
-            byte[] header = ByteBuffer.allocate(DATA_HEADER).put(DATA).putLong(id).putInt(offset).putInt(total).array();
-            framesSent.incrementAndGet();
-            writes.add(ch.writeAndFlush(new FrameSigner.Unsigned(header, payload)));
+            frames.add(new FrameSigner.Unsigned(ByteBuffer.allocate(DATA_HEADER).put(DATA).putLong(id).putInt(offset).putInt(total)
+                    .array(), payload));
             offset += n;
         } while (offset < total);
-        return writes;
+        framesSent.addAndGet(frames.size());
+        return outbound[dst].signer().send(frames);
     }
 
     /** Data frames this worker has sent so far, every line's. */
@@ -440,9 +442,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
         closing = true;
         mailbox.fail("the group was closed");
         server.close();
-        for (Channel c : outbound) {
-            if (c != null) {
-                c.close();
+        for (Link l : outbound) {
+            if (l != null) {
+                l.channel().close();
             }
         }
         loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
@@ -580,11 +582,11 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /** The connecting end: answers the challenge, checks the listener's proof, then only sends. */
     private final class Outbound extends SimpleChannelInboundHandler<ByteBuf> {
         private final int peer;
-        private final Promise<Channel> welcomed;
+        private final Promise<Link> welcomed;
         private final byte[] nonce = JobSecret.nonce();
         private byte[] challenge;
 
-        Outbound(int peer, Promise<Channel> welcomed) {
+        Outbound(int peer, Promise<Link> welcomed) {
             this.peer = peer;
             this.welcomed = welcomed;
         }
@@ -606,8 +608,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
                     ctx.close();
                     return;
                 }
-                ctx.pipeline().addFirst(new FrameSigner(new FrameMac(secret.sessionKey(challenge, nonce, rank, peer))));
-                welcomed.trySuccess(ctx.channel());
+                FrameSigner signer = new FrameSigner(new FrameMac(secret.sessionKey(challenge, nonce, rank, peer)));
+                ctx.pipeline().addFirst(signer);
+                welcomed.trySuccess(new Link(ctx.channel(), signer));
             } else {
                 welcomed.tryFailure(new IllegalStateException("unexpected message of type " + type + " during the handshake"));
                 ctx.close();
