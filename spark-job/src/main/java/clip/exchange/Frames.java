@@ -6,7 +6,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultMaxMessagesRecvByteBufAllocator;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.CorruptedFrameException;
 
@@ -36,7 +35,7 @@ final class Frames extends ChannelInboundHandlerAdapter {
     /** A handled frame's buffer that nobody kept, for the next frame. */
     private ByteBuf spare;
 
-    Frames(int limit) {
+    private Frames(int limit) {
         this.limit = limit;
     }
 
