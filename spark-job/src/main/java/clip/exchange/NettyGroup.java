@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -178,6 +179,8 @@ public final class NettyGroup implements Collective, AutoCloseable {
         Promise<Link> welcomed = loop.next().newPromise();
         Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, deadlineMillis))
+                // FrameSigner signs while less than a frame waits here, up to two: one frame signed ahead of the socket
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(frameBytes(), 2 * frameBytes()))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -426,6 +429,11 @@ public final class NettyGroup implements Collective, AutoCloseable {
         } while (offset < total);
         framesSent.addAndGet(frames.size());
         return outbound[dst].signer().send(frames);
+    }
+
+    /** Bytes of a data frame of a whole chunk. */
+    private int frameBytes() {
+        return DATA_HEADER + chunkFloats * Float.BYTES + FrameMac.BYTES;
     }
 
     /** Data frames this worker has sent so far, every line's. */
