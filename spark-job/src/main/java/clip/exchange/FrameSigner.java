@@ -14,9 +14,9 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Signs the data frames of one connection on its event loop, each just before the socket takes
  * it: a frame waits here unsigned until the connection's outbound buffer has drained below its
- * low-water mark, then NH reads its payload and the socket copies it right after, while it is
- * still in cache (signed when queued, the payload was read from memory twice, once for the tag
- * and once by the socket). The event loop signs the frames in the order they reach the wire,
+ * low-water mark (NettyGroup sets it to one frame), then NH reads its payload and the socket
+ * copies it soon after, while it is still in cache (signed when queued, the payload was read
+ * from memory twice, once for the tag and once by the socket). The event loop signs the frames in the order they reach the wire,
  * which is the order of the tags' sequence numbers ({@link FrameMac}). It sits next to the
  * pipeline's head, below the length prefixer, and writes a data frame's length itself.
  */
