@@ -89,9 +89,13 @@ public final class BenchCommCommand implements Command {
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             double[][] seconds = new double[names.size()][rounds + 1];
+            double[][] cpuSeconds = new double[names.size()][rounds + 1];
+            com.sun.management.OperatingSystemMXBean os =
+                    (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             for (int round = 0; round <= rounds; round++) {
                 for (int e = 0; e < names.size(); e++) {
                     long start = System.nanoTime();
+                    long cpuStart = os.getProcessCpuTime();
                     List<Future<?>> done = new ArrayList<>();
                     for (Collective m : exchanges.get(e)) {
                         ByteBuffer flat = flats.get(m.rank());
@@ -106,6 +110,7 @@ public final class BenchCommCommand implements Command {
                         f.get();
                     }
                     seconds[e][round] = (System.nanoTime() - start) / 1e9;
+                    cpuSeconds[e][round] = (os.getProcessCpuTime() - cpuStart) / 1e9;
                 }
             }
             double bytesPerWorker = 2.0 * (params / n) * (n - 1) * Float.BYTES;
@@ -115,10 +120,18 @@ public final class BenchCommCommand implements Command {
                     best = Math.min(best, seconds[e][r]);
                 }
                 boolean mesh = names.get(e).equals("mesh");
+                StringBuilder steps = new StringBuilder();
+                StringBuilder cpu = new StringBuilder();
+                for (int r = 0; r <= rounds; r++) {
+                    steps.append(r == 0 ? "" : " ").append(String.format("%.3f", seconds[e][r]));
+                    cpu.append(r == 0 ? "" : " ").append(String.format("%.2f", cpuSeconds[e][r]));
+                }
                 out.printf("bench-comm: %d workers, %,d parameters, %s: best step %.4f s; %d messages per worker per step;"
                         + " each worker sent and received %.1f MB (%.2f GB/s per worker each way)%n", n, params,
                         mesh ? "mesh" : "two-level (" + grid + ")", best, 2 * (mesh ? n - 1 : grid.messages()), bytesPerWorker / 1e6,
                         bytesPerWorker / best / 1e9);
+                out.printf("  steps, warm-up first: %s s; CPU of this JVM (every thread, JIT compilers included) in each: %s s%n",
+                        steps, cpu);
             }
         } finally {
             pool.shutdownNow();

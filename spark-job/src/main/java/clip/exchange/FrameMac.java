@@ -61,9 +61,9 @@ final class FrameMac {
         return derive.doFinal();
     }
 
-    /** The tag of the next frame sent: its header's readable bytes and the payload's remaining bytes, neither consumed. */
-    byte[] sign(ByteBuf header, ByteBuffer payload) {
-        return tag(header.nioBuffer(), payload);
+    /** The tag of the next frame sent: its header's and the payload's remaining bytes, neither consumed. */
+    byte[] sign(ByteBuffer header, ByteBuffer payload) {
+        return tag(header, payload);
     }
 
     /**

@@ -33,7 +33,9 @@ final class Mailbox {
             return;
         }
         deliver(slot.sink, src, offset, total, floats);
-        notifyAll();
+        if (slot.sink.complete()) {
+            notifyAll(); // not at every chunk: the waiting worker would wake, look and sleep hundreds of times an exchange
+        }
     }
 
     private void deliver(ChunkSink sink, int src, int offset, int total, ByteBuf floats) {

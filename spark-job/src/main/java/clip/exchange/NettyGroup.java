@@ -3,9 +3,6 @@ package clip.exchange;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -53,9 +51,9 @@ import org.slf4j.LoggerFactory;
  * Arrays travel in chunks of bounded size; every exchange has a deadline.
  *
  * <p>The parameter server's exchanges run on flat buffers without copying them: frames are
- * written from views of the caller's buffer, and each received frame (copied once, from the
- * socket's buffers into one of its size) is summed into the shard or put in place as soon as
- * its tag checks, while later frames are still on the way.
+ * written from views of the caller's buffer, and each received frame (read by the socket
+ * straight into a buffer of its size, {@link Frames}) is summed into the shard or put in place
+ * as soon as its tag checks, while later frames are still on the way.
  */
 public final class NettyGroup implements Collective, AutoCloseable {
     private static final byte CHALLENGE = 1;
@@ -96,8 +94,8 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private static final long SUBGROUP = 1L << 56;
     private final AtomicLong framesSent = new AtomicLong();
 
-    /** An authenticated connection to a peer and the key that signs what goes over it. */
-    private record Link(Channel channel, FrameMac mac) {
+    /** An authenticated connection to a peer and what signs the frames sent on it, with the connection's own key. */
+    private record Link(Channel channel, FrameSigner signer) {
     }
 
     private NettyGroup(int rank, int size, JobSecret secret, long deadlineMillis, int chunkFloats, InetSocketAddress bind,
@@ -122,13 +120,11 @@ public final class NettyGroup implements Collective, AutoCloseable {
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("clip-dist-" + rank, true));
         ServerBootstrap sb = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                // reads of up to a frame: a quarter of the system calls of Netty's 64 KB reads
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 64 << 10, 1 << 20))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        Frames frames = new Frames(HELLO_BYTES);
-                        ch.pipeline().addLast(frames, new LengthFieldPrepender(4), new Inbound(frames));
+                        Frames frames = Frames.install(ch, HELLO_BYTES);
+                        ch.pipeline().addLast(new LengthFieldPrepender(4), new Inbound(frames));
                     }
                 });
         try {
@@ -183,10 +179,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
         Promise<Link> welcomed = loop.next().newPromise();
         Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, deadlineMillis))
+                // FrameSigner signs while less than a frame waits here, up to two: one frame signed ahead of the socket
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(frameBytes(), 2 * frameBytes()))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new Frames(WELCOME_BYTES), new LengthFieldPrepender(4), new Outbound(dst, welcomed));
+                        Frames.install(ch, WELCOME_BYTES);
+                        ch.pipeline().addLast(new LengthFieldPrepender(4), new Outbound(dst, welcomed));
                     }
                 });
         ChannelFuture connected = b.connect(peers.get(dst));
@@ -381,7 +380,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         List<ChannelFuture> writes = new ArrayList<>();
         for (int i = 0; i < parts.length; i++) {
             if (i != line.self && parts[i] != null) {
-                writes.addAll(sendTo(line.members[i], id, parts[i]));
+                writes.add(sendTo(line.members[i], id, parts[i]));
             }
         }
         ChunkSink ofRanks = line.ofRanks(sink);
@@ -419,31 +418,27 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
     /**
      * Frames of a header, the floats as a view of the caller's buffer (no copy when it is
-     * direct: the socket writes from it) and the tag, signed as they are cut. Both lines send on
-     * the same connection: a frame is signed and queued under the link's lock, so frames reach
-     * the wire in the order of the sequence numbers their tags were made with.
+     * direct: the socket writes from it) and the tag, which the connection's {@link FrameSigner}
+     * adds on the event loop just before the socket takes the frame.
      */
-    private List<ChannelFuture> sendTo(int dst, long id, ByteBuffer data) {
-        Link link = outbound[dst];
-        Channel ch = link.channel();
-        FrameMac mac = link.mac();
-        List<ChannelFuture> writes = new ArrayList<>();
+    private ChannelFuture sendTo(int dst, long id, ByteBuffer data) {
+        List<FrameSigner.Unsigned> frames = new ArrayList<>();
         int total = data.remaining() / Float.BYTES;
         int offset = 0;
         do {
             int n = Math.min(chunkFloats, total - offset);
             ByteBuffer payload = data.slice(data.position() + offset * Float.BYTES, n * Float.BYTES);
-            ByteBuf header = ch.alloc().directBuffer(DATA_HEADER).writeByte(DATA).writeLong(id).writeInt(offset).writeInt(total);
-            framesSent.incrementAndGet();
-            synchronized (link) {
-                ByteBuf tag = ch.alloc().directBuffer(FrameMac.BYTES).writeBytes(mac.sign(header, payload));
-                CompositeByteBuf frame = ch.alloc().compositeDirectBuffer(3).addComponents(true, header, Unpooled.wrappedBuffer(payload),
-                        tag);
-                writes.add(ch.writeAndFlush(frame)); // on the wire while the next frame is signed
-            }
+            frames.add(new FrameSigner.Unsigned(ByteBuffer.allocate(DATA_HEADER).put(DATA).putLong(id).putInt(offset).putInt(total)
+                    .array(), payload));
             offset += n;
         } while (offset < total);
-        return writes;
+        framesSent.addAndGet(frames.size());
+        return outbound[dst].signer().send(frames);
+    }
+
+    /** Bytes of a data frame of a whole chunk. */
+    private int frameBytes() {
+        return DATA_HEADER + chunkFloats * Float.BYTES + FrameMac.BYTES;
     }
 
     /** Data frames this worker has sent so far, every line's. */
@@ -626,7 +621,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
                     ctx.close();
                     return;
                 }
-                welcomed.trySuccess(new Link(ctx.channel(), new FrameMac(secret.sessionKey(challenge, nonce, rank, peer))));
+                FrameSigner signer = new FrameSigner(new FrameMac(secret.sessionKey(challenge, nonce, rank, peer)));
+                ctx.pipeline().addFirst(signer);
+                welcomed.trySuccess(new Link(ctx.channel(), signer));
             } else {
                 welcomed.tryFailure(new IllegalStateException("unexpected message of type " + type + " during the handshake"));
                 ctx.close();
