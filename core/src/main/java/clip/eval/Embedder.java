@@ -46,7 +46,7 @@ public final class Embedder {
         this.batch = batch;
         this.label = label;
         this.progress = progress;
-        VectorMath.compileActivations();
+        VectorMath.compileForwardKernels();
     }
 
     /**

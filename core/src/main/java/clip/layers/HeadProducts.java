@@ -44,6 +44,28 @@ final class HeadProducts {
         this.wide = np / (TILE_VECTORS * L) * (TILE_VECTORS * L);
     }
 
+    /**
+     * See {@link VectorMath#compileForwardKernels}: the tiles of the forward pass's products (op(A)
+     * never transposed), or with {@code backward} those of the backward pass's transposed A, at a
+     * ViT head's block size, past C2's thresholds.
+     */
+    static void compile(boolean backward) {
+        int t = 65;
+        FloatBuffer a = direct(t * t);
+        FloatBuffer b = direct(t * t);
+        FloatBuffer c = direct(t * t);
+        for (boolean transB : backward ? new boolean[] {false} : new boolean[] {true, false}) {
+            Scratch scratch = new HeadProducts(backward, transB, t, t, t - 1, 0.125).new Scratch();
+            for (int call = 0; call < VectorKernels.COMPILE_CALLS / 5; call++) {
+                scratch.multiply(a, 0, t, b, 0, t, c, 0, t);
+            }
+        }
+    }
+
+    private static FloatBuffer direct(int floats) {
+        return java.nio.ByteBuffer.allocateDirect(floats * Float.BYTES).order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
     /** Packing and result arrays for one thread: blocks are multiplied one after another through them. */
     final class Scratch {
         private final float[] ap = new float[m * k];

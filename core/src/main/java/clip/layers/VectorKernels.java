@@ -26,8 +26,13 @@ final class VectorKernels {
     private static final int SUM_BLOCK = 32;
     /** Elements below which a kernel runs on the caller's thread alone ({@link Halves}). */
     private static final int PARALLEL_MIN = 1 << 16;
-    /** Calls of a kernel on one chunk after which C2 has compiled it (its thresholds: 5,000 calls, or 600 with loops). */
-    private static final int COMPILE_CALLS = 2000;
+    /**
+     * Calls of a kernel on a short array after which C2 has compiled it (its thresholds: 5,000
+     * calls, or 600 with 15,000 loop iterations). Until then the Vector API runs interpreted, at
+     * microseconds an operation, which is why the arrays are short.
+     */
+    static final int COMPILE_CALLS = 1500;
+    private static final int COMPILE_LENGTH = 1024;
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     // Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + ...)) exp(-z^2), t = 1 / (1 + p z),
@@ -127,16 +132,30 @@ final class VectorKernels {
         forwardKernel(kind).apply(x, null, out, new float[out.length], len);
     }
 
-    /** See {@link VectorMath#compileActivations}: each forward kernel over one chunk, past C2's thresholds. */
-    static void compileActivations() {
-        float[] x = new float[CHUNK];
-        float[] out = new float[CHUNK];
-        for (int i = 0; i < CHUNK; i++) {
+    /**
+     * See {@link VectorMath#compileForwardKernels}: each activation's forward kernel, and with
+     * {@code backward} the kernels of its derivative, over a short array past C2's thresholds.
+     */
+    static void compileActivations(boolean backward) {
+        float[] x = new float[COMPILE_LENGTH];
+        float[] dy = new float[COMPILE_LENGTH];
+        float[] out = new float[COMPILE_LENGTH];
+        float[] slope = new float[COMPILE_LENGTH];
+        float[] tmp = new float[COMPILE_LENGTH];
+        for (int i = 0; i < COMPILE_LENGTH; i++) {
             x[i] = (i % 101 - 50) / 10f;
+            dy[i] = (i % 7 - 3) / 3f;
         }
         for (ActivationKind kind : new ActivationKind[] {ActivationKind.GELU, ActivationKind.GELU_TANH, ActivationKind.QUICK_GELU}) {
+            Chunk forward = forwardKernel(kind);
+            PairChunk withSlope = pairKernel(kind);
             for (int call = 0; call < COMPILE_CALLS; call++) {
-                activation(kind, x, out, CHUNK);
+                if (backward) {
+                    withSlope.apply(x, out, slope, tmp, COMPILE_LENGTH);
+                    product(slope, dy, out, tmp, COMPILE_LENGTH);
+                } else {
+                    forward.apply(x, null, out, tmp, COMPILE_LENGTH);
+                }
             }
         }
     }

@@ -59,19 +59,52 @@ public final class VectorMath {
     }
 
     /**
-     * Runs the activations' forward kernels on one chunk until C2 has compiled them, before the
-     * caller's concurrent work (a forward pass beside decode threads) reaches them. JDK 17's C2
-     * sometimes compiles a Vector API kernel with every vector it stores boxed on the heap when
-     * the Vector API's shared code was profiled with other vector classes first (bench/FmaPeak.java
-     * shows the mechanism: of two species, the one compiled second runs 20-30 times slower). In
-     * pinned embedding runs that hit GELU's forward kernel in about half the runs and made the
-     * task 15% slower; compiled here first, it did not happen in 6 runs of 6 (BENCHMARKS.md).
-     * Once compiled, a call costs a few tens of milliseconds.
+     * Compiles the forward pass's kernels that JDK 17's C2 was seen to compile badly, once per
+     * JVM, before the caller's concurrent work reaches them: call it before an embedding pass.
+     * C2 sometimes compiles a Vector API kernel with every vector it stores boxed on the heap
+     * when the Vector API's shared code was profiled with other vector classes first
+     * (bench/FmaPeak.java shows the mechanism: of two species, the one compiled second runs 20-30
+     * times slower). That hit GELU's kernels and attention's products in about half the runs of
+     * a pinned embedding task (15% slower) and of the tiny training step at batch 64 (30%
+     * slower); run first here, on one thread, they compile clean (BENCHMARKS.md, "Eleventh
+     * session"). The first call takes about as long as C2 takes to compile them, which the
+     * caller's first batches would otherwise spend; later calls take nothing.
      */
-    public static void compileActivations() {
+    public static void compileForwardKernels() {
         if (MODULE) {
-            VectorKernels.compileActivations();
+            ForwardKernels.ensure();
+        }
+    }
+
+    /** As {@link #compileForwardKernels}, and then the backward pass's: call it before a training step. */
+    public static void compileTrainingKernels() {
+        if (MODULE) {
+            TrainingKernels.ensure();
+        }
+    }
+
+    /** Its initialisation, which the JVM runs once, compiles the forward kernels. */
+    private static final class ForwardKernels {
+        static {
+            VectorKernels.compileActivations(false);
+            HeadProducts.compile(false);
+        }
+
+        static void ensure() {
+            // the class's initialisation above is the work
+        }
+    }
+
+    /** Its initialisation, which the JVM runs once, compiles the backward kernels after the forward ones. */
+    private static final class TrainingKernels {
+        static {
+            ForwardKernels.ensure();
+            VectorKernels.compileActivations(true);
+            HeadProducts.compile(true);
+        }
+
+        static void ensure() {
+            // the class's initialisation above is the work
         }
     }
 }
-

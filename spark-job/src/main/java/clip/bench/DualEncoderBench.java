@@ -9,6 +9,7 @@ import clip.loss.BatchGradient;
 import clip.loss.ClipLoss;
 import clip.loss.Pairs;
 import clip.loss.SplitBatchGradient;
+import clip.layers.VectorMath;
 import clip.optim.ModelOptimizer;
 import clip.optim.ParameterGroups;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -69,6 +70,7 @@ public final class DualEncoderBench {
      */
     public DualEncoderBench(Size size, long seed, int parts) {
         this.size = size;
+        VectorMath.compileTrainingKernels();
         ObjectNode config = config(size);
         this.model = HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive();
         if (parts == 0) {

@@ -3,6 +3,7 @@ package clip.train;
 import clip.exchange.ExchangeClock;
 import clip.exchange.ShardedOptimizer;
 import clip.layers.StepMemory;
+import clip.layers.VectorMath;
 import clip.loss.ContrastiveLoss;
 import clip.loss.SplitBatchGradient;
 import clip.model.ContrastiveModel;
@@ -55,6 +56,7 @@ final class TrainStep {
         this.microBatches = microBatches;
         this.localLoss = localLoss;
         this.parts = parts;
+        VectorMath.compileTrainingKernels();
     }
 
     /** Takes step {@code step} (0-based): the batches and the learning rate depend only on it. */
