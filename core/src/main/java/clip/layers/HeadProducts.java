@@ -8,13 +8,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Attention's products for one (example, head) block at a time, {@code C = alpha op(A) op(B)},
  * in Java's Vector API. The blocks are tiny (65 x 65 x 64 for a 64-px ViT head, a few thousand
  * of them a step) and a {@code cblas_sgemm} call per block ran at 24-37 GFLOP/s inside the
- * training step and took a quarter of a pinned embedding task for 6% of its arithmetic:
- * OpenBLAS's per-call set-up and its packing for large products dominate at this size. Here
- * both operands of a block are packed into arrays that stay in L1, op(B) row by row padded to
- * whole vectors, and each tile of C (four rows by four vectors, then the edges) is summed over
- * k in registers. Every element is one sum in k order, whatever the tile, so the bits depend
- * only on the operands. For {@link VectorMath#applies} arrays only; {@link SelfAttention} calls
- * BLAS for the rest.
+ * training step, where OpenBLAS's per-call set-up and its packing for large products dominate.
+ * Here both operands of a block are packed into arrays that stay in L1, op(B) in column panels
+ * padded to whole vectors, and each tile of C (four rows by four vectors, then the edges) is
+ * summed over k in registers: 10-30% faster per block here (BENCHMARKS.md, "Eleventh session").
+ * Every element is one FMA chain in k order, whatever the tile, so the bits depend only on the
+ * operands (and were OpenBLAS's at every attention shape compared). For {@link VectorMath#applies}
+ * arrays only; {@link SelfAttention} calls BLAS for the rest.
  */
 final class HeadProducts {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
