@@ -147,6 +147,7 @@ public final class ShardedOptimizer {
                 : null;
         this.gather = overlapGather ? new ParameterGather(group.sideChannel(), segments, i -> placeParameter(segments.get(i)),
                 bytes(paramFlat), bounds) : null;
+        copyParameters();
     }
 
     /**
@@ -255,7 +256,6 @@ public final class ShardedOptimizer {
             segments.forEach(this::copyGradient);
             group.reduceScatterSum(bytes(gradFlat), bounds, bytes(summed));
         }
-        copyParameters();
         FloatBuffer grad = bytes(summed).asFloatBuffer();
         double norm = Math.sqrt(group.allReduceSum(new double[] {sumOfSquares(grad)})[0]);
         if (!Double.isFinite(norm)) {
@@ -390,7 +390,10 @@ public final class ShardedOptimizer {
         }
     }
 
-    /** The parameters into their flat vector, which the all-gather fills in place. */
+    /**
+     * The parameters into their flat vector, which updates and the all-gather then keep equal to
+     * them: at the start and after a restore only (it copied every parameter on every step before).
+     */
     private void copyParameters() {
         for (Segment seg : segments) {
             slice(paramFlat, seg.offset(), seg.offset() + seg.length()).assign(seg.param().value().reshape('c', new long[] {seg.length()}));
@@ -508,6 +511,7 @@ public final class ShardedOptimizer {
                         Nd4j.createFromArray(Arrays.copyOfRange(state.get(seg.name() + EXP_AVG_SQ), a, b)));
             }
         }
+        copyParameters();
         this.step = steps;
     }
 
