@@ -51,7 +51,7 @@ public final class HfModels {
             throw new BadInputException(weights + ": no such file (only safetensors checkpoints are read)");
         }
         java.util.Map<String, INDArray> state = SafeTensors.read(weights);
-        Init init = new Init(0, dataType, 0.02);
+        Init init = Init.forLoading(dataType);
         HfModel model = withoutPooler(config, state, weights)
                 ? new HfModel("bert", new BertModel(TowerConfig.fromJson(config, configFile.toString()), false, init), config)
                 : build(config, configFile.toString(), init, logitBias);

@@ -81,7 +81,8 @@ public final class DualEncoderBench {
         }
         List<ContrastiveModel> twins = new ArrayList<>();
         for (int p = 1; p < parts; p++) {
-            twins.add(HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive());
+            // a twin reads the model's weights (SplitBatchGradient)
+            twins.add(HfModels.build(config, "bench", Init.forLoading(DataType.FLOAT), null).asContrastive());
         }
         this.parts = parts == 1 ? null : new SplitBatchGradient(model, twins);
         this.optimizer = new ModelOptimizer(model.namedParameters(), ParameterGroups.uniform(1e-4, 0.2),

@@ -32,7 +32,7 @@ final class StepParts {
         List<ContrastiveModel> twins = new ArrayList<>();
         for (int p = 1; p < parts; p++) {
             // The twin's own weights are replaced by the model's at once; only the architecture matters here.
-            ContrastiveModel twin = HfModels.build(built.hfConfig(), "twin", new Init(p, model.logitScale().value().dataType(), 0.02),
+            ContrastiveModel twin = HfModels.build(built.hfConfig(), "twin", Init.forLoading(model.logitScale().value().dataType()),
                     bias).asContrastive();
             // nor its own buffers: an eval-mode ResNet normalises with the model's running statistics
             Map<String, INDArray> buffers = model.namedBuffers();
