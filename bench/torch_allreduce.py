@@ -36,7 +36,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--params", type=int, default=196_000_000)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=12)  # as bin/clip bench-comm
     p.add_argument("--port", type=int, default=29511)
     a = p.parse_args()
     results = mp.get_context("spawn").SimpleQueue()
