@@ -4,7 +4,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Additive attention bias [B, Tq, T] (Tq = T, or one chosen query row per example): 0 where a
@@ -49,12 +48,13 @@ public final class AttentionMask {
      * attention computed only at those rows).
      */
     public AttentionMask forRows(int[] rows) {
-        long seq = keys;
-        INDArray picked = Nd4j.create(bias.dataType(), rows.length, seq);
+        int seq = (int) keys;
+        int[] picked = new int[rows.length];
         for (int b = 0; b < rows.length; b++) {
-            picked.getRow(b).assign(bias.get(NDArrayIndex.point(b), NDArrayIndex.interval(rows[b] * seq, (rows[b] + 1) * seq)));
+            picked[b] = b * seq + rows[b];
         }
-        return new AttentionMask(picked, seq);
+        // One gather of the [B * Tq, T] rows: a view and a copy per example were 3-4% of a caption's embedding.
+        return new AttentionMask(Nd4j.pullRows(bias.reshape('c', (long) rows.length * seq, seq), 1, picked), seq);
     }
 
     /** Adds the bias to scores laid out [B*H, Tq, T] (contiguous), Tq the query rows it was made for. */
