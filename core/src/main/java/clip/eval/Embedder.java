@@ -23,6 +23,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * fraction of the work for short captions).
  */
 public final class Embedder {
+    /**
+     * Fewer images or texts than this are embedded without compiling the kernels first: a search
+     * query or a few prompts finish long before C2 would compile them, and compiling first took
+     * 1.3-1.5 s of a core, a third of a text search's time.
+     */
+    static final int COMPILE_FIRST_MIN = 256;
+
     /** Model-ready pixels for images {@code [from, to)} of a list of images. */
     public interface PixelSource {
         int count();
@@ -46,7 +53,6 @@ public final class Embedder {
         this.batch = batch;
         this.label = label;
         this.progress = progress;
-        VectorMath.compileForwardKernels();
     }
 
     /**
@@ -55,6 +61,7 @@ public final class Embedder {
      * order, so the same embeddings.
      */
     public INDArray images(PixelSource images) throws IOException {
+        compileFirstFor(images.count());
         List<INDArray> parts = new ArrayList<>();
         long start = System.nanoTime();
         try (Prefetch<INDArray> next = new Prefetch<>("clip-embed-decode")) {
@@ -89,6 +96,7 @@ public final class Embedder {
      * @param what what the texts are, for progress lines (captions, prompts)
      */
     public INDArray texts(List<String> texts, String what) {
+        compileFirstFor(texts.size());
         int[] byLength = IntStream.range(0, texts.size()).boxed()
                 .sorted(Comparator.comparingInt((Integer i) -> texts.get(i).length()).thenComparingInt(i -> i))
                 .mapToInt(Integer::intValue).toArray();
@@ -122,6 +130,17 @@ public final class Embedder {
             }
         }
         return Nd4j.vstack(parts.toArray(new INDArray[0]));
+    }
+
+    /**
+     * Before a long pass, the kernels C2 was seen to compile badly when it met them mid-run
+     * ({@link VectorMath#compileForwardKernels}), once per JVM; before the decode or tokenize
+     * thread starts, so that they compile on one thread.
+     */
+    private static void compileFirstFor(int items) {
+        if (items >= COMPILE_FIRST_MIN) {
+            VectorMath.compileForwardKernels();
+        }
     }
 
     private void report(String what, int done, int total, long start) {
