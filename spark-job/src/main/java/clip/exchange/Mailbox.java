@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.IntFunction;
 
 /**
@@ -16,6 +17,8 @@ import java.util.function.IntFunction;
 final class Mailbox {
     private final Map<Long, Slot> slots = new HashMap<>();
     private String failure;
+    /** Peers whose connection closed or failed, and why. */
+    private final Map<Integer, String> gone = new TreeMap<>();
 
     private record Chunk(int src, int offset, int total, ByteBuf floats) {
     }
@@ -43,6 +46,18 @@ final class Mailbox {
         if (wrong != null) {
             fail("worker " + src + " sent " + wrong);
         }
+    }
+
+    /**
+     * A peer's connection closed or failed: every pending or later exchange that still waits for
+     * data from it fails with this reason. Exchanges that have all of its data do not: a worker
+     * closes its group once its own last exchange is done, while a peer may still wait for a
+     * third worker's data, and failing that peer too made the end of a run with three or more
+     * workers fail at random (BENCHMARKS.md, "Four hosts again").
+     */
+    synchronized void failPeer(int peer, String why) {
+        gone.putIfAbsent(peer, why);
+        notifyAll();
     }
 
     /** Every later or pending exchange fails with this reason, once what has fully arrived is used up. */
@@ -76,6 +91,10 @@ final class Mailbox {
                 if (failure != null) {
                     throw new PeerFailureException("worker " + self + ": " + failure, null);
                 }
+                String lost = lostPeer(sink);
+                if (lost != null) {
+                    throw new PeerFailureException("worker " + self + ": " + lost, null);
+                }
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     throw new PeerFailureException("worker " + self + ": no data within the deadline from "
@@ -92,6 +111,16 @@ final class Mailbox {
             slots.remove(exchange);
             sink.release();
         }
+    }
+
+    /** Why the first peer this sink still waits for is gone, or null if none of them is. */
+    private String lostPeer(ChunkSink sink) {
+        for (Map.Entry<Integer, String> e : gone.entrySet()) {
+            if (sink.waitsFor(e.getKey())) {
+                return e.getValue();
+            }
+        }
+        return null;
     }
 
     private static String missing(ChunkSink sink, int size, IntFunction<String> describePeer) {

@@ -555,7 +555,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
                 rejections.accept("worker " + rank + ": closed the connection from " + address(ctx) + ": " + why);
             }
             if (peer >= 0) {
-                mailbox.fail(describe(peer) + ": " + why);
+                mailbox.failPeer(peer, describe(peer) + ": " + why);
             }
             ctx.close();
         }
@@ -567,7 +567,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
             }
             if (peer >= 0 && !closed) {
                 closed = true;
-                mailbox.fail("the connection from " + describe(peer) + " closed");
+                mailbox.failPeer(peer, "the connection from " + describe(peer) + " closed");
             } else if (!closed && !closing) {
                 closed = true;
                 rejections.accept("worker " + rank + ": the connection from " + address(ctx) + " closed before authenticating");
@@ -581,7 +581,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
                 reject(ctx, "before authenticating, " + root.getMessage());
             } else if (!closed) {
                 closed = true;
-                mailbox.fail("the connection from " + describe(peer) + " failed: " + root.getMessage());
+                mailbox.failPeer(peer, "the connection from " + describe(peer) + " failed: " + root.getMessage());
                 ctx.close();
             }
         }
@@ -634,14 +634,14 @@ public final class NettyGroup implements Collective, AutoCloseable {
         public void channelInactive(ChannelHandlerContext ctx) {
             if (!welcomed.tryFailure(new IllegalStateException(
                     "it closed the connection during the handshake (a worker of another job, or a wrong secret)"))) {
-                mailbox.fail("the connection to " + describe(peer) + " closed");
+                mailbox.failPeer(peer, "the connection to " + describe(peer) + " closed");
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (!welcomed.tryFailure(cause)) {
-                mailbox.fail("the connection to " + describe(peer) + " failed: " + cause.getMessage());
+                mailbox.failPeer(peer, "the connection to " + describe(peer) + " failed: " + cause.getMessage());
             }
             ctx.close();
         }
