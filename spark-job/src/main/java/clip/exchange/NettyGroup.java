@@ -26,6 +26,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * send only frames of the handshake's size and must authenticate within a short deadline; one
  * that fails either, or sends anything else, is closed and reported once with its remote
  * address, and the exchanges go on. A data frame that fails its check on an authenticated
- * connection is never used: the connection is closed, reported, and the exchange fails.
- * Arrays travel in chunks of bounded size; every exchange has a deadline.
+ * connection is never used: the connection is closed, reported, and the exchanges still waiting
+ * for that peer's data fail. A peer's connection closing fails those too, and only those: a
+ * worker closes its group once its own last exchange is done, while others may still wait for a
+ * third worker's data. Arrays travel in chunks of bounded size; every exchange has a deadline.
  *
  * <p>The parameter server's exchanges run on flat buffers without copying them: frames are
  * written from views of the caller's buffer, and each received frame (read by the socket
@@ -377,28 +380,32 @@ public final class NettyGroup implements Collective, AutoCloseable {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }
-        List<ChannelFuture> writes = new ArrayList<>();
+        Map<Integer, ChannelFuture> writes = new TreeMap<>();
         for (int i = 0; i < parts.length; i++) {
             if (i != line.self && parts[i] != null) {
-                writes.add(sendTo(line.members[i], id, parts[i]));
+                writes.put(line.members[i], sendTo(line.members[i], id, parts[i]));
             }
         }
         ChunkSink ofRanks = line.ofRanks(sink);
         return () -> await(id, ofRanks, writes);
     }
 
-    private void await(long id, ChunkSink sink, List<ChannelFuture> writes) {
+    /** @param writes this worker's sends of the exchange, by the rank they go to */
+    private void await(long id, ChunkSink sink, Map<Integer, ChannelFuture> writes) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis);
         mailbox.await(id, sink, rank, size, deadline, this::describe);
         // Our data must have left before the caller may close the group or change the buffers it came from.
-        for (ChannelFuture w : writes) {
+        for (Map.Entry<Integer, ChannelFuture> e : writes.entrySet()) {
+            ChannelFuture w = e.getValue();
             long left = deadline - System.nanoTime();
             if (!w.awaitUninterruptibly(Math.max(1, left), TimeUnit.NANOSECONDS)) {
-                throw new PeerFailureException("worker " + rank + ": sending to a peer did not finish within " + deadlineMillis + " ms",
-                        null);
+                throw new PeerFailureException("worker " + rank + ": sending to " + describe(e.getKey()) + " did not finish within "
+                        + deadlineMillis + " ms", null);
             }
             if (!w.isSuccess()) {
-                throw new PeerFailureException("worker " + rank + ": sending failed: " + w.cause().getMessage(), w.cause());
+                throw new PeerFailureException("worker " + rank + ": sending to " + describe(e.getKey()) + " failed: "
+                        + (w.cause() instanceof java.nio.channels.ClosedChannelException ? "the connection closed" : w.cause().getMessage()),
+                        w.cause());
             }
         }
     }
@@ -630,19 +637,22 @@ public final class NettyGroup implements Collective, AutoCloseable {
             }
         }
 
+        /**
+         * After the handshake this connection only sends: its closing fails the sends still on it
+         * and later ones (their futures, which {@link #await} checks), not the receipt of the
+         * peer's data, which comes on the peer's own connection. A peer closes its group once its
+         * last exchange is done; that close can reach us on this connection before the data it
+         * sent last arrives on the other, and failing the exchange then failed finished runs.
+         */
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (!welcomed.tryFailure(new IllegalStateException(
-                    "it closed the connection during the handshake (a worker of another job, or a wrong secret)"))) {
-                mailbox.failPeer(peer, "the connection to " + describe(peer) + " closed");
-            }
+            welcomed.tryFailure(new IllegalStateException(
+                    "it closed the connection during the handshake (a worker of another job, or a wrong secret)"));
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (!welcomed.tryFailure(cause)) {
-                mailbox.failPeer(peer, "the connection to " + describe(peer) + " failed: " + cause.getMessage());
-            }
+            welcomed.tryFailure(cause);
             ctx.close();
         }
     }

@@ -326,4 +326,36 @@ class NettyGroupTest {
             closeAll(members);
         }
     }
+    /**
+     * The end of a run: each worker closes its group as soon as its own last exchange is done,
+     * while slower peers still wait for a third worker's data. A close must not fail them (it
+     * reaches a peer on the connection it sends on, and may arrive before the data the closing
+     * worker sent last on the other one).
+     */
+    @Test
+    void workersThatFinishFirstCloseWithoutFailingTheOthers() throws Exception {
+        int n = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            for (int trial = 0; trial < 12; trial++) {
+                List<NettyGroup> members = group(n, 20_000, 4096, JobSecret.generate());
+                List<Future<float[][]>> results = new ArrayList<>();
+                for (NettyGroup m : members) {
+                    results.add(pool.submit(() -> {
+                        try (m) {
+                            return m.allGather(values(m.rank(), 0, 100_000 * (m.rank() + 1)));
+                        }
+                    }));
+                }
+                for (Future<float[][]> r : results) {
+                    float[][] got = r.get();
+                    for (int src = 0; src < n; src++) {
+                        assertArrayEquals(values(src, 0, 100_000 * (src + 1)), got[src], "trial " + trial + ", from worker " + src);
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
