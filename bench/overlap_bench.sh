@@ -62,7 +62,8 @@ for rate in $RATES; do
         --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=$((HOSTS - 1)) \
         --class clip.Train "$JAR" tiny dist.workers=$((HOSTS - 1)) dist.bucket-mb="$b" dist.overlap-gather="$o" train.steps="$STEPS" output.dir="$out" $SET \
         > "$out.log" 2>&1 || { echo "overlap_bench.sh: run failed; its log:" >&2; tail -30 "$out.log" >&2; exit 1; }
-      echo "rate $rate  bucket-mb $b  overlap $o  run $run  load $(cut -d' ' -f1 /proc/loadavg)  $(medians "$out/train-log.jsonl")"
+      # A restarted run's figures come from its last attempt, in executors already warm: say so.
+      echo "rate $rate  bucket-mb $b  overlap $o  run $run  load $(cut -d' ' -f1 /proc/loadavg)  restarts $(grep -c 'the workers failed' "$out.log")  $(medians "$out/train-log.jsonl")"
      done
     done
   done
