@@ -28,7 +28,7 @@ public final class Embedder {
      * query or a few prompts finish long before C2 would compile them, and compiling first took
      * 1.3-1.5 s of a core, a third of a text search's time.
      */
-    static final int COMPILE_FIRST_MIN = 256;
+    private static final int COMPILE_FIRST_MIN = 256;
 
     /** Model-ready pixels for images {@code [from, to)} of a list of images. */
     public interface PixelSource {

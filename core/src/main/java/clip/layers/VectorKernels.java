@@ -28,8 +28,9 @@ final class VectorKernels {
     private static final int PARALLEL_MIN = 1 << 16;
     /**
      * Calls of a kernel on a short array after which C2 has compiled it (its thresholds: 5,000
-     * calls, or 600 with 15,000 loop iterations). Until then the Vector API runs interpreted, at
-     * microseconds an operation, which is why the arrays are short.
+     * calls, or 600 with 15,000 loop iterations). The call's cost is C2's compilation itself:
+     * arrays of 128 or 256 floats instead of 1,024 saved little of it (BENCHMARKS.md, "Twelfth
+     * session").
      */
     static final int COMPILE_CALLS = 1500;
     private static final int COMPILE_LENGTH = 1024;

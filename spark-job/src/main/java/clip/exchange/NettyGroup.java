@@ -23,6 +23,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -404,7 +405,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
             }
             if (!w.isSuccess()) {
                 throw new PeerFailureException("worker " + rank + ": sending to " + describe(e.getKey()) + " failed: "
-                        + (w.cause() instanceof java.nio.channels.ClosedChannelException ? "the connection closed" : w.cause().getMessage()),
+                        + (w.cause() instanceof ClosedChannelException ? "the connection closed" : w.cause().getMessage()),
                         w.cause());
             }
         }
