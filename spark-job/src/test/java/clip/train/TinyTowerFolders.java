@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -47,13 +48,15 @@ final class TinyTowerFolders {
         ResNetConfig shape = ResNetConfig.fromJson(config, "tiny resnet");
         ResNetModel model = new ResNetModel(shape, new Init(5, DataType.FLOAT, 0.3));
         Map<String, INDArray> state = StateDict.export(model, "");
+        // a seeded generator: what the tests train from must not depend on which tests ran before
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(5);
         int i = 0;
         for (Map.Entry<String, INDArray> e : model.namedBuffers().entrySet()) {
             // running statistics of an ImageNet-trained tower, not torch's initial zeros and ones
-            e.getValue().assign(Nd4j.rand(DataType.FLOAT, e.getValue().shape()).muli(0.2)
+            e.getValue().assign(Nd4j.rand(rng, e.getValue().shape()).castTo(DataType.FLOAT).muli(0.2)
                     .addi(e.getKey().endsWith("running_var") ? 0.9 : -0.1 + 0.01 * i++));
         }
-        state.put("fc.weight", Nd4j.rand(DataType.FLOAT, 10, shape.features()));
+        state.put("fc.weight", Nd4j.rand(rng, 10, shape.features()).castTo(DataType.FLOAT));
         state.put("fc.bias", Nd4j.zeros(DataType.FLOAT, 10));
         SafeTensors.write(dir.resolve("model.safetensors"), state);
         JSON.writeValue(dir.resolve("config.json").toFile(), config);
@@ -71,7 +74,7 @@ final class TinyTowerFolders {
         DistilBertModel model = new DistilBertModel(TowerConfig.fromJson(config, "tiny distilbert"), false,
                 new Init(6, DataType.FLOAT, 0.3));
         Map<String, INDArray> state = StateDict.export(model, "distilbert.");
-        state.put("vocab_transform.weight", Nd4j.rand(DataType.FLOAT, 16, 16));
+        state.put("vocab_transform.weight", Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(6), 16, 16).castTo(DataType.FLOAT));
         state.put("vocab_transform.bias", Nd4j.zeros(DataType.FLOAT, 16));
         state.put("vocab_layer_norm.weight", Nd4j.ones(DataType.FLOAT, 16));
         state.put("vocab_layer_norm.bias", Nd4j.zeros(DataType.FLOAT, 16));
