@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * One width per JVM: with both, JDK 17's C2 compiles whichever tile comes second with every
  * vector boxed on the heap (20-30x slower), because the Vector API's shared code has by then been
- * profiled with the other vector class ({@code clip.layers.VectorMath#compileActivations}).
+ * profiled with the other vector class ({@code clip.layers.VectorMath#compileForwardKernels}).
  */
 public class FmaPeak {
     private static final VectorSpecies<Float> S256 = FloatVector.SPECIES_256;

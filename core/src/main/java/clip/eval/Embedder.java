@@ -134,12 +134,12 @@ public final class Embedder {
 
     /**
      * Before a long pass, the kernels C2 was seen to compile badly when it met them mid-run
-     * ({@link VectorMath#compileForwardKernels}), once per JVM; before the decode or tokenize
+     * ({@link VectorMath#compileForwardKernels}), the model's; before the decode or tokenize
      * thread starts, so that they compile on one thread.
      */
-    private static void compileFirstFor(int items) {
+    private void compileFirstFor(int items) {
         if (items >= COMPILE_FIRST_MIN) {
-            VectorMath.compileForwardKernels();
+            VectorMath.compileForwardKernels(model.activationKinds());
         }
     }
 

@@ -20,6 +20,10 @@ public final class Activation {
         this.kind = kind;
     }
 
+    public ActivationKind kind() {
+        return kind;
+    }
+
     public INDArray forward(INDArray x) {
         input = x;
         slope = null;

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class MlpProjection extends Module implements Layer {
     private final Linear first;
-    private final Activation activation = new Activation(ActivationKind.GELU);
+    private final Activation activation = activation(new Activation(ActivationKind.GELU));
     private final Linear second;
 
     public MlpProjection(int in, int hidden, int out, Init init) {

@@ -1,9 +1,11 @@
 package clip.layers;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -18,6 +20,7 @@ public abstract class Module {
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private final Map<String, INDArray> buffers = new LinkedHashMap<>();
+    private final List<Activation> activations = new ArrayList<>();
     private GradientsReady gradientsReady = GradientsReady.NONE;
     private ParametersNeeded parametersNeeded = ParametersNeeded.NONE;
 
@@ -34,6 +37,12 @@ public abstract class Module {
             throw new IllegalStateException("duplicate buffer " + name);
         }
         return value;
+    }
+
+    /** Registers an activation this module applies, so that the model's kinds are known before its first pass. */
+    protected final Activation activation(Activation a) {
+        activations.add(a);
+        return a;
     }
 
     protected final <M extends Module> M child(String name, M m) {
@@ -65,6 +74,14 @@ public abstract class Module {
     private void collectBuffers(String prefix, Map<String, INDArray> out) {
         buffers.forEach((n, b) -> out.put(prefix + n, b));
         children.forEach((n, c) -> c.collectBuffers(prefix + n + ".", out));
+    }
+
+    /** The kinds of activation that this module and every module below it apply. */
+    public final Set<ActivationKind> activationKinds() {
+        Set<ActivationKind> kinds = EnumSet.noneOf(ActivationKind.class);
+        activations.forEach(a -> kinds.add(a.kind()));
+        children.values().forEach(c -> kinds.addAll(c.activationKinds()));
+        return kinds;
     }
 
     /** Whom this module and every module below it tell when a backward pass has finished a module's gradients. */

@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class ResidualProjection extends Module implements Layer {
     private final Linear linear1;
-    private final Activation activation = new Activation(ActivationKind.GELU);
+    private final Activation activation = activation(new Activation(ActivationKind.GELU));
     private final Linear linear2;
     private final Dropout dropout;
     private final LayerNorm norm;

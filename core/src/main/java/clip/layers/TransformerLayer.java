@@ -34,7 +34,7 @@ public final class TransformerLayer extends Module {
         this.fc1 = child(names.fc1(), new Linear(dim, mlpDim, true, init));
         this.fc2 = child(names.fc2(), new Linear(mlpDim, dim, true, init));
         this.norm2 = child(names.norm2(), new LayerNorm(dim, eps, init));
-        this.activation = new Activation(act);
+        this.activation = activation(new Activation(act));
     }
 
     // Sums write into whichever operand was just made (a layer's fresh output), never into one

@@ -1,6 +1,7 @@
 package clip.layers;
 
 import java.nio.FloatBuffer;
+import java.util.Set;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -137,7 +138,7 @@ final class VectorKernels {
      * See {@link VectorMath#compileForwardKernels}: each activation's forward kernel, and with
      * {@code backward} the kernels of its derivative, over a short array past C2's thresholds.
      */
-    static void compileActivations(boolean backward) {
+    static void compileActivations(Set<ActivationKind> kinds, boolean backward) {
         float[] x = new float[COMPILE_LENGTH];
         float[] dy = new float[COMPILE_LENGTH];
         float[] out = new float[COMPILE_LENGTH];
@@ -147,7 +148,10 @@ final class VectorKernels {
             x[i] = (i % 101 - 50) / 10f;
             dy[i] = (i % 7 - 3) / 3f;
         }
-        for (ActivationKind kind : new ActivationKind[] {ActivationKind.GELU, ActivationKind.GELU_TANH, ActivationKind.QUICK_GELU}) {
+        for (ActivationKind kind : kinds) {
+            if (kind == ActivationKind.RELU) {
+                continue;
+            }
             Chunk forward = forwardKernel(kind);
             PairChunk withSlope = pairKernel(kind);
             for (int call = 0; call < COMPILE_CALLS; call++) {

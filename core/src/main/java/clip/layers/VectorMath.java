@@ -1,5 +1,6 @@
 package clip.layers;
 
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -68,25 +69,29 @@ public final class VectorMath {
      * a pinned embedding task (15% slower) and of the tiny training step at batch 64 (30%
      * slower); run first here, on one thread, they compile clean (BENCHMARKS.md, "Eleventh
      * session"). The first call takes about as long as C2 takes to compile them, which the
-     * caller's first batches would otherwise spend; later calls take nothing.
+     * caller's first batches would otherwise spend; later calls take a few milliseconds.
+     * Only the activations the model applies: the kernels of the two kinds a model does not use
+     * cost half a second of a pinned core (BENCHMARKS.md, "Thirteenth session").
      */
-    public static void compileForwardKernels() {
+    public static void compileForwardKernels(Set<ActivationKind> activations) {
         if (MODULE) {
-            ForwardKernels.ensure();
+            VectorKernels.compileActivations(activations, false);
+            ForwardProducts.ensure();
         }
     }
 
     /** As {@link #compileForwardKernels}, and then the backward pass's: call it before a training step. */
-    public static void compileTrainingKernels() {
+    public static void compileTrainingKernels(Set<ActivationKind> activations) {
         if (MODULE) {
-            TrainingKernels.ensure();
+            compileForwardKernels(activations);
+            VectorKernels.compileActivations(activations, true);
+            BackwardProducts.ensure();
         }
     }
 
-    /** Its initialisation, which the JVM runs once, compiles the forward kernels. */
-    private static final class ForwardKernels {
+    /** Its initialisation, which the JVM runs once, compiles the tiles of the forward pass's attention products. */
+    private static final class ForwardProducts {
         static {
-            VectorKernels.compileActivations(false);
             HeadProducts.compile(false);
         }
 
@@ -95,11 +100,9 @@ public final class VectorMath {
         }
     }
 
-    /** Its initialisation, which the JVM runs once, compiles the backward kernels after the forward ones. */
-    private static final class TrainingKernels {
+    /** Its initialisation, which the JVM runs once, compiles the tiles of the backward pass's attention products. */
+    private static final class BackwardProducts {
         static {
-            ForwardKernels.ensure();
-            VectorKernels.compileActivations(true);
             HeadProducts.compile(true);
         }
 

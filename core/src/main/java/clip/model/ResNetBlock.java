@@ -23,7 +23,7 @@ final class ResNetBlock extends Module {
     private final List<Activation> relus = new ArrayList<>();
     private final Conv2d downsampleConv;
     private final BatchNorm2d downsampleNorm;
-    private final Activation outRelu = new Activation(ActivationKind.RELU);
+    private final Activation outRelu = activation(new Activation(ActivationKind.RELU));
 
     ResNetBlock(boolean bottleneck, int in, int planes, int stride, ResNetConfig c, Init init) {
         int out = planes * (bottleneck ? 4 : 1);
@@ -47,7 +47,7 @@ final class ResNetBlock extends Module {
     private void add(int i, Conv2d conv, int channels, ResNetConfig c, Init init) {
         convs.add(child("conv" + i, conv));
         norms.add(child("bn" + i, new BatchNorm2d(channels, c.batchNormEps(), c.batchNormMomentum(), init)));
-        relus.add(new Activation(ActivationKind.RELU));
+        relus.add(activation(new Activation(ActivationKind.RELU)));
     }
 
     void setTraining(boolean training) {

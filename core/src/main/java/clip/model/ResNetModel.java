@@ -28,7 +28,7 @@ public final class ResNetModel extends Module implements Tower<INDArray> {
     private final ResNetConfig config;
     private final Conv2d conv1;
     private final BatchNorm2d bn1;
-    private final Activation relu = new Activation(ActivationKind.RELU);
+    private final Activation relu = activation(new Activation(ActivationKind.RELU));
     private final MaxPool2d maxPool = new MaxPool2d(3, 2, 1);
     private final List<List<ResNetBlock>> stages = new ArrayList<>();
     private final GlobalAvgPool avgPool = new GlobalAvgPool();

@@ -70,9 +70,9 @@ public final class DualEncoderBench {
      */
     public DualEncoderBench(Size size, long seed, int parts) {
         this.size = size;
-        VectorMath.compileTrainingKernels();
         ObjectNode config = config(size);
         this.model = HfModels.build(config, "bench", new Init(seed, DataType.FLOAT, 0.02), null).asContrastive();
+        VectorMath.compileTrainingKernels(model.activationKinds());
         if (parts == 0) {
             parts = SplitBatchGradient.partsFor(Runtime.getRuntime().availableProcessors(), size.batch(), model.parameterCount());
         }

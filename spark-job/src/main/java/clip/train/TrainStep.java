@@ -56,7 +56,7 @@ final class TrainStep {
         this.microBatches = microBatches;
         this.localLoss = localLoss;
         this.parts = parts;
-        VectorMath.compileTrainingKernels();
+        VectorMath.compileTrainingKernels(model.activationKinds());
     }
 
     /** Takes step {@code step} (0-based): the batches and the learning rate depend only on it. */
