@@ -55,13 +55,13 @@ public final class AttentionMask {
         }
         // One gather of the [B * Tq, T] rows, not a view, an interval and a copy per example (which, with
         // addTo, took 3-4% of a pinned caption-embedding task's samples).
-        return new AttentionMask(Nd4j.pullRows(bias.reshape('c', (long) rows.length * seq, seq), 1, picked), seq);
+        return new AttentionMask(Nd4j.pullRows(RowMajor.reshape(bias, (long) rows.length * seq, seq), 1, picked), seq);
     }
 
     /** Adds the bias to scores laid out [B*H, Tq, T] (contiguous), Tq the query rows it was made for. */
     void addTo(INDArray scores, int batch, int heads) {
         // One broadcast over the heads: a row-by-row add costs a native call and a view per example.
-        INDArray byHead = scores.reshape('c', batch, heads, bias.size(1));
+        INDArray byHead = RowMajor.reshape(scores, batch, heads, bias.size(1));
         Broadcast.add(byHead, bias, byHead, 0, 2);
     }
 }

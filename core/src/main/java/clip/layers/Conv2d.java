@@ -53,9 +53,9 @@ public final class Conv2d extends Module implements Layer {
         input = RowMajor.isPacked(x) ? x : x.dup('c');
         setGeometry((int) x.size(2), (int) x.size(3));
         int images = (int) x.size(0);
-        INDArray w = weight.value().reshape('c', out, rows());
+        INDArray w = RowMajor.reshape(weight.value(), out, rows());
         INDArray y = Nd4j.createUninitialized(x.dataType(), images, out, outHeight, outWidth);
-        INDArray y3 = y.reshape('c', images, out, columns());
+        INDArray y3 = RowMajor.reshape(y, images, out, columns());
         INDArray scratch = pointwise() ? null : Nd4j.createUninitialized(x.dataType(), rows(), columns());
         for (int i = 0; i < images; i++) {
             Blas.gemm(w, false, columnsOf(i, scratch), false, 1.0, 0.0, y3.slice(i));
@@ -75,13 +75,13 @@ public final class Conv2d extends Module implements Layer {
      */
     public INDArray backward(INDArray dy, boolean inputGradient) {
         int images = (int) input.size(0);
-        INDArray dy3 = (RowMajor.isPacked(dy) ? dy : dy.dup('c')).reshape('c', images, out, columns());
-        INDArray w = weight.value().reshape('c', out, rows());
-        INDArray dw = weight.trainable() ? weight.grad().reshape('c', out, rows()) : null;
+        INDArray dy3 = RowMajor.reshape(RowMajor.isPacked(dy) ? dy : dy.dup('c'), images, out, columns());
+        INDArray w = RowMajor.reshape(weight.value(), out, rows());
+        INDArray dw = weight.trainable() ? RowMajor.reshape(weight.grad(), out, rows()) : null;
         INDArray dx = inputGradient ? Nd4j.zeros(input.dataType(), input.shape()) : null;
         INDArray scratch = pointwise() ? null : Nd4j.createUninitialized(input.dataType(), rows(), columns());
         INDArray dColumns = pointwise() ? null : Nd4j.createUninitialized(input.dataType(), rows(), columns());
-        INDArray dx3 = inputGradient ? dx.reshape('c', images, in, (long) height * width) : null;
+        INDArray dx3 = inputGradient ? RowMajor.reshape(dx, images, in, (long) height * width) : null;
         for (int i = 0; i < images; i++) {
             if (dw != null) {
                 Blas.gemm(dy3.slice(i), false, columnsOf(i, scratch), true, 1.0, 1.0, dw);
@@ -143,7 +143,7 @@ public final class Conv2d extends Module implements Layer {
     /** Image {@code i}'s column matrix [in*k*k, outH*outW]: a view of the input, or gathered into {@code scratch}. */
     private INDArray columnsOf(int i, INDArray scratch) {
         if (scratch == null) {
-            return input.reshape('c', input.size(0), in, (long) height * width).slice(i);
+            return RowMajor.reshape(input, input.size(0), in, (long) height * width).slice(i);
         }
         int imageSize = in * height * width;
         int base = Math.toIntExact(input.offset() + (long) i * imageSize);

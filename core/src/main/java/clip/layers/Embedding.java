@@ -30,7 +30,7 @@ public final class Embedding extends Module {
         }
         // One native gather: getRows copies row by row, a native call and a view per token.
         INDArray out = Nd4j.pullRows(weight.value(), 1, indices.toIntVector());
-        return out.reshape('c', Linear.outShape(withExtraAxis(ids.shape()), dim));
+        return RowMajor.reshape(out, Linear.outShape(withExtraAxis(ids.shape()), dim));
     }
 
     public void backward(INDArray dy) {
@@ -39,7 +39,7 @@ public final class Embedding extends Module {
         }
         // ND4J's ScatterAdd drops repeated indices; adding row by row through ND4J costs a native
         // call per token, so the rows are added through the buffers directly.
-        weight.addRows(indices.toIntVector(), dy.reshape('c', indices.length(), dim).dup('c'));
+        weight.addRows(indices.toIntVector(), RowMajor.reshape(dy, indices.length(), dim).dup('c'));
     }
 
     private static long[] withExtraAxis(long[] shape) {

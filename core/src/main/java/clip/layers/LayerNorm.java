@@ -26,7 +26,7 @@ public final class LayerNorm extends Module implements Layer {
     @Override
     public INDArray forward(INDArray x) {
         shape = x.shape();
-        INDArray x2 = x.reshape('c', x.length() / dim, dim);
+        INDArray x2 = RowMajor.reshape(x, x.length() / dim, dim);
         if (VectorMath.applies(x2, gain.value(), bias.value())) {
             // Keeps its input, not the normalised rows: the input stays in the step's memory anyway
             // (the residual stream), so the backward pass recomputes them for one array a layer less.
@@ -35,7 +35,7 @@ public final class LayerNorm extends Module implements Layer {
             rstd = null;
             INDArray y = Nd4j.createUninitialized(x2.dataType(), x2.shape());
             VectorKernels.layerNorm(x2, gain.value(), bias.value(), eps, null, null, y);
-            return y.reshape('c', shape);
+            return RowMajor.reshape(y, shape);
         }
         input = null;
         INDArray centered = x2.subColumnVector(x2.mean(1).reshape(-1, 1));
@@ -47,7 +47,7 @@ public final class LayerNorm extends Module implements Layer {
 
     @Override
     public INDArray backward(INDArray dy) {
-        INDArray dy2 = dy.reshape('c', dy.length() / dim, dim);
+        INDArray dy2 = RowMajor.reshape(dy, dy.length() / dim, dim);
         if (input != null) {
             normalized = Nd4j.createUninitialized(input.dataType(), input.shape());
             rstd = Nd4j.createUninitialized(input.dataType(), input.size(0), 1);
@@ -60,7 +60,7 @@ public final class LayerNorm extends Module implements Layer {
             ColumnSums.addTo(dy2, bias.grad());
         }
         if (VectorMath.applies(dy2, normalized, rstd, gain.value())) {
-            return VectorKernels.layerNormBackward(dy2, normalized, rstd, gain.value()).reshape('c', shape);
+            return RowMajor.reshape(VectorKernels.layerNormBackward(dy2, normalized, rstd, gain.value()), shape);
         }
         INDArray dxhat = dy2.mulRowVector(gain.value());
         INDArray meanDxhat = dxhat.mean(1).reshape(-1, 1);

@@ -25,25 +25,25 @@ public final class Linear extends Module implements Layer {
     @Override
     public INDArray forward(INDArray x) {
         inputShape = x.shape();
-        input2d = x.reshape('c', x.length() / in, in);
+        input2d = RowMajor.reshape(x, x.length() / in, in);
         INDArray y = Blas.product(input2d, false, weight.value(), true);
         if (bias != null) {
             VectorMath.addiRowVector(y, bias.value());
         }
-        return y.reshape('c', outShape(inputShape, out));
+        return RowMajor.reshape(y, outShape(inputShape, out));
     }
 
     /** Accumulates dW, db and returns dL/dx in the input's shape. */
     @Override
     public INDArray backward(INDArray dy) {
-        INDArray dy2d = dy.reshape('c', dy.length() / out, out);
+        INDArray dy2d = RowMajor.reshape(dy, dy.length() / out, out);
         if (weight.trainable()) {
             Blas.gemm(dy2d, true, input2d, false, 1.0, 1.0, weight.grad());
         }
         if (bias != null && bias.trainable()) {
             ColumnSums.addTo(dy2d, bias.grad());
         }
-        return Blas.product(dy2d, false, weight.value(), false).reshape('c', inputShape);
+        return RowMajor.reshape(Blas.product(dy2d, false, weight.value(), false), inputShape);
     }
 
     /**
@@ -52,7 +52,7 @@ public final class Linear extends Module implements Layer {
      */
     public INDArray backward(INDArray dy, INDArray x) {
         inputShape = x.shape();
-        input2d = x.reshape('c', x.length() / in, in);
+        input2d = RowMajor.reshape(x, x.length() / in, in);
         return backward(dy);
     }
 

@@ -40,7 +40,7 @@ public final class PatchProjection extends Module {
         if (bias != null) {
             VectorMath.addiRowVector(y, bias.value());
         }
-        return y.reshape('c', b, h * w, dim);
+        return RowMajor.reshape(y, b, h * w, dim);
     }
 
     /**
@@ -50,7 +50,7 @@ public final class PatchProjection extends Module {
     private INDArray im2col(INDArray pixels, long b, long h, long w) {
         INDArray out = Nd4j.createUninitialized(pixels.dataType(), b * h * w, (long) channels * patch * patch);
         if (pixels.dataType() != DataType.FLOAT || !RowMajor.isPacked(pixels)) {
-            return out.assign(pixels.reshape('c', b, channels, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5)
+            return out.assign(RowMajor.reshape(pixels, b, channels, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5)
                     .reshape('c', b * h * w, (long) channels * patch * patch));
         }
         FloatBuffer from = RowMajor.floats(pixels);
@@ -78,7 +78,7 @@ public final class PatchProjection extends Module {
 
     /** Accumulates the weight (and bias) gradient; pixels need no gradient. */
     public void backward(INDArray dy) {
-        INDArray dy2 = dy.reshape('c', patches.size(0), dim);
+        INDArray dy2 = RowMajor.reshape(dy, patches.size(0), dim);
         if (weight.trainable()) {
             Blas.gemm(dy2, true, patches, false, 1.0, 1.0, flatWeight(weight.grad()));
         }
@@ -88,6 +88,6 @@ public final class PatchProjection extends Module {
     }
 
     private INDArray flatWeight(INDArray w) {
-        return w.reshape('c', dim, (long) channels * patch * patch);
+        return RowMajor.reshape(w, dim, (long) channels * patch * patch);
     }
 }

@@ -51,7 +51,7 @@ public final class PositionEmbedding extends Module {
                     + table.size(0) + " position embeddings");
         }
         INDArray rows = table.get(NDArrayIndex.interval(0, length), NDArrayIndex.all()).reshape(1, -1);
-        x.reshape('c', x.size(0), -1).addiRowVector(rows);
+        RowMajor.reshape(x, x.size(0), -1).addiRowVector(rows);
         return x;
     }
 

@@ -5,6 +5,7 @@ import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Layout checks and raw access for code that walks an array's buffer itself (BLAS calls, Java
@@ -30,6 +31,44 @@ public final class RowMajor {
             expected *= x.size(d);
         }
         return true;
+    }
+
+    /**
+     * {@code x.reshape('c', shape)}, a view of the same elements; one axis may be -1. For a packed
+     * array the strides are the shape's own, and this builds the view as ND4J does without its
+     * general stride search ({@code Shape.newShapeNoCopy}): that method is large and C2 compiled
+     * it three times in each embedding JVM, about a second of a pinned core (BENCHMARKS.md,
+     * "Thirteenth session"). Anything else goes to ND4J.
+     */
+    public static INDArray reshape(INDArray x, long... shape) {
+        long length = x.length();
+        if (length == 0 || !isPacked(x)) {
+            return x.reshape('c', shape);
+        }
+        long[] s = shape.clone();
+        int inferred = -1;
+        long known = 1;
+        for (int d = 0; d < s.length; d++) {
+            if (s[d] == -1 && inferred < 0) {
+                inferred = d;
+            } else {
+                known *= s[d];
+            }
+        }
+        if (inferred >= 0 && known > 0) {
+            s[inferred] = length / known;
+            known *= s[inferred];
+        }
+        if (known != length || s.length == 0) {
+            return x.reshape('c', shape);
+        }
+        long[] strides = new long[s.length];
+        long stride = 1;
+        for (int d = s.length - 1; d >= 0; d--) {
+            strides[d] = stride;
+            stride *= s[d];
+        }
+        return Nd4j.create(Nd4j.createBuffer(x.data(), x.offset(), length), s, strides, x.offset(), 'c');
     }
 
     /** A packed float array's elements, index 0 its first element (a view's included). */

@@ -190,16 +190,16 @@ public final class SelfAttention extends Module {
 
     /** Attention probabilities of the last forward pass, [B, H, Tq, T] (for attention maps). */
     public INDArray attentionProbabilities() {
-        return probs.reshape('c', batch, heads, queries, seq);
+        return RowMajor.reshape(probs, batch, heads, queries, seq);
     }
 
     private INDArray splitHeads(INDArray x, int rows) {
-        return x.reshape('c', batch, rows, heads, headDim).permute(0, 2, 1, 3).dup('c')
-                .reshape('c', (long) batch * heads, rows, headDim);
+        return RowMajor.reshape(RowMajor.reshape(x, batch, rows, heads, headDim).permute(0, 2, 1, 3).dup('c'),
+                (long) batch * heads, rows, headDim);
     }
 
     private INDArray mergeHeads(INDArray x, int rows) {
-        return x.reshape('c', batch, heads, rows, headDim).permute(0, 2, 1, 3).dup('c')
-                .reshape('c', batch, rows, (long) heads * headDim);
+        return RowMajor.reshape(RowMajor.reshape(x, batch, heads, rows, headDim).permute(0, 2, 1, 3).dup('c'),
+                batch, rows, (long) heads * headDim);
     }
 }

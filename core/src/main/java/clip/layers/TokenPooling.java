@@ -19,7 +19,7 @@ public final class TokenPooling {
     public INDArray forward(INDArray x, int[] positionPerRow) {
         positions = positionPerRow;
         shape = x.shape();
-        return select(x, positions).reshape('c', x.size(0), x.size(2));
+        return RowMajor.reshape(select(x, positions), x.size(0), x.size(2));
     }
 
     public INDArray backward(INDArray dy) {
@@ -65,7 +65,7 @@ public final class TokenPooling {
             }
             return;
         }
-        INDArray byRow = d.reshape('c', d.size(0), width);
+        INDArray byRow = RowMajor.reshape(d, d.size(0), width);
         for (int b = 0; b < rows.length; b++) {
             dx.get(NDArrayIndex.point(b), NDArrayIndex.point(rows[b]), NDArrayIndex.all()).addi(byRow.getRow(b));
         }

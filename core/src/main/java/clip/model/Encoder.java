@@ -1,11 +1,11 @@
 package clip.model;
 
-import clip.layers.Init;
-import clip.layers.Module;
-import clip.layers.StepMemory;
-
 import clip.layers.AttentionMask;
+import clip.layers.Init;
 import clip.layers.LayerNames;
+import clip.layers.Module;
+import clip.layers.RowMajor;
+import clip.layers.StepMemory;
 import clip.layers.TransformerLayer;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,13 +47,13 @@ public final class Encoder extends Module {
         TransformerLayer last = layers.get(layers.size() - 1);
         parametersNeeded(last);
         INDArray out = last.forwardRows(x, mask, rows);
-        return out.reshape('c', out.size(0), out.size(2));
+        return RowMajor.reshape(out, out.size(0), out.size(2));
     }
 
     /** dL/d(input) from dL/d(output): [B, T, D] after {@link #forward}, [B, D] after {@link #forwardRows}. */
     public INDArray backward(INDArray dy) {
         if (dy.rank() == 2) {
-            dy = dy.reshape('c', dy.size(0), 1, dy.size(1));
+            dy = RowMajor.reshape(dy, dy.size(0), 1, dy.size(1));
         }
         for (int i = layers.size() - 1; i >= 0; i--) {
             try (var ws = StepMemory.openLayerBackward()) {

@@ -1,5 +1,6 @@
 package clip.model;
 
+import clip.layers.RowMajor;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -23,6 +24,6 @@ final class VisionEmbeddings {
 
     /** x [B, T, D] += positions ([T, D] or [1, T, D]), in place. */
     static void addPositions(INDArray x, INDArray positions) {
-        x.reshape('c', x.size(0), -1).addiRowVector(positions.reshape(1, -1));
+        RowMajor.reshape(x, x.size(0), -1).addiRowVector(positions.reshape(1, -1));
     }
 }

@@ -39,6 +39,25 @@ class RowMajorTest {
     }
 
     @Test
+    void reshapesAsNd4jDoesIntoViewsOfTheSameElements() {
+        INDArray whole = grid(DataType.FLOAT);
+        INDArray view = rows(whole, 3, 6);  // [6, 4] at offset 12
+        for (long[] shape : new long[][] {{24}, {2, 3, 4}, {-1, 8}, {3, -1}, {1, 24, 1}, {6, 4}}) {
+            INDArray ours = RowMajor.reshape(view, shape);
+            INDArray nd4j = view.reshape('c', shape);
+            assertArrayEquals(nd4j.shape(), ours.shape(), java.util.Arrays.toString(shape));
+            assertArrayEquals(nd4j.stride(), ours.stride(), java.util.Arrays.toString(shape));
+            assertEquals(nd4j, ours, java.util.Arrays.toString(shape));
+        }
+        RowMajor.reshape(view, 2, 12).putScalar(0, 1, -5f);
+        assertEquals(-5f, whole.getFloat(3, 1), "the reshape writes through to the array it views");
+        // a column is not packed: ND4J's reshape copies it
+        INDArray column = whole.getColumn(1);
+        assertEquals(column.reshape('c', 3, 4), RowMajor.reshape(column, 3, 4));
+        assertThrows(RuntimeException.class, () -> RowMajor.reshape(view, 5, 5));
+    }
+
+    @Test
     void refusesAStridedView() {
         INDArray column = grid(DataType.FLOAT).getColumn(1);
         assertThrows(IllegalArgumentException.class, () -> RowMajor.floats(column));
