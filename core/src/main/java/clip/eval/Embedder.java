@@ -133,11 +133,14 @@ public final class Embedder {
     }
 
     /**
-     * Before a long pass, the kernels C2 was seen to compile badly when it met them mid-run
-     * ({@link VectorMath#compileForwardKernels}), the model's; before the decode or tokenize
-     * thread starts, so that they compile on one thread.
+     * Before a pass of {@code items} images or texts, when it is long: the kernels C2 was seen to
+     * compile badly when it met them mid-run ({@link VectorMath#compileForwardKernels}), the
+     * model's; before the decode or tokenize thread starts, so that they compile on one thread.
+     * Every pass calls it; a caller that times its passes calls it first, so that the JVM's
+     * one-time compilation is not counted in the first pass (once compiled, a call takes about
+     * 2 ms).
      */
-    private void compileFirstFor(int items) {
+    public void compileFirstFor(int items) {
         if (items >= COMPILE_FIRST_MIN) {
             VectorMath.compileForwardKernels(model.activationKinds());
         }

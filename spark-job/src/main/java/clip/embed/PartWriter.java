@@ -59,6 +59,9 @@ final class PartWriter {
         FileSystem fs = layout.out().getFileSystem(conf);
         List<PartSummary.PartFile> files = new ArrayList<>();
         List<Path> tmps = new ArrayList<>();
+        // Each side's seconds are its pass's, the JVM's warm-up compilation apart, as
+        // bench/torch_embed_forward.py's exclude its warm-up batch.
+        embedder.compileFirstFor(Math.max(rows.size(), captions));
         double imageSeconds = 0;
         double textSeconds = 0;
         int dim = 0;
