@@ -68,6 +68,11 @@ public final class RowMajor {
             strides[d] = stride;
             stride *= s[d];
         }
+        if (x.offset() == 0 && x.data().length() == length) {
+            // the whole buffer: share it rather than wrap it again, as a new wrapper costs a
+            // native pointer and JavaCPP's memory accounting at every call
+            return Nd4j.create(x.data(), s, strides, 0, 'c');
+        }
         return Nd4j.create(Nd4j.createBuffer(x.data(), x.offset(), length), s, strides, x.offset(), 'c');
     }
 

@@ -51,6 +51,10 @@ class RowMajorTest {
         }
         RowMajor.reshape(view, 2, 12).putScalar(0, 1, -5f);
         assertEquals(-5f, whole.getFloat(3, 1), "the reshape writes through to the array it views");
+        INDArray flat = RowMajor.reshape(whole, 48);
+        assertEquals(whole.reshape('c', new long[] {48}), flat, "an array that owns its buffer");
+        flat.putScalar(47, -7f);
+        assertEquals(-7f, whole.getFloat(11, 3), "the reshape of a whole buffer writes through too");
         // a column is not packed: ND4J's reshape copies it
         INDArray column = whole.getColumn(1);
         assertEquals(column.reshape('c', 3, 4), RowMajor.reshape(column, 3, 4));
