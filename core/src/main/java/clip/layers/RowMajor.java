@@ -8,8 +8,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Layout checks and raw access for code that walks an array's buffer itself (BLAS calls, Java
- * kernels, the optimizer). One convention for views: ND4J's {@code data().addressPointer()} of a
+ * Layout checks, reshaped views and raw access for code that walks an array's buffer itself
+ * (BLAS calls, Java kernels, the optimizer) and for the layers' reshapes. One convention for views: ND4J's {@code data().addressPointer()} of a
  * view already points at the view's first element, while {@code data().asNioFloat()} starts at
  * the whole buffer's first element, where {@code offset()} must be added. Everything here starts
  * at the array's own first element, so callers never add an offset.
@@ -36,9 +36,9 @@ public final class RowMajor {
     /**
      * {@code x.reshape('c', shape)}, a view of the same elements; one axis may be -1. For a packed
      * array the strides are the shape's own, and this builds the view as ND4J does without its
-     * general stride search ({@code Shape.newShapeNoCopy}): that method is large and C2 compiled
-     * it three times in each embedding JVM, about a second of a pinned core (BENCHMARKS.md,
-     * "Thirteenth session"). Anything else goes to ND4J.
+     * general stride search ({@code Shape.newShapeNoCopy}): that method is large, and C2 compiled
+     * it two or three times in each embedding JVM, 0.6-1.1 s of compilation on a pinned core
+     * (BENCHMARKS.md, "Twelfth session" and "Thirteenth session"). Anything else goes to ND4J.
      */
     public static INDArray reshape(INDArray x, long... shape) {
         long length = x.length();

@@ -135,7 +135,7 @@ final class VectorKernels {
     }
 
     /**
-     * See {@link VectorMath#compileForwardKernels}: each activation's forward kernel, and with
+     * See {@link VectorMath#compileForwardKernels}: each given activation's forward kernel, and with
      * {@code backward} the kernels of its derivative, over a short array past C2's thresholds.
      */
     static void compileActivations(Set<ActivationKind> kinds, boolean backward) {
