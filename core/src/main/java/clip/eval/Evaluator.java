@@ -61,6 +61,10 @@ public final class Evaluator {
             }
         }
         int[] imageOfCaption = owner.stream().mapToInt(Integer::intValue).toArray();
+        // Before either pass when either is long: after a short image pass the kernels would be
+        // compiled mid-run, once other vector code has been profiled, which is when C2 was seen
+        // to box their stores (VectorMath#compileForwardKernels).
+        embedder.compileFirstFor(Math.max(in.pixels().count(), distinct.size()));
         INDArray imageEmb = embedder.images(in.pixels());
         INDArray textEmb = embedder.texts(distinct, "distinct captions").getRows(rows.stream().mapToInt(Integer::intValue).toArray());
         long start = System.nanoTime();
