@@ -10,6 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS="${1:?usage: bench/step_ratio_runs.sh RUNS [bin/clip bench options]}"
 shift
+for arg in "$@"; do
+  [[ "$arg" != --no-torch ]] || { echo "step_ratio_runs.sh: the ratios need the PyTorch reference; drop --no-torch" >&2; exit 2; }
+done
 LINES="$(mktemp)"
 trap 'rm -f "$LINES"' EXIT
 for run in $(seq 1 "$RUNS"); do
