@@ -105,10 +105,11 @@ final class VectorKernels {
         FloatBuffer result = floats(out);
         FloatBuffer slopes = floats(slope);
         Halves.run((int) x.length(), CHUNK, PARALLEL_MIN, (from, to) -> {
-            float[] cx = new float[CHUNK];
-            float[] co = new float[CHUNK];
-            float[] cs = new float[CHUNK];
-            float[] tmp = new float[CHUNK];
+            int chunk = chunkFor(to - from);
+            float[] cx = new float[chunk];
+            float[] co = new float[chunk];
+            float[] cs = new float[chunk];
+            float[] tmp = new float[chunk];
             for (int start = from; start < to; start += CHUNK) {
                 int len = Math.min(CHUNK, to - start);
                 in.get(start, cx, 0, len);
@@ -588,8 +589,9 @@ final class VectorKernels {
         FloatBuffer into = floats(a);
         FloatBuffer from = floats(b);
         Halves.run((int) a.length(), CHUNK, PARALLEL_MIN, (lo, hi) -> {
-            float[] ca = new float[CHUNK];
-            float[] cb = new float[CHUNK];
+            int chunk = chunkFor(hi - lo);
+            float[] ca = new float[chunk];
+            float[] cb = new float[chunk];
             for (int start = lo; start < hi; start += CHUNK) {
                 int len = Math.min(CHUNK, hi - start);
                 into.get(start, ca, 0, len);
@@ -637,10 +639,11 @@ final class VectorKernels {
         FloatBuffer result = floats(out);
         int n = (int) x.length();
         Halves.run(n, CHUNK, PARALLEL_MIN, (from, to) -> {
-            float[] cx = new float[CHUNK];
-            float[] cd = grad == null ? null : new float[CHUNK];
-            float[] co = new float[CHUNK];
-            float[] tmp = new float[CHUNK];
+            int chunk = chunkFor(to - from);
+            float[] cx = new float[chunk];
+            float[] cd = grad == null ? null : new float[chunk];
+            float[] co = new float[chunk];
+            float[] tmp = new float[chunk];
             for (int start = from; start < to; start += CHUNK) {
                 int len = Math.min(CHUNK, to - start);
                 in.get(start, cx, 0, len);
@@ -653,6 +656,17 @@ final class VectorKernels {
             }
         });
         return out;
+    }
+
+    /**
+     * The length of a range's chunk arrays: {@link #CHUNK}, or the range rounded up to whole vectors
+     * when it is shorter. Most of a step's calls are on biases and norms of a few hundred floats,
+     * and full-size chunks for those were most of the step's Java allocation (young collections,
+     * which stop both parts, and fresh cache lines to zero); the kernels compute whole vectors, so
+     * a short last chunk still needs its lanes past the range.
+     */
+    private static int chunkFor(int range) {
+        return Math.min(CHUNK, (range + LANES - 1) / LANES * LANES);
     }
 
     private static float[] toArray(INDArray v) {

@@ -54,10 +54,12 @@ public final class AdamW {
             Halves.run(n, CHUNK, PARALLEL_MIN, (from, to) -> {
                 // Through arrays a chunk at a time, which the JIT vectorises: 2x faster than element
                 // access to the buffers, and the same float operations in the same order.
-                float[] pc = new float[CHUNK];
-                float[] gc = new float[CHUNK];
-                float[] mc = new float[CHUNK];
-                float[] vc = new float[CHUNK];
+                // Sized to the range: most parameters are biases and norms far shorter than a chunk.
+                int chunk = Math.min(CHUNK, to - from);
+                float[] pc = new float[chunk];
+                float[] gc = new float[chunk];
+                float[] mc = new float[chunk];
+                float[] vc = new float[chunk];
                 for (int start = from; start < to; start += CHUNK) {
                     int len = Math.min(CHUNK, to - start);
                     p.get(start, pc, 0, len);
