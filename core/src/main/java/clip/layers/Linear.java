@@ -60,19 +60,6 @@ public final class Linear extends Module implements Layer {
         return weight;
     }
 
-    /** The bias, or null for a layer without one. */
-    Parameter bias() {
-        return bias;
-    }
-
-    int in() {
-        return in;
-    }
-
-    int out() {
-        return out;
-    }
-
     static long[] outShape(long[] shape, long last) {
         long[] s = shape.clone();
         s[s.length - 1] = last;
