@@ -54,7 +54,11 @@ start_cluster() {
   DAEMONS+=($!); disown
   for h in $(seq 1 $((HOSTS - 1))); do
     # One core a worker, and one ND4J thread an executor: the two executors then have a core each.
-    on_host "$h" env OMP_NUM_THREADS=1 "$ROOT/cluster/spark-daemon.sh" worker --host "198.18.0.$((h + 1))" --cores 1 --memory 3g \
+    # With PIN=1 each worker daemon, and so its executors, is bound to a core of its own (worker h
+    # to core h-1, modulo the cores), as on hosts that do not share their cores.
+    local pin=()
+    [[ "${PIN:-}" == 1 ]] && pin=(taskset -c $(( (h - 1) % $(nproc) )))
+    on_host "$h" "${pin[@]}" env OMP_NUM_THREADS=1 "$ROOT/cluster/spark-daemon.sh" worker --host "198.18.0.$((h + 1))" --cores 1 --memory 3g \
       --work-dir "$WORK/spark-work-$h" --webui-port 0 "$MASTER" > "$logs/worker$suffix-$h.log" 2>&1 &
     DAEMONS+=($!); disown
   done

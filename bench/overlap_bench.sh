@@ -10,8 +10,9 @@
 # tenth of the step time, the parameter server's time the step waited for (param_server_s: buckets
 # still under way after the backward pass, the norm's all-reduce and the all-gather, or what the
 # forward pass waited for of the overlapped one) and their ratio, and the embeddings' gather.
-# --set adds configuration keys to every run (e.g. a wider model). Logs and train-log.jsonl files
-# go to WORK (default /tmp/overlap-bench).
+# --set adds configuration keys to every run (e.g. a wider model). --pin binds worker h, and so its
+# executor, to core h-1 (modulo the cores), so that no two workers take turns on a core. Logs and
+# train-log.jsonl files go to WORK (default /tmp/overlap-bench).
 set -euo pipefail
 {
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,7 +28,8 @@ while [[ $# -gt 0 ]]; do
     --overlap) OVERLAP="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --set) SET="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --pin) PIN=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -43,6 +43,11 @@ fi
 
 # The JDK's Vector API, which the model's SIMD kernels (GELU, LayerNorm) need in every JVM that trains.
 CLIP_VECTOR_MODULE=--add-modules=jdk.incubator.vector
+# JavaCPP reads the process's resident memory (from /proc) at every native allocation it tracks,
+# under a global lock: 3 of the 10 us that a small ND4J array costs here, 1.5% of the tiny training
+# step (BENCHMARKS.md, "Fourteenth session"). 0 turns that check off; its guard on the bytes it
+# tracks (maxBytes, the heap's size by default) stays.
+CLIP_JAVACPP_OPTS=-Dorg.bytedeco.javacpp.maxPhysicalBytes=0
 # Spark on Java 17 needs these opens in every JVM it starts itself (executors get them from Spark).
 CLIP_JAVA_OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
