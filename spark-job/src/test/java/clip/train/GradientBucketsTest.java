@@ -11,15 +11,22 @@ import clip.exchange.ShardedOptimizer;
 import clip.exchange.TwoLevelExchange;
 import clip.layers.BatchStatistics;
 import clip.layers.Init;
+import clip.layers.Module;
+import clip.layers.Parameter;
 import clip.loss.ClipLoss;
 import clip.model.ContrastiveModel;
 import clip.model.TextBatch;
 import clip.optim.AdamW;
 import clip.optim.ParameterGroups;
 import clip.testutil.TinyDualEncoder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -56,6 +63,45 @@ class GradientBucketsTest {
             for (String k : whole.get(w).keySet()) {
                 assertArrayEquals(whole.get(w).get(k), buckets.get(w).get(k), "worker " + w + ", " + k);
             }
+        }
+    }
+
+    /**
+     * A worker's backward pass hands over the text tower's gradients before any of the image
+     * tower's, so the word embeddings' bucket (the largest, and the text tower's last) crosses while
+     * the image tower's backward pass runs, not after the whole pass.
+     */
+    @Test
+    void theTextTowerHandsOverItsGradientsBeforeTheImageTower() throws Exception {
+        int n = 2;
+        List<List<String>> reports = DataParallelEquivalenceTest.eachWorker(DataParallelEquivalenceTest.inProcess(n), c -> {
+            ContrastiveModel m = model(false);
+            Set<Parameter> vision = Collections.newSetFromMap(new IdentityHashMap<>());
+            vision.addAll(((Module) m.vision()).parameters());
+            Set<Parameter> text = Collections.newSetFromMap(new IdentityHashMap<>());
+            text.addAll(((Module) m.text()).parameters());
+            List<String> towers = new ArrayList<>();
+            m.onGradientsReady(module -> {
+                List<Parameter> ps = module.parameters();
+                if (!ps.isEmpty() && (vision.contains(ps.get(0)) || text.contains(ps.get(0)))) {
+                    towers.add(vision.contains(ps.get(0)) ? "image" : "text");
+                }
+            });
+            int local = GLOBAL_BATCH / n;
+            long from = (long) c.rank() * local;
+            INDArray px = pixels(false, 0).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                    NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+            TextBatch t = TinyDualEncoder.text(200, GLOBAL_BATCH, 6);
+            TextBatch mine = new TextBatch(PixelBatch.rows(t.inputIds(), from, local),
+                    PixelBatch.rows(t.attentionMask(), from, local), null);
+            m.zeroGrad();
+            m.at(0, from);
+            DataParallelGradient.accumulate(m, new ClipLoss(), new PixelBatch(px, mine), c, 1, true);
+            return towers;
+        });
+        for (List<String> towers : reports) {
+            assertTrue(towers.contains("text") && towers.contains("image"), "both towers reported: " + towers);
+            assertTrue(towers.lastIndexOf("text") < towers.indexOf("image"), "every text report before every image one: " + towers);
         }
     }
 
