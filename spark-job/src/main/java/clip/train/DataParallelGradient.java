@@ -136,11 +136,15 @@ public final class DataParallelGradient {
 
     private static OwnGradient localLoss(ContrastiveLoss loss, INDArray images, INDArray texts, Collective group,
                                          double scale, double bias) {
-        INDArray allImages = loss.shareReadsAllImages() ? gather(images, group) : null;
-        LossResult share = loss.computeShare(images, texts, allImages, gather(texts, group), group.rank() * images.size(0),
+        boolean readsAllImages = loss.shareReadsAllImages();
+        INDArray[] all = readsAllImages ? gather(group, images, texts) : gather(group, texts);
+        INDArray allImages = readsAllImages ? all[0] : null;
+        LossResult share = loss.computeShare(images, texts, allImages, all[all.length - 1], group.rank() * images.size(0),
                 scale, bias);
-        INDArray dImages = allImages == null ? share.dImageEmbeds() : sumOntoOwners(share.dImageEmbeds(), group);
-        INDArray dTexts = sumOntoOwners(share.dTextEmbeds(), group);
+        INDArray[] summed = readsAllImages ? sumOntoOwners(group, share.dImageEmbeds(), share.dTextEmbeds())
+                : sumOntoOwners(group, share.dTextEmbeds());
+        INDArray dImages = readsAllImages ? summed[0] : share.dImageEmbeds();
+        INDArray dTexts = summed[summed.length - 1];
         // the shares add up to the global loss; every worker needs it (a non-finite one skips the step everywhere)
         double globalLoss = group.allReduceSum(new double[] {share.loss()})[0];
         return new OwnGradient(globalLoss, dImages, dTexts, share.dLogitScale(), share.dLogitBias());
@@ -148,7 +152,8 @@ public final class DataParallelGradient {
 
     private static OwnGradient globalLoss(ContrastiveLoss loss, INDArray images, INDArray texts, Collective group,
                                           double scale, double bias) {
-        LossResult r = loss.compute(gather(images, group), gather(texts, group), scale, bias);
+        INDArray[] all = gather(group, images, texts);
+        LossResult r = loss.compute(all[0], all[1], scale, bias);
         long local = images.size(0);
         long from = group.rank() * local;
         boolean lead = group.rank() == 0;
@@ -156,32 +161,68 @@ public final class DataParallelGradient {
                 lead ? r.dLogitScale() : 0, lead ? r.dLogitBias() : 0);
     }
 
-    /** [b, D] local rows -> [N*b, D], in rank order. */
-    private static INDArray gather(INDArray local, Collective group) {
-        float[][] parts = group.allGather(local.castTo(DataType.FLOAT).dup('c').data().asFloat());
-        long cols = local.size(1);
-        float[] all = new float[parts.length * parts[0].length];
-        for (int r = 0; r < parts.length; r++) {
-            if (parts[r].length != parts[0].length) {
-                throw new IllegalStateException("workers disagree on the local batch size");
+    /**
+     * Each of the [b, D] local arrays -> [N*b, D], in rank order. One exchange for all of them: every
+     * exchange is a meeting point where a worker waits for the slowest peer, and a round trip.
+     */
+    private static INDArray[] gather(Collective group, INDArray... local) {
+        float[][] parts = group.allGather(concatenated(local, 0, local[0].size(0)));
+        INDArray[] out = new INDArray[local.length];
+        int at = 0;
+        for (int a = 0; a < local.length; a++) {
+            int each = Math.toIntExact(local[a].length());
+            float[] all = new float[parts.length * each];
+            for (int r = 0; r < parts.length; r++) {
+                if (parts[r].length != parts[0].length) {
+                    throw new IllegalStateException("workers disagree on the local batch size");
+                }
+                System.arraycopy(parts[r], at, all, r * each, each);
             }
-            System.arraycopy(parts[r], 0, all, r * parts[0].length, parts[r].length);
+            at += each;
+            out[a] = Nd4j.createFromArray(all).reshape(all.length / local[a].size(1), local[a].size(1)).castTo(local[a].dataType());
         }
-        return Nd4j.createFromArray(all).reshape(all.length / cols, cols).castTo(local.dataType());
+        return out;
     }
 
     /**
-     * [N*b, D] gradient of this worker's share with respect to every worker's rows -> [b, D], the
-     * sum of all workers' gradients for this worker's rows (a reduce-scatter).
+     * Each [N*b, D] gradient of this worker's share with respect to every worker's rows -> [b, D],
+     * the sum of all workers' gradients for this worker's rows (a reduce-scatter), all of them in
+     * one exchange. The sums are element-wise, so putting the arrays side by side changes no bit.
      */
-    private static INDArray sumOntoOwners(INDArray gradient, Collective group) {
-        long rowsEach = gradient.size(0) / group.size();
+    private static INDArray[] sumOntoOwners(Collective group, INDArray... gradients) {
+        long rowsEach = gradients[0].size(0) / group.size();
         float[][] send = new float[group.size()][];
         for (int s = 0; s < group.size(); s++) {
-            send[s] = rows(gradient, s * rowsEach, rowsEach).castTo(DataType.FLOAT).data().asFloat();
+            send[s] = concatenated(gradients, s * rowsEach, rowsEach);
         }
-        return Nd4j.createFromArray(group.reduceScatterSum(send)).reshape(rowsEach, gradient.size(1))
-                .castTo(gradient.dataType());
+        float[] summed = group.reduceScatterSum(send);
+        INDArray[] out = new INDArray[gradients.length];
+        int at = 0;
+        for (int a = 0; a < gradients.length; a++) {
+            long cols = gradients[a].size(1);
+            int each = Math.toIntExact(rowsEach * cols);
+            out[a] = Nd4j.createFromArray(java.util.Arrays.copyOfRange(summed, at, at + each)).reshape(rowsEach, cols)
+                    .castTo(gradients[a].dataType());
+            at += each;
+        }
+        return out;
+    }
+
+    /** Rows [from, from + count) of each array as floats, one array after another. */
+    private static float[] concatenated(INDArray[] arrays, long from, long count) {
+        float[][] pieces = new float[arrays.length][];
+        int length = 0;
+        for (int a = 0; a < arrays.length; a++) {
+            pieces[a] = rows(arrays[a], from, count).castTo(DataType.FLOAT).data().asFloat();
+            length += pieces[a].length;
+        }
+        float[] out = new float[length];
+        int at = 0;
+        for (float[] piece : pieces) {
+            System.arraycopy(piece, 0, out, at, piece.length);
+            at += piece.length;
+        }
+        return out;
     }
 
     private static INDArray rows(INDArray m, long from, long count) {

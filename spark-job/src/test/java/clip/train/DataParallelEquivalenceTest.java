@@ -2,6 +2,7 @@ package clip.train;
 
 import clip.loss.BatchGradient;
 import clip.exchange.Collective;
+import clip.exchange.CountingGroup;
 import clip.exchange.ExchangeGrid;
 import clip.exchange.InProcessGroup;
 import clip.exchange.JobSecret;
@@ -326,5 +327,30 @@ class DataParallelEquivalenceTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+    /**
+     * A step's loss meets the peers as few times as it can: one all-gather of both towers'
+     * embeddings, one reduce-scatter of their gradients (the local loss) and the loss's all-reduce.
+     * Every meeting waits for the slowest peer and costs a round trip.
+     */
+    @ParameterizedTest(name = "SigLIP={0}, local loss={1}")
+    @CsvSource({"false,true,3", "true,true,3", "false,false,1", "true,false,1"})
+    void theLossExchangesBothTowersAtOnce(boolean siglip, boolean localLoss, int exchanges) throws Exception {
+        int n = 2;
+        int local = GLOBAL_BATCH / n;
+        List<Integer> counted = eachWorker(inProcess(n), member -> {
+            CountingGroup c = new CountingGroup(member);
+            ContrastiveModel m = model(siglip);
+            long from = (long) c.rank() * local;
+            INDArray px = pixels(0).get(NDArrayIndex.interval(from, from + local), NDArrayIndex.all(),
+                    NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+            TextBatch t = text(0);
+            TextBatch mine = new TextBatch(rows(t.inputIds(), from, local), rows(t.attentionMask(), from, local), null);
+            m.zeroGrad();
+            DataParallelGradient.accumulate(m, siglip ? new SigLipLoss() : new ClipLoss(), new PixelBatch(px, mine), c, 1,
+                    localLoss);
+            return c.messages.get();
+        });
+        assertEquals(List.of(exchanges, exchanges), counted, "one message to the one peer per exchange");
     }
 }
