@@ -167,15 +167,17 @@ public final class DataParallelGradient {
      */
     private static INDArray[] gather(Collective group, INDArray... local) {
         float[][] parts = group.allGather(concatenated(local, 0, local[0].size(0)));
+        for (float[] part : parts) {
+            if (part.length != parts[0].length) {
+                throw new IllegalStateException("workers disagree on the local batch size");
+            }
+        }
         INDArray[] out = new INDArray[local.length];
         int at = 0;
         for (int a = 0; a < local.length; a++) {
             int each = Math.toIntExact(local[a].length());
             float[] all = new float[parts.length * each];
             for (int r = 0; r < parts.length; r++) {
-                if (parts[r].length != parts[0].length) {
-                    throw new IllegalStateException("workers disagree on the local batch size");
-                }
                 System.arraycopy(parts[r], at, all, r * each, each);
             }
             at += each;

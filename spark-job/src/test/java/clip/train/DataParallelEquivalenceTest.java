@@ -328,6 +328,7 @@ class DataParallelEquivalenceTest {
             pool.shutdownNow();
         }
     }
+
     /**
      * A step's loss meets the peers as few times as it can: one all-gather of both towers'
      * embeddings, one reduce-scatter of their gradients (the local loss) and the loss's all-reduce.
