@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P]
-# [--buckets "0 25"] [--overlap "true"] [--set "k=v ..."]: how much of the parameter server's
-# exchange the tiny recipe's step still waits for, with and without gradient buckets and the
-# overlapped all-gather (issue 16 §4), as root. For each bandwidth cap: hosts in network namespaces
+# [--buckets "0 25"] [--overlap "true"] [--set "k=v ..."] [--executor-opts "JVM options"]: how much
+# of the parameter server's exchange the tiny recipe's step still waits for, with and without
+# gradient buckets and the overlapped all-gather (issue 16 §4), as root. For each bandwidth cap:
+# hosts in network namespaces
 # (cluster/netns.sh up --hosts N+1 --rate R: a Spark master and the driver on host 0, a worker of one
 # core on each of hosts 1..N, N = --workers), then clip.Train tiny with dist.workers=N (one per host),
 # once per dist.bucket-mb and dist.overlap-gather value, alternating, --runs times; each run under
@@ -11,12 +12,14 @@
 # still under way after the backward pass, the norm's all-reduce and the all-gather, or what the
 # forward pass waited for of the overlapped one) and their ratio, and the embeddings' gather.
 # --set adds configuration keys to every run (e.g. a wider model). --pin binds worker h, and so its
-# executor, to core h-1 (modulo the cores), so that no two workers take turns on a core. Logs and
-# train-log.jsonl files go to WORK (default /tmp/overlap-bench).
+# executor, to core h-1 (modulo the cores), so that no two workers take turns on a core.
+# --executor-opts adds JVM options to every executor (spark.executor.extraJavaOptions, e.g. a GC
+# log or a pause target). Logs and train-log.jsonl files go to WORK (default /tmp/overlap-bench).
 set -euo pipefail
 {
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; OVERLAP="true"; WORK=/tmp/overlap-bench; SET=""
+EXECUTOR_CONF=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rates) RATES="$2"; shift 2 ;;
@@ -29,7 +32,8 @@ while [[ $# -gt 0 ]]; do
     --work) WORK="$2"; shift 2 ;;
     --set) SET="$2"; shift 2 ;;
     --pin) PIN=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --executor-opts) EXECUTOR_CONF=(--conf "spark.executor.extraJavaOptions=$2"); shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +65,7 @@ for rate in $RATES; do
      for o in $OVERLAP; do
       out="$WORK/run-$rate-b$b-o$o-$run"
       flock "$LOCK" "$ROOT/cluster/netns.sh" exec 0 --name "$NAME" -- env SPARK_LOCAL_IP=198.18.0.1 "$ROOT/cluster/spark-submit" \
-        --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g --conf spark.cores.max=$((HOSTS - 1)) \
+        --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g "${EXECUTOR_CONF[@]}" --conf spark.cores.max=$((HOSTS - 1)) \
         --class clip.Train "$JAR" tiny dist.workers=$((HOSTS - 1)) dist.bucket-mb="$b" dist.overlap-gather="$o" train.steps="$STEPS" output.dir="$out" $SET \
         > "$out.log" 2>&1 || { echo "overlap_bench.sh: run failed; its log:" >&2; tail -30 "$out.log" >&2; exit 1; }
       # A restarted run's figures come from its last attempt, in executors already warm: say so.
