@@ -64,10 +64,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private static final byte HELLO = 2;
     private static final byte WELCOME = 3;
     private static final byte DATA = 4;
+    /** A data frame whose floats are {@link SparsePayload}'s encoding; its header adds their number. */
+    private static final byte SPARSE = 5;
     private static final int MAX_FRAME = 64 << 20;
     /** Floats per frame for training: 1 MB frames fit Netty's pooled buffers and start the reduction early. */
     public static final int CHUNK_FLOATS = 1 << 18;
     private static final int DATA_HEADER = 1 + Long.BYTES + 2 * Integer.BYTES;
+    private static final int SPARSE_HEADER = DATA_HEADER + Integer.BYTES;
     /** The largest frame each end receives before the other has authenticated. */
     private static final int HELLO_BYTES = 1 + Integer.BYTES + 2 * JobSecret.nonceBytes();
     private static final int WELCOME_BYTES = 1 + Integer.BYTES + JobSecret.nonceBytes();
@@ -97,6 +100,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /** A subgroup's exchanges are numbered from its line's base plus its line number times this. */
     private static final long SUBGROUP = 1L << 56;
     private final AtomicLong framesSent = new AtomicLong();
+    private final AtomicLong payloadBytesSent = new AtomicLong();
 
     /** An authenticated connection to a peer and what signs the frames sent on it, with the connection's own key. */
     private record Link(Channel channel, FrameSigner signer) {
@@ -358,7 +362,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         for (int i = 0; i < parts.length; i++) {
             parts[i] = i != line.self && bounds[i] == bounds[i + 1] ? null : floats(flat, bounds[i], bounds[i + 1]);
         }
-        return start(line, id, parts, new SummedChunks(parts[line.self], shard, line.self, parts.length, chunkFloats));
+        return start(line, id, parts, new SummedChunks(parts[line.self], shard, line.self, parts.length, chunkFloats), true);
     }
 
     private Runnable startAllGather(Line line, ByteBuffer flat, int[] bounds, long id) {
@@ -378,13 +382,18 @@ public final class NettyGroup implements Collective, AutoCloseable {
      * peer made each bucket cost N-1 messages a worker.
      */
     private Runnable start(Line line, long id, ByteBuffer[] parts, ChunkSink sink) {
+        return start(line, id, parts, sink, false);
+    }
+
+    /** @param sparse whether frames that are mostly zero granules go as {@link SparsePayload}s (gradients) */
+    private Runnable start(Line line, long id, ByteBuffer[] parts, ChunkSink sink, boolean sparse) {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");
         }
         Map<Integer, ChannelFuture> writes = new TreeMap<>();
         for (int i = 0; i < parts.length; i++) {
             if (i != line.self && parts[i] != null) {
-                writes.put(line.members[i], sendTo(line.members[i], id, parts[i]));
+                writes.put(line.members[i], sendTo(line.members[i], id, parts[i], sparse));
             }
         }
         ChunkSink ofRanks = line.ofRanks(sink);
@@ -427,17 +436,26 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /**
      * Frames of a header, the floats as a view of the caller's buffer (no copy when it is
      * direct: the socket writes from it) and the tag, which the connection's {@link FrameSigner}
-     * adds on the event loop just before the socket takes the frame.
+     * adds on the event loop just before the socket takes the frame. With {@code sparse}, a
+     * frame whose floats are mostly zero granules goes as their {@link SparsePayload} instead.
      */
-    private ChannelFuture sendTo(int dst, long id, ByteBuffer data) {
+    private ChannelFuture sendTo(int dst, long id, ByteBuffer data, boolean sparse) {
         List<FrameSigner.Unsigned> frames = new ArrayList<>();
         int total = data.remaining() / Float.BYTES;
         int offset = 0;
         do {
             int n = Math.min(chunkFloats, total - offset);
             ByteBuffer payload = data.slice(data.position() + offset * Float.BYTES, n * Float.BYTES);
-            frames.add(new FrameSigner.Unsigned(ByteBuffer.allocate(DATA_HEADER).put(DATA).putLong(id).putInt(offset).putInt(total)
-                    .array(), payload));
+            ByteBuffer encoded = sparse ? SparsePayload.encode(payload) : null;
+            if (encoded == null) {
+                frames.add(new FrameSigner.Unsigned(ByteBuffer.allocate(DATA_HEADER).put(DATA).putLong(id).putInt(offset).putInt(total)
+                        .array(), payload));
+            } else {
+                frames.add(new FrameSigner.Unsigned(ByteBuffer.allocate(SPARSE_HEADER).put(SPARSE).putLong(id).putInt(offset)
+                        .putInt(total).putInt(n).array(), encoded));
+                payload = encoded;
+            }
+            payloadBytesSent.addAndGet(payload.remaining());
             offset += n;
         } while (offset < total);
         framesSent.addAndGet(frames.size());
@@ -452,6 +470,11 @@ public final class NettyGroup implements Collective, AutoCloseable {
     /** Data frames this worker has sent so far, every line's. */
     long framesSent() {
         return framesSent.get();
+    }
+
+    /** Bytes of floats (or of their sparse encoding) in the data frames this worker has sent so far, without headers and tags. */
+    long payloadBytesSent() {
+        return payloadBytesSent.get();
     }
 
     private String describe(int peer) {
@@ -512,19 +535,45 @@ public final class NettyGroup implements Collective, AutoCloseable {
                 authenticate(ctx, in);
                 return;
             }
-            if (!mac.verify(in, DATA_HEADER)) {
+            // the type only chooses how much of the frame the tag treats as header: a changed type fails the tag
+            boolean sparse = in.isReadable() && in.getByte(in.readerIndex()) == SPARSE;
+            if (!mac.verify(in, sparse ? SPARSE_HEADER : DATA_HEADER)) {
                 reject(ctx, "a data frame failed authentication (altered, replayed or injected on the way)");
                 return;
             }
             byte type = in.readByte();
-            if (type != DATA || in.readableBytes() < DATA_HEADER - 1) {
+            if (type != DATA && type != SPARSE) {
                 reject(ctx, "an unexpected message of type " + type);
                 return;
             }
             long id = in.readLong();
             int offset = in.readInt();
             int total = in.readInt();
-            mailbox.receive(peer, id, offset, total, in);
+            if (type == DATA) {
+                mailbox.receive(peer, id, offset, total, in);
+            } else {
+                receiveSparse(ctx, id, offset, total, in);
+            }
+        }
+
+        /** A sparse frame's floats, written out in full (a pooled buffer of one frame) before the sink sees them. */
+        private void receiveSparse(ChannelHandlerContext ctx, long id, int offset, int total, ByteBuf in) {
+            int n = in.readInt();
+            if (n < 1 || n > chunkFloats) {
+                reject(ctx, "a sparse frame of " + n + " floats (1 to " + chunkFloats + " allowed)");
+                return;
+            }
+            ByteBuf floats = ctx.alloc().directBuffer(n * Float.BYTES, n * Float.BYTES);
+            try {
+                String wrong = SparsePayload.decode(in, n, floats);
+                if (wrong != null) {
+                    reject(ctx, wrong);
+                    return;
+                }
+                mailbox.receive(peer, id, offset, total, floats);
+            } finally {
+                floats.release();
+            }
         }
 
         private void authenticate(ChannelHandlerContext ctx, ByteBuf in) {

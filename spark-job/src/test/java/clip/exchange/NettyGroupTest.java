@@ -255,7 +255,7 @@ class NettyGroupTest {
         return v;
     }
 
-    private static ByteBuffer direct(float[] v) {
+    static ByteBuffer direct(float[] v) {
         ByteBuffer b = ByteBuffer.allocateDirect(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         return b;
@@ -326,6 +326,67 @@ class NettyGroupTest {
             closeAll(members);
         }
     }
+    /**
+     * A lookup table's gradient (a few rows set among zero ones, one row of -0) crosses as the
+     * rows only, and the shards get the bits of the exchange in memory.
+     */
+    @Test
+    void aMostlyZeroGradientCrossesAsItsRowsAndSumsToTheSameBits() throws Exception {
+        int n = 3;
+        int length = 96_000; // 2,000 rows of 48
+        int[] bounds = {0, 31_000, 64_500, length};
+        List<NettyGroup> members = group(n, 20_000, 10_000, JobSecret.generate());
+        InProcessGroup memory = new InProcessGroup(n, 20_000);
+        ExecutorService pool = Executors.newFixedThreadPool(2 * n);
+        try {
+            List<Future<float[]>> overTcp = new ArrayList<>();
+            List<Future<float[]>> inMemory = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                NettyGroup m = members.get(r);
+                Collective c = memory.member(r);
+                overTcp.add(pool.submit(() -> {
+                    ByteBuffer shard = direct(new float[bounds[m.rank() + 1] - bounds[m.rank()]]);
+                    m.reduceScatterSum(direct(rowsOf(m.rank(), length)), bounds, shard);
+                    return floats(shard);
+                }));
+                inMemory.add(pool.submit(() -> {
+                    float[] flat = rowsOf(c.rank(), length);
+                    float[][] send = new float[n][];
+                    for (int s = 0; s < n; s++) {
+                        send[s] = java.util.Arrays.copyOfRange(flat, bounds[s], bounds[s + 1]);
+                    }
+                    return c.reduceScatterSum(send);
+                }));
+            }
+            for (int r = 0; r < n; r++) {
+                float[] expected = inMemory.get(r).get();
+                float[] got = overTcp.get(r).get();
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[i]), "worker " + r + ", float " + i);
+                }
+                long dense = (long) (length - (bounds[r + 1] - bounds[r])) * Float.BYTES;
+                long sent = members.get(r).payloadBytesSent();
+                assertTrue(sent < dense / 10, "worker " + r + " sent " + sent + " bytes for its " + dense + " of mostly zero rows");
+            }
+        } finally {
+            pool.shutdownNow();
+            closeAll(members);
+        }
+    }
+
+    /** 40 of 2,000 rows of 48 floats set, the first of them to -0. */
+    private static float[] rowsOf(int rank, int length) {
+        Random random = new Random(rank);
+        float[] v = new float[length];
+        for (int k = 0; k < 40; k++) {
+            int row = random.nextInt(length / 48);
+            for (int i = row * 48; i < row * 48 + 48; i++) {
+                v[i] = k == 0 ? -0f : (float) (random.nextGaussian() * Math.pow(10, random.nextInt(12) - 6));
+            }
+        }
+        return v;
+    }
+
     /**
      * The end of a run: each worker closes its group as soon as its own last exchange is done,
      * while slower peers still wait for a third worker's data. A close must not fail them (it
