@@ -10,7 +10,8 @@
 # the CPU lock (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the
 # tenth of the step time, the parameter server's time the step waited for (param_server_s: buckets
 # still under way after the backward pass, the norm's all-reduce and the all-gather, or what the
-# forward pass waited for of the overlapped one) and their ratio, and the embeddings' gather.
+# forward pass waited for of the overlapped one) and their ratio, and the embeddings' gather; then
+# param_server's two waits apart: the buckets after the backward pass and the forward pass's.
 # --set adds configuration keys to every run (e.g. a wider model). --pin binds worker h, and so its
 # executor, to core h-1 (modulo the cores), so that no two workers take turns on a core.
 # --executor-opts adds JVM options to every executor (spark.executor.extraJavaOptions, e.g. a GC
@@ -33,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --set) SET="$2"; shift 2 ;;
     --pin) PIN=1; shift ;;
     --executor-opts) EXECUTOR_CONF=(--conf "spark.executor.extraJavaOptions=$2"); shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -52,9 +53,12 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 step = [b["elapsed_s"] - a["elapsed_s"] for a, b in zip(rows, rows[1:])][9:]
 ps = [r["param_server_s"] for r in rows[1:]][9:]
 ga = [r["gather_s"] for r in rows[1:]][9:]
+bw = [r.get("bucket_wait_s", float("nan")) for r in rows[1:]][9:]
+pw = [r.get("param_wait_s", float("nan")) for r in rows[1:]][9:]
 share = [p / s for p, s in zip(ps, step)]
 m = statistics.median
-print(f"steps {len(step)}  step {m(step) * 1000:.1f} ms  param_server {m(ps) * 1000:.1f} ms  share {m(share) * 100:.1f}%  gather {m(ga) * 1000:.1f} ms")
+print(f"steps {len(step)}  step {m(step) * 1000:.1f} ms  param_server {m(ps) * 1000:.1f} ms  share {m(share) * 100:.1f}%  gather {m(ga) * 1000:.1f} ms"
+      f"  (buckets {m(bw) * 1000:.1f}, params {m(pw) * 1000:.1f} ms)")
 EOF
 }
 

@@ -61,6 +61,7 @@ final class TrainProgress implements Closeable {
                     .put("lr_image", lr.lrImage() * r.lrFactor()).put("lr_text", lr.lrText() * r.lrFactor())
                     .put("lr_logit", lr.lrLogit() * r.lrFactor()).put("grad_norm", r.gradNorm())
                     .put("gather_s", round(r.gatherSeconds())).put("param_server_s", round(r.serverSeconds()))
+                    .put("bucket_wait_s", round(r.bucketWaitSeconds())).put("param_wait_s", round(r.parameterWaitSeconds()))
                     .put("logit_scale", r.logitScale()).put("elapsed_s", round(seconds))) + "\n");
         } catch (IOException e) {
             throw WriteFailure.naming(file, e);

@@ -81,9 +81,11 @@ final class TrainStep {
             }
             // the parameter server's time the step waited for: buckets still under way after the backward pass, and
             // the last step's overlapped gather, which the forward pass waited for, included
-            double serverSeconds = group.lap() + optimizer.bucketWaitSeconds() + optimizer.gatherWaitSeconds();
+            double bucketWait = optimizer.bucketWaitSeconds();
+            double parameterWait = optimizer.gatherWaitSeconds();
+            double serverSeconds = group.lap() + bucketWait + parameterWait;
             // read when asked (the log: worker 0, which owns the logit scale), so no worker waits here for the gather
-            result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, serverSeconds,
+            result = new StepResult(step + 1, lossValue, norm, lrFactor, gatherSeconds, serverSeconds, bucketWait, parameterWait,
                     () -> optimizer.valueAfterStep(model.logitScale()), applied);
         }
         skippedInARow = result.applied() ? 0 : skippedInARow + 1;

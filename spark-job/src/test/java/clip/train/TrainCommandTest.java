@@ -138,7 +138,10 @@ class TrainCommandTest {
             assertEquals(0, train(argv.toArray(new String[0])), stderr);
             curves[i] = losses(run.resolve("train-log.jsonl"));
             JsonNode line = new ObjectMapper().readTree(Files.readAllLines(run.resolve("train-log.jsonl")).get(11));
-            assertTrue(line.path("gather_s").asDouble(-1) >= 0 && line.path("param_server_s").asDouble(-1) >= 0, line.toString());
+            double server = line.path("param_server_s").asDouble(-1);
+            double waits = line.path("bucket_wait_s").asDouble(-1) + line.path("param_wait_s").asDouble(-1);
+            assertTrue(line.path("gather_s").asDouble(-1) >= 0 && server >= 0 && line.has("bucket_wait_s") && line.has("param_wait_s")
+                    && waits >= 0 && waits <= server + 2e-4, line.toString()); // each rounded to 0.1 ms
             assertTrue(Files.isRegularFile(run.resolve("metrics.json")) && Files.isDirectory(run.resolve("model")), runs.get(i));
         }
         for (int r = 1; r < runs.size(); r++) {
