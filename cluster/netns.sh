@@ -4,7 +4,8 @@
 #       N network namespaces P-h0 .. P-h(N-1) (default P = clip), each a host with its own address
 #       198.18.0.(i+1)/24 on its eth0 and its own hostname P-hi; all joined by a bridge that lives
 #       in a namespace of its own (P-switch), so nothing is added to this machine's own network.
-#       --rate caps each host's outgoing bandwidth (tc tbf, e.g. 1gbit, 200mbit).
+#       --rate caps each host's outgoing bandwidth (tc tbf; a number and bit, kbit, mbit, gbit or
+#       tbit, e.g. 1gbit, 200mbit), with a burst of 1 ms at the rate and at least 128 KiB.
 #   exec I [--name P] -- COMMAND...   runs COMMAND on host I (its network, its hostname)
 #   link I up|down [--name P]          plugs host I's cable in or pulls it out
 #   down [--name P]                    removes every namespace and file that up made
@@ -13,7 +14,7 @@
 # namespaces made here, and the switch has no route out, so no packet leaves the machine.
 # Every host sees the same files (same checkout, same /tmp), as nodes sharing a filesystem would.
 set -euo pipefail
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
 ACTION="$1"; shift
 NAME=clip; HOSTS=""; RATE=""; ARGS=()
@@ -33,10 +34,24 @@ SWITCH="$NAME-switch"
 need_root() { [[ $(id -u) -eq 0 ]] || { echo "netns.sh: $ACTION needs root (network namespaces); run it with sudo" >&2; exit 1; }; }
 hosts_made() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$NAME-h[0-9]+$" | sort -t h -k2 -n || true; }
 address() { echo "198.18.0.$(( $1 + 1 ))"; }
+# burst RATE: tbf's bucket in bytes, 1 ms at RATE and at least 128 KiB. A bucket smaller than a
+# GSO packet (64 KiB) makes tbf cut every such packet into MTU-sized ones, and a small one wakes its
+# timer every few microseconds at high rates: with a fixed 32 KB bucket, a "10gbit" cap made the
+# tiny architecture's 2-host step 16-35% longer (BENCHMARKS.md, "the cap's bucket").
+burst() {
+  local n unit
+  [[ "$1" =~ ^([0-9]+)(bit|kbit|mbit|gbit|tbit)$ ]] || {
+    echo "netns.sh: --rate takes a whole number and bit, kbit, mbit, gbit or tbit (e.g. 1gbit), got '$1'" >&2; exit 2; }
+  n=${BASH_REMATCH[1]}; unit=${BASH_REMATCH[2]}
+  case "$unit" in kbit) n=$((n * 1000)) ;; mbit) n=$((n * 1000000)) ;; gbit) n=$((n * 1000000000)) ;; tbit) n=$((n * 1000000000000)) ;; esac
+  n=$((n / 8 / 1000))
+  echo $((n > 131072 ? n : 131072))
+}
 
 case "$ACTION" in
   up)
     need_root
+    [[ -z "$RATE" ]] || burst "$RATE" > /dev/null
     [[ "$HOSTS" =~ ^[0-9]+$ && "$HOSTS" -ge 1 && "$HOSTS" -le 200 ]] || { echo "netns.sh: up needs --hosts N (1 to 200)" >&2; exit 2; }
     [[ -z "$(hosts_made)" ]] || { echo "netns.sh: hosts named $NAME-h* already exist (run: cluster/netns.sh down --name $NAME)" >&2; exit 1; }
     # A half-made set of hosts is removed again, so a failed up leaves nothing behind.
@@ -57,7 +72,7 @@ case "$ACTION" in
       ip -n "$host" addr add "$(address "$i")/24" dev eth0
       ip -n "$host" link set lo up
       ip -n "$host" link set eth0 up
-      [[ -z "$RATE" ]] || ip netns exec "$host" tc qdisc add dev eth0 root tbf rate "$RATE" burst 256kbit latency 400ms
+      [[ -z "$RATE" ]] || ip netns exec "$host" tc qdisc add dev eth0 root tbf rate "$RATE" burst "$(burst "$RATE")" latency 400ms
       # `ip netns exec` mounts /etc/netns/<ns>/hosts over /etc/hosts: every host resolves every other by name.
       mkdir -p "/etc/netns/$host"
       cp "$hostsfile" "/etc/netns/$host/hosts"
