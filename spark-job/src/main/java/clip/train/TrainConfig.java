@@ -128,12 +128,14 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
 
         /**
          * Floats per gradient bucket for a model of {@code trainable} values, 0 for none: at most
-         * {@code bucket-mb}, and at most a quarter of the model, so a small model is still cut in
-         * four buckets whose exchanges can start during the backward pass.
+         * {@code bucket-mb}, and at most an eighth of the model, so a small model is still cut in
+         * eight buckets whose exchanges can start during the backward pass. (A quarter left most
+         * of issue 14's tiny architecture's image tower in the last bucket: an eighth, or 4 MB,
+         * made its step about 0.94x at 1 Gbit/s and the tiny recipe's no slower; BENCHMARKS.md.)
          */
         public int bucketFloats(long trainable) {
             long cap = (long) (bucketMb * (1 << 20) / Float.BYTES);
-            return cap == 0 ? 0 : (int) Math.max(1, Math.min(cap, (trainable + 3) / 4));
+            return cap == 0 ? 0 : (int) Math.max(1, Math.min(cap, (trainable + 7) / 8));
         }
     }
 

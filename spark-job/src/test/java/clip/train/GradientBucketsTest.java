@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import clip.config.ConfigLoader;
 import clip.exchange.Collective;
 import clip.exchange.CountingGroup;
 import clip.exchange.ExchangeGrid;
@@ -71,6 +72,20 @@ class GradientBucketsTest {
      * tower's, so the word embeddings' bucket (the largest, and the text tower's last) crosses while
      * the image tower's backward pass runs, not after the whole pass.
      */
+    /** At most bucket-mb, and at most an eighth of the model: a small model still gets eight buckets. */
+    @Test
+    void aBucketIsAtMostBucketMbAndAtMostAnEighthOfTheModel() {
+        assertEquals(1 << 20, dist("4").bucketFloats(9_605_505L), "4 MB of floats, less than an eighth");
+        assertEquals(1_200_689, dist("25").bucketFloats(9_605_505L), "an eighth, rounded up, less than 25 MB");
+        assertEquals(25 << 18, dist("25").bucketFloats(400_000_000L), "25 MB of floats");
+        assertEquals(1, dist("25").bucketFloats(3), "at least one float");
+        assertEquals(0, dist("0").bucketFloats(9_605_505L), "no buckets");
+    }
+
+    private static TrainConfig.Dist dist(String bucketMb) {
+        return TrainConfig.from(new ConfigLoader().load("tiny", List.of("dist.bucket-mb=" + bucketMb), Map.of())).dist();
+    }
+
     @Test
     void theTextTowerHandsOverItsGradientsBeforeTheImageTower() throws Exception {
         int n = 2;
