@@ -5,7 +5,7 @@
 #       198.18.0.(i+1)/24 on its eth0 and its own hostname P-hi; all joined by a bridge that lives
 #       in a namespace of its own (P-switch), so nothing is added to this machine's own network.
 #       --rate caps each host's outgoing bandwidth (tc tbf; a number and bit, kbit, mbit, gbit or
-#       tbit, e.g. 1gbit, 200mbit), with a burst of 1 ms at the rate and at least 128 KiB.
+#       tbit, e.g. 1gbit, 2.5gbit), with a burst of 1 ms at the rate and at least 128 KiB.
 #   exec I [--name P] -- COMMAND...   runs COMMAND on host I (its network, its hostname)
 #   link I up|down [--name P]          plugs host I's cable in or pulls it out
 #   down [--name P]                    removes every namespace and file that up made
@@ -39,13 +39,11 @@ address() { echo "198.18.0.$(( $1 + 1 ))"; }
 # timer every few microseconds at high rates: with a fixed 32 KB bucket, a "10gbit" cap made the
 # tiny architecture's 2-host step 16-35% longer (BENCHMARKS.md, "the cap's bucket").
 burst() {
-  local n unit
-  [[ "$1" =~ ^([0-9]+)(bit|kbit|mbit|gbit|tbit)$ ]] || {
-    echo "netns.sh: --rate takes a whole number and bit, kbit, mbit, gbit or tbit (e.g. 1gbit), got '$1'" >&2; exit 2; }
-  n=${BASH_REMATCH[1]}; unit=${BASH_REMATCH[2]}
-  case "$unit" in kbit) n=$((n * 1000)) ;; mbit) n=$((n * 1000000)) ;; gbit) n=$((n * 1000000000)) ;; tbit) n=$((n * 1000000000000)) ;; esac
-  n=$((n / 8 / 1000))
-  echo $((n > 131072 ? n : 131072))
+  local scale
+  [[ "$1" =~ ^([0-9]+(\.[0-9]+)?)(bit|kbit|mbit|gbit|tbit)$ ]] || {
+    echo "netns.sh: --rate takes a number and bit, kbit, mbit, gbit or tbit (e.g. 1gbit, 2.5gbit), got '$1'" >&2; exit 2; }
+  case "${BASH_REMATCH[3]}" in bit) scale=1 ;; kbit) scale=1e3 ;; mbit) scale=1e6 ;; gbit) scale=1e9 ;; tbit) scale=1e12 ;; esac
+  awk -v r="${BASH_REMATCH[1]}" -v s="$scale" 'BEGIN { b = int(r * s / 8 / 1000); printf "%d\n", (b > 131072 ? b : 131072) }'
 }
 
 case "$ACTION" in

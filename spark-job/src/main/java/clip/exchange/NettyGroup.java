@@ -350,7 +350,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
             }
         }
         ArrayChunks sink = new ArrayChunks(n, line.self);
-        start(line, id, parts, sink).run();
+        start(line, id, parts, sink, false).run();
         float[][] received = sink.arrays();
         received[line.self] = send[line.self];
         return received;
@@ -371,7 +371,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         if (bounds[line.self] < bounds[line.self + 1]) {
             java.util.Arrays.fill(parts, floats(flat, bounds[line.self], bounds[line.self + 1]));
         }
-        return start(line, id, parts, new PlacedChunks(flat, bounds, line.self));
+        return start(line, id, parts, new PlacedChunks(flat, bounds, line.self), false);
     }
 
     /**
@@ -379,13 +379,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
      * the sink has every member's and ours have left. The flat collectives pass null for an empty
      * part: its receiver knows the bounds and expects nothing. A gradient bucket is a slice of the
      * vector that touches the shards of one or a few owners, and an empty message to every other
-     * peer made each bucket cost N-1 messages a worker.
+     * peer made each bucket cost N-1 messages a worker. With {@code sparse} (gradients), frames
+     * that are mostly zero granules go as {@link SparsePayload}s.
      */
-    private Runnable start(Line line, long id, ByteBuffer[] parts, ChunkSink sink) {
-        return start(line, id, parts, sink, false);
-    }
-
-    /** @param sparse whether frames that are mostly zero granules go as {@link SparsePayload}s (gradients) */
     private Runnable start(Line line, long id, ByteBuffer[] parts, ChunkSink sink, boolean sparse) {
         if (peers == null && size > 1) {
             throw new IllegalStateException("connect() first");

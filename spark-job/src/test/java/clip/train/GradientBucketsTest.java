@@ -67,11 +67,6 @@ class GradientBucketsTest {
         }
     }
 
-    /**
-     * A worker's backward pass hands over the text tower's gradients before any of the image
-     * tower's, so the word embeddings' bucket (the largest, and the text tower's last) crosses while
-     * the image tower's backward pass runs, not after the whole pass.
-     */
     /** At most bucket-mb, and at most an eighth of the model: a small model still gets eight buckets. */
     @Test
     void aBucketIsAtMostBucketMbAndAtMostAnEighthOfTheModel() {
@@ -86,6 +81,11 @@ class GradientBucketsTest {
         return TrainConfig.from(new ConfigLoader().load("tiny", List.of("dist.bucket-mb=" + bucketMb), Map.of())).dist();
     }
 
+    /**
+     * A worker's backward pass hands over the text tower's gradients before any of the image
+     * tower's, so the word embeddings' bucket (the largest, and the text tower's last) crosses while
+     * the image tower's backward pass runs, not after the whole pass.
+     */
     @Test
     void theTextTowerHandsOverItsGradientsBeforeTheImageTower() throws Exception {
         int n = 2;
