@@ -26,7 +26,9 @@ public interface Collective {
      * The same workers on a second line of exchanges, numbered apart from this one's, so that one
      * thread may exchange on it while another uses this one (the gradient buckets' reduce-scatters
      * run during the backward pass, whose SyncBatchNorm sums use this one). Every worker must use
-     * both lines in the same order each.
+     * both lines in the same order each. The side channel's own side channel is a third line
+     * (the replicated update gathers each bucket's sums on it, from the thread that awaits the
+     * buckets, while the backward pass starts further buckets on the second).
      */
     default Collective sideChannel() {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no side channel");
@@ -172,5 +174,15 @@ public interface Collective {
             }
         }
         return sum;
+    }
+
+    /**
+     * A value as {@link #allReduceSum} adds it: the float it travels as plus the float of its
+     * remainder. Adding each worker's {@code asSent} in rank order gives that sum's bits without
+     * the exchange.
+     */
+    static double asSent(double x) {
+        float hi = (float) x;
+        return (double) hi + (float) (x - hi);
     }
 }

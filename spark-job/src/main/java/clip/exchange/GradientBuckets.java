@@ -27,6 +27,9 @@ import java.util.function.IntConsumer;
  * in the same order, because every worker's backward pass reports the same modules in the same
  * order. The shards stay where they were (worker s owns floats {@code [bounds[s], bounds[s+1])}),
  * so a bucket goes to the one or two owners of its floats, not to all workers at once.
+ *
+ * <p>For the replicated update each bucket's sums then go from their owners to every worker, as
+ * soon as they are in, so the whole exchange of a step can cross while the backward pass runs.
  */
 final class GradientBuckets {
     private final Collective side;
@@ -35,6 +38,9 @@ final class GradientBuckets {
     private final IntConsumer copy;
     private final ByteBuffer flat;
     private final ByteBuffer shard;
+    /** The replicated update's: the line each bucket's sums are gathered on, and the whole summed vector they fill; else null. */
+    private final Collective sumsLine;
+    private final ByteBuffer sums;
     private final int[] bounds;
     private final int bucketFloats;
     /** One thread at most, which lets go of itself when idle: buckets must leave in the order they filled. */
@@ -49,9 +55,12 @@ final class GradientBuckets {
      * @param flat   the flat gradient (little-endian floats), which buckets send from
      * @param shard  this worker's summed shard, floats {@code [bounds[rank], bounds[rank+1])} of the vector
      * @param bounds where each worker's shard starts, r = 0..N
+     * @param sumsLine null, or a line of its own on which each bucket's sums, once in, are
+     *                 gathered to every worker into {@code sums}, the whole summed vector whose
+     *                 floats {@code [bounds[rank], bounds[rank+1])} are {@code shard}
      */
     GradientBuckets(Collective side, List<ShardedOptimizer.Segment> segments, IntConsumer copy, ByteBuffer flat, ByteBuffer shard,
-                    int[] bounds, int bucketFloats) {
+                    int[] bounds, int bucketFloats, Collective sumsLine, ByteBuffer sums) {
         if (bucketFloats < 1) {
             throw new IllegalArgumentException("a bucket must hold at least one float, not " + bucketFloats);
         }
@@ -61,6 +70,8 @@ final class GradientBuckets {
         this.copy = copy;
         this.flat = flat;
         this.shard = shard;
+        this.sumsLine = sumsLine;
+        this.sums = sums;
         this.bounds = bounds;
         this.bucketFloats = bucketFloats;
         this.copied = new boolean[segments.size()];
@@ -115,17 +126,28 @@ final class GradientBuckets {
      * Starts the pending segments' bucket: one reduce-scatter per run of adjacent floats, sent
      * from this thread at once and awaited on the bucket thread in order. A bucket's floats mostly
      * go one way (to the owner of that part of the vector), so if each waited for the one before,
-     * the two directions of a link would take turns; sent at once, they flow side by side.
+     * the two directions of a link would take turns; sent at once, they flow side by side. With
+     * a line for the sums, the bucket thread then gathers the bucket's sums the same way (it is
+     * the only thread on that line, so every worker numbers those exchanges alike).
      */
     private void send() {
         List<int[]> runs = ShardedOptimizer.runs(pending);
         pending.clear();
         pendingFloats = 0;
-        List<Runnable> sums = new ArrayList<>();
+        List<Runnable> summing = new ArrayList<>();
         for (int[] r : runs) {
-            sums.add(startReduceScatter(r[0], r[1]));
+            summing.add(startReduceScatter(r[0], r[1]));
         }
-        sent.add(thread.submit(() -> sums.forEach(Runnable::run)));
+        sent.add(thread.submit(() -> {
+            summing.forEach(Runnable::run);
+            if (sumsLine != null) {
+                List<Runnable> gathering = new ArrayList<>();
+                for (int[] r : runs) {
+                    gathering.add(sumsLine.startAllGather(floats(sums, r[0], r[1]), ShardedOptimizer.boundsWithin(bounds, r[0], r[1])));
+                }
+                gathering.forEach(Runnable::run);
+            }
+        }));
     }
 
     /** Floats {@code [from, to)} of the vector summed into the owners' shards: the workers' bounds cut to that range. */

@@ -18,13 +18,13 @@ public final class InProcessGroup {
     private final float[][][] mailbox;
     private final CyclicBarrier barrier;
     private final long deadlineMillis;
-    /** The members' side channel: its own mailboxes and barrier, so both lines can run at once. */
+    /** The members' side channel: its own mailboxes and barrier, so both lines can run at once (and its own side channel, a third line). */
     private final InProcessGroup side;
     /** The subgroups asked for so far, by line and members: each a group of its own, shared by its members' threads. */
     private final Map<String, InProcessGroup> subgroups = new ConcurrentHashMap<>();
 
     public InProcessGroup(int size, long deadlineMillis) {
-        this(size, deadlineMillis, new InProcessGroup(size, deadlineMillis, null));
+        this(size, deadlineMillis, new InProcessGroup(size, deadlineMillis, new InProcessGroup(size, deadlineMillis, null)));
     }
 
     private InProcessGroup(int size, long deadlineMillis, InProcessGroup side) {
@@ -51,7 +51,7 @@ public final class InProcessGroup {
             @Override
             public Collective sideChannel() {
                 if (side == null) {
-                    throw new UnsupportedOperationException("a side channel has no side channel");
+                    throw new UnsupportedOperationException("the third line has no side channel");
                 }
                 return side.member(rank);
             }

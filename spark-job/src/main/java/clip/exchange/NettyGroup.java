@@ -93,10 +93,16 @@ public final class NettyGroup implements Collective, AutoCloseable {
     private final Link[] outbound;
     private volatile boolean closing;
     private List<InetSocketAddress> peers;
-    /** The main line, whose exchanges are numbered from 0, and the side channel's, from {@link #SIDE}. */
+    /**
+     * The main line, whose exchanges are numbered from 0, the side channel's, from {@link #SIDE},
+     * and the side channel's own, from {@link #THIRD} (negative: every line's subgroups stay
+     * below the next line's base).
+     */
     private final Line main;
     private final Line side;
+    private final Line third;
     private static final long SIDE = 1L << 62;
+    private static final long THIRD = Long.MIN_VALUE;
     /** A subgroup's exchanges are numbered from its line's base plus its line number times this. */
     private static final long SUBGROUP = 1L << 56;
     private final AtomicLong framesSent = new AtomicLong();
@@ -125,6 +131,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         int[] everyone = java.util.stream.IntStream.range(0, size).toArray();
         this.main = new Line(everyone, rank, 0);
         this.side = new Line(everyone, rank, SIDE);
+        this.third = new Line(everyone, rank, THIRD);
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("clip-dist-" + rank, true));
         ServerBootstrap sb = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -314,10 +321,13 @@ public final class NettyGroup implements Collective, AutoCloseable {
 
         @Override
         public Collective sideChannel() {
-            if (this != main) {
-                throw new UnsupportedOperationException("only the main line has a side channel");
+            if (this == main) {
+                return side;
             }
-            return side;
+            if (this == side) {
+                return third;
+            }
+            throw new UnsupportedOperationException("only the main line and its side channel have a side channel");
         }
 
         @Override
@@ -371,7 +381,7 @@ public final class NettyGroup implements Collective, AutoCloseable {
         if (bounds[line.self] < bounds[line.self + 1]) {
             java.util.Arrays.fill(parts, floats(flat, bounds[line.self], bounds[line.self + 1]));
         }
-        return start(line, id, parts, new PlacedChunks(flat, bounds, line.self), false);
+        return start(line, id, parts, new PlacedChunks(flat, bounds, line.self), true);
     }
 
     /**
@@ -379,8 +389,9 @@ public final class NettyGroup implements Collective, AutoCloseable {
      * the sink has every member's and ours have left. The flat collectives pass null for an empty
      * part: its receiver knows the bounds and expects nothing. A gradient bucket is a slice of the
      * vector that touches the shards of one or a few owners, and an empty message to every other
-     * peer made each bucket cost N-1 messages a worker. With {@code sparse} (gradients), frames
-     * that are mostly zero granules go as {@link SparsePayload}s.
+     * peer made each bucket cost N-1 messages a worker. With {@code sparse} (the flat
+     * collectives: gradients, their sums, parameters), frames that are mostly zero granules go as
+     * {@link SparsePayload}s; a dense frame costs the encoder a sample of 32 granules.
      */
     private Runnable start(Line line, long id, ByteBuffer[] parts, ChunkSink sink, boolean sparse) {
         if (peers == null && size > 1) {

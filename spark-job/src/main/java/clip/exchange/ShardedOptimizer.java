@@ -42,6 +42,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * whole gradient: global-norm clipping and the rule that a step with a non-finite norm changes
  * nothing both need every shard's sum before any shard may change.
  *
+ * <p>With the update replicated, every worker keeps AdamW's state for all parameters (N times
+ * the memory) and the owners' sums are gathered instead of the updated parameters: every worker
+ * then clips and updates the whole vector itself, with the same sums, norm and arithmetic as the
+ * owners', so the parameters get the same bits. What this buys is when the exchange can run.
+ * The updated parameters can leave only after the last bucket's sums are in and the norm is
+ * known, and under AdamW's weight decay every one of them changes, so their all-gather is the
+ * whole model, hidden behind at most the next forward pass; a bucket's sums can leave as soon as
+ * they are in, during the backward pass, and the word embeddings' sums are as sparse as their
+ * gradients (mostly zero rows, which {@link SparsePayload} leaves out).
+ *
  * <p>With the gather overlapped ({@link #parametersNeeded}) the step returns once the all-gather
  * of updated parameters has started, in pieces, and the next forward pass waits for each piece
  * only when it reaches the parameters it covers ({@link ParameterGather}); whatever reads the
@@ -60,9 +70,14 @@ public final class ShardedOptimizer {
     private final int total;
     private final int shardStart;
     private final int shardEnd;
+    /** Whether every worker updates every parameter (from gathered sums) rather than its shard. */
+    private final boolean replicated;
+    /** The floats this worker's AdamW updates, {@code [updateStart, updateEnd)}: its shard, or all of them when replicated. */
+    private final int updateStart;
+    private final int updateEnd;
     /** Where worker r's shard starts in the flat vector, r = 0..N. */
     private final int[] bounds;
-    /** The flat gradient this worker sends from, the flat parameters it updates and gathers into, its shard's summed gradient. */
+    /** The flat gradient this worker sends from, the flat parameters it updates and gathers into, the summed gradient it updates from. */
     private final INDArray gradFlat;
     private final INDArray paramFlat;
     private final INDArray summed;
@@ -105,7 +120,17 @@ public final class ShardedOptimizer {
      */
     public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
                             double maxGradNorm, int bucketFloats, boolean overlapGather) {
+        this(params, groups, adamW, group, maxGradNorm, bucketFloats, overlapGather, false);
+    }
+
+    /**
+     * @param replicated whether every worker updates every parameter from the gathered sums (see
+     *                   the class comment); there is then no gather of parameters to overlap
+     */
+    public ShardedOptimizer(Map<String, Parameter> params, ParameterGroups groups, AdamW adamW, Collective group,
+                            double maxGradNorm, int bucketFloats, boolean overlapGather, boolean replicated) {
         this.group = group;
+        this.replicated = replicated;
         this.adamW = adamW;
         this.maxGradNorm = maxGradNorm;
         int offset = 0;
@@ -136,17 +161,21 @@ public final class ShardedOptimizer {
         for (int r = 0; r <= group.size(); r++) {
             bounds[r] = shardStart(r);
         }
+        this.updateStart = replicated ? 0 : shardStart;
+        this.updateEnd = replicated ? total : shardEnd;
+        int updated = updateEnd - updateStart;
         this.gradFlat = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, total));
         this.paramFlat = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, total));
-        this.summed = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
-        this.expAvg = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
-        this.expAvgSq = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, shardEnd - shardStart));
+        this.summed = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, updated));
+        this.expAvg = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, updated));
+        this.expAvgSq = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, updated));
         this.buckets = bucketFloats > 0
-                ? new GradientBuckets(group.sideChannel(), segments, i -> copyGradient(segments.get(i)), bytes(gradFlat), bytes(summed),
-                        bounds, bucketFloats)
+                ? new GradientBuckets(group.sideChannel(), segments, i -> copyGradient(segments.get(i)), bytes(gradFlat), ownSums(),
+                        bounds, bucketFloats, replicated ? group.sideChannel().sideChannel() : null, replicated ? bytes(summed) : null)
                 : null;
-        this.gather = overlapGather ? new ParameterGather(group.sideChannel(), segments, i -> placeParameter(segments.get(i)),
-                bytes(paramFlat), bounds) : null;
+        this.gather = overlapGather && !replicated
+                ? new ParameterGather(group.sideChannel(), segments, i -> placeParameter(segments.get(i)), bytes(paramFlat), bounds)
+                : null;
         copyParameters();
     }
 
@@ -254,10 +283,13 @@ public final class ShardedOptimizer {
             awaitBuckets();
         } else {
             segments.forEach(this::copyGradient);
-            group.reduceScatterSum(bytes(gradFlat), bounds, bytes(summed));
+            group.reduceScatterSum(bytes(gradFlat), bounds, ownSums());
+            if (replicated) {
+                group.allGather(bytes(summed), bounds);
+            }
         }
         FloatBuffer grad = bytes(summed).asFloatBuffer();
-        double norm = Math.sqrt(group.allReduceSum(new double[] {sumOfSquares(grad)})[0]);
+        double norm = Math.sqrt(replicated ? sumOfSquaresAsSummed(grad) : group.allReduceSum(new double[] {sumOfSquares(grad)})[0]);
         if (!Double.isFinite(norm)) {
             return norm;
         }
@@ -266,9 +298,11 @@ public final class ShardedOptimizer {
         if (scale != 1.0) {
             scale(grad, (float) scale);
         }
-        update(slice(paramFlat, shardStart, shardEnd), summed, lrFactor);
-        bounded.forEach(this::keepOwnedWithin);
-        if (gather != null) {
+        update(slice(paramFlat, updateStart, updateEnd), summed, lrFactor);
+        bounded.forEach(this::keepUpdatedWithin);
+        if (replicated) {
+            segments.forEach(this::placeParameter);
+        } else if (gather != null) {
             gather.start(group);
         } else {
             group.allGather(bytes(paramFlat), bounds);
@@ -277,12 +311,31 @@ public final class ShardedOptimizer {
         return norm;
     }
 
+    /** Where this worker's shard of the sums goes: all of {@link #summed}, or its part of the whole vector when replicated. */
+    private ByteBuffer ownSums() {
+        return bytes(summed).slice((shardStart - updateStart) * Float.BYTES, (shardEnd - shardStart) * Float.BYTES)
+                .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * The squared norm of the whole summed gradient as the sharded update finds it, without an
+     * exchange: each shard's sum of squares, added in rank order as {@link Collective#allReduceSum}
+     * adds them, so both updates clip by the same bits.
+     */
+    private double sumOfSquaresAsSummed(FloatBuffer whole) {
+        double sum = 0;
+        for (int r = 0; r < group.size(); r++) {
+            sum += Collective.asSent(sumOfSquares(whole.slice(bounds[r], bounds[r + 1] - bounds[r])));
+        }
+        return sum;
+    }
+
     private void placeParameter(Segment seg) {
         seg.param().value().assign(slice(paramFlat, seg.offset(), seg.offset() + seg.length()).reshape(seg.param().value().shape()));
     }
 
-    /** This worker's values of a bounded parameter set within its bounds. */
-    private void keepOwnedWithin(Bound b) {
+    /** The values of a bounded parameter this worker updates set within its bounds. */
+    private void keepUpdatedWithin(Bound b) {
         if (b.index() < 0) {
             INDArray v = b.param().value();
             for (long i = 0; i < v.length(); i++) {
@@ -294,8 +347,8 @@ public final class ShardedOptimizer {
             return;
         }
         Segment seg = segments.get(b.index());
-        int from = Math.max(seg.offset(), shardStart);
-        int to = Math.min(seg.offset() + seg.length(), shardEnd);
+        int from = Math.max(seg.offset(), updateStart);
+        int to = Math.min(seg.offset() + seg.length(), updateEnd);
         FloatBuffer values = bytes(paramFlat).asFloatBuffer();
         for (int i = from; i < to; i++) {
             double v = values.get(i);
@@ -454,8 +507,8 @@ public final class ShardedOptimizer {
             int at = offsetOf(r.name()) + r.from();
             int n = r.to() - r.from();
             out.put(r.name(), Nd4j.createFromArray(Arrays.copyOfRange(params, at, at + n)));
-            out.put(r.name() + EXP_AVG, Nd4j.createFromArray(Arrays.copyOfRange(m, at - shardStart, at - shardStart + n)));
-            out.put(r.name() + EXP_AVG_SQ, Nd4j.createFromArray(Arrays.copyOfRange(v, at - shardStart, at - shardStart + n)));
+            out.put(r.name() + EXP_AVG, Nd4j.createFromArray(Arrays.copyOfRange(m, at - updateStart, at - updateStart + n)));
+            out.put(r.name() + EXP_AVG_SQ, Nd4j.createFromArray(Arrays.copyOfRange(v, at - updateStart, at - updateStart + n)));
         }
         return out;
     }
@@ -500,14 +553,14 @@ public final class ShardedOptimizer {
         }
         for (Segment seg : segments) {
             seg.param().value().assign(Nd4j.createFromArray(state.get(seg.name())).reshape(seg.param().value().shape()));
-            int from = Math.max(seg.offset(), shardStart);
-            int to = Math.min(seg.offset() + seg.length(), shardEnd);
+            int from = Math.max(seg.offset(), updateStart);
+            int to = Math.min(seg.offset() + seg.length(), updateEnd);
             if (from < to) {
                 int a = from - seg.offset();
                 int b = to - seg.offset();
-                slice(expAvg, from - shardStart, to - shardStart).assign(
+                slice(expAvg, from - updateStart, to - updateStart).assign(
                         Nd4j.createFromArray(Arrays.copyOfRange(state.get(seg.name() + EXP_AVG), a, b)));
-                slice(expAvgSq, from - shardStart, to - shardStart).assign(
+                slice(expAvgSq, from - updateStart, to - updateStart).assign(
                         Nd4j.createFromArray(Arrays.copyOfRange(state.get(seg.name() + EXP_AVG_SQ), a, b)));
             }
         }
@@ -524,16 +577,16 @@ public final class ShardedOptimizer {
         throw new IllegalArgumentException("no trainable parameter " + name);
     }
 
-    /** AdamW on this worker's shard of the parameters {@code p}, from its summed (and clipped) gradient {@code g}. */
+    /** AdamW on the parameters {@code p} this worker updates, from their summed (and clipped) gradient {@code g}. */
     private void update(INDArray p, INDArray g, double lrFactor) {
         for (Segment seg : segments) {
-            int from = Math.max(seg.offset(), shardStart);
-            int to = Math.min(seg.offset() + seg.length(), shardEnd);
+            int from = Math.max(seg.offset(), updateStart);
+            int to = Math.min(seg.offset() + seg.length(), updateEnd);
             if (from >= to) {
                 continue;
             }
-            int a = from - shardStart;
-            int b = to - shardStart;
+            int a = from - updateStart;
+            int b = to - updateStart;
             adamW.update(slice(p, a, b), slice(g, a, b), slice(expAvg, a, b), slice(expAvgSq, a, b),
                     seg.lr() * lrFactor, seg.weightDecay(), step);
         }

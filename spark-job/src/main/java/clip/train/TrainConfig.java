@@ -112,7 +112,7 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
 
     /** {@code clip.dist}. */
     public record Dist(int workers, long timeoutMillis, int maxRestarts, Engine engine, String listenHost, int port,
-                       double bucketMb, Exchange exchange, boolean overlapGather) {
+                       double bucketMb, Exchange exchange, boolean overlapGather, Update update) {
         /** From this many workers {@code exchange = auto} takes the two-level exchange (see BENCHMARKS.md's projection). */
         public static final int AUTO_TWO_LEVEL = 64;
 
@@ -124,6 +124,11 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
         /** Whether the all-gather of updated parameters runs behind the next forward pass (a lone worker has none). */
         public boolean overlapsGather() {
             return workers > 1 && overlapGather;
+        }
+
+        /** Whether every worker updates every parameter from the gathered sums (a lone worker's update is the same either way). */
+        public boolean replicatesUpdate() {
+            return workers > 1 && update == Update.REPLICATED;
         }
 
         /**
@@ -173,6 +178,9 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
     /** The parameter server's exchange: every worker to every other, two hops over a grid, or two hops for many workers. */
     public enum Exchange { MESH, TWO_LEVEL, AUTO }
 
+    /** {@code clip.dist.update}: where AdamW runs, each shard on its owner or everything on every worker. */
+    public enum Update { SHARDED, REPLICATED }
+
     public static TrainConfig from(Config root) {
         Config c = root.getConfig("clip");
         List<Double> betas = c.getDoubleList("optim.betas");
@@ -212,7 +220,7 @@ public record TrainConfig(Model model, Loss loss, Data data, Train train, Optim 
                 new Dist(c.getInt("dist.workers"), c.getLong("dist.timeout-ms"), c.getInt("dist.max-restarts"),
                         choice(c, "dist.engine", Engine.class), c.getString("dist.listen-host"), c.getInt("dist.port"),
                         c.getDouble("dist.bucket-mb"), choice(c, "dist.exchange", Exchange.class),
-                        c.getBoolean("dist.overlap-gather")),
+                        c.getBoolean("dist.overlap-gather"), choice(c, "dist.update", Update.class)),
                 new Eval(c.getInt("eval.every"), c.getString("eval.metric"), c.getString("eval.templates")),
                 new Output(c.getString("output.dir"), Paths.get(c.getString("output.runs"))));
         t.validate();

@@ -122,7 +122,8 @@ public final class TrainWorker {
         boolean buckets = workers > 1 && config.train().microBatches() == 1;
         ShardedOptimizer optimizer = new ShardedOptimizer(model.namedParameters(), config.optim().groups(),
                 config.optim().adamW(), group, config.train().gradClip(),
-                buckets ? config.dist().bucketFloats(trainable(model)) : 0, config.dist().overlapsGather());
+                buckets ? config.dist().bucketFloats(trainable(model)) : 0, config.dist().overlapsGather(),
+                config.dist().replicatesUpdate());
         model.onGradientsReady(optimizer.gradientsReady());
         model.onParametersNeeded(optimizer.parametersNeeded());
         optimizer.keepWithin(model.logitScale(), 0, ClipLoss.MAX_LOGIT_SCALE); // OpenCLIP keeps exp(logit_scale) within [1, 100]

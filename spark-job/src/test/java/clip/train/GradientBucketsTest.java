@@ -67,6 +67,28 @@ class GradientBucketsTest {
         }
     }
 
+    /**
+     * Every worker updating every parameter from the gathered sums gives the sharded update's
+     * parameters and AdamW state bit for bit, with buckets (whose sums cross on a third line) and
+     * without, through a skipped step, in the mesh and in two hops.
+     */
+    @ParameterizedTest(name = "{0} workers, TCP={1}, ResNet with SyncBatchNorm={2}, buckets of {3} floats, two-level={4}")
+    @CsvSource({"2,false,false,64,false", "4,false,false,0,false", "2,true,false,300,false", "4,true,false,7,false",
+            "2,true,true,200,false", "4,true,false,300,true", "4,false,false,0,true"})
+    void theReplicatedUpdateGivesTheShardedBits(int n, boolean overTcp, boolean resnet, int bucketFloats, boolean twoLevel)
+            throws Exception {
+        ExchangeGrid grid = twoLevel ? ExchangeGrid.nearSquare(n) : null;
+        List<Map<String, float[]>> sharded = train(n, overTcp, resnet, bucketFloats, grid, false);
+        List<Map<String, float[]>> replicated = train(n, overTcp, resnet, bucketFloats, grid, true);
+        for (int w = 0; w < n; w++) {
+            assertEquals(sharded.get(w).keySet(), replicated.get(w).keySet());
+            assertTrue(sharded.get(w).keySet().stream().anyMatch(k -> k.endsWith(ShardedOptimizer.EXP_AVG_SQ)), "the state is compared");
+            for (String k : sharded.get(w).keySet()) {
+                assertArrayEquals(sharded.get(w).get(k), replicated.get(w).get(k), "worker " + w + ", " + k);
+            }
+        }
+    }
+
     /** At most bucket-mb, and at most an eighth of the model: a small model still gets eight buckets. */
     @Test
     void aBucketIsAtMostBucketMbAndAtMostAnEighthOfTheModel() {
@@ -135,6 +157,17 @@ class GradientBucketsTest {
      */
     private static List<Map<String, float[]>> train(int n, boolean overTcp, boolean resnet, int bucketFloats, ExchangeGrid grid)
             throws Exception {
+        List<Map<String, float[]>> out = train(n, overTcp, resnet, bucketFloats, grid, false);
+        out.forEach(m -> m.keySet().removeIf(k -> k.startsWith(STATE)));
+        return out;
+    }
+
+    /** Prefixes the names of a worker's part of the checkpoint ({@link ShardedOptimizer#ownedState}) among its parameters. */
+    private static final String STATE = "state:";
+
+    /** The same, with each worker's part of the checkpoint under {@link #STATE}; {@code replicated}: every worker updates everything. */
+    private static List<Map<String, float[]>> train(int n, boolean overTcp, boolean resnet, int bucketFloats, ExchangeGrid grid,
+                                                    boolean replicated) throws Exception {
         List<Collective> members = overTcp ? DataParallelEquivalenceTest.overTcp(n) : DataParallelEquivalenceTest.inProcess(n);
         return DataParallelEquivalenceTest.eachWorker(members, member -> {
             CountingGroup counted = new CountingGroup(member);
@@ -142,7 +175,7 @@ class GradientBucketsTest {
             ContrastiveModel m = model(resnet);
             m.setBatchStatistics(c::allReduceSum);
             ShardedOptimizer opt = new ShardedOptimizer(m.namedParameters(), GROUPS, new AdamW(0.9, 0.98, 1e-6), c, 0.5,
-                    bucketFloats);
+                    bucketFloats, false, replicated);
             m.onGradientsReady(opt.gradientsReady());
             int local = GLOBAL_BATCH / n;
             long from = (long) c.rank() * local;
@@ -165,7 +198,9 @@ class GradientBucketsTest {
                     opt.step(1.0);
                 }
             }
-            return values(m);
+            Map<String, float[]> out = values(m);
+            opt.ownedState().forEach((k, v) -> out.put(STATE + k, v.data().asFloat()));
+            return out;
         });
     }
 

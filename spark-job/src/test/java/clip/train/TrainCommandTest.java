@@ -319,6 +319,42 @@ class TrainCommandTest {
         assertTrue(stderr.contains("clip.dist.overlap-gather") && stderr.lines().count() == 1, stderr);
     }
 
+    /**
+     * Two thread workers that each update every parameter from the gathered sums write the
+     * sharded update's model and log, bit for bit; a sharded run's checkpoint resumes under the
+     * replicated update to the same model; a value it does not know is refused in one line.
+     */
+    @Test
+    void theReplicatedUpdateWritesTheShardedModelAndResumesItsCheckpoints() throws Exception {
+        Path sharded = tmp.resolve("sharded");
+        Path replicated = tmp.resolve("replicated");
+        List<String> common = List.of("tiny", "train.steps=6", "train.checkpoint-every=3", "dist.workers=2");
+        assertEquals(0, train(with(common, "output.dir=" + sharded)), stderr);
+        byte[] model = Files.readAllBytes(sharded.resolve("model/model.safetensors"));
+        assertEquals(0, train(with(common, "dist.update=replicated", "output.dir=" + replicated)), stderr);
+        assertArrayEquals(model, Files.readAllBytes(replicated.resolve("model/model.safetensors")));
+        List<String> expected = Files.readAllLines(sharded.resolve("train-log.jsonl"));
+        List<String> got = Files.readAllLines(replicated.resolve("train-log.jsonl"));
+        assertEquals(6, got.size());
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < expected.size(); i++) {
+            for (String field : List.of("loss", "grad_norm", "logit_scale")) {
+                assertEquals(json.readTree(expected.get(i)).path(field).asDouble(), json.readTree(got.get(i)).path(field).asDouble(),
+                        "step " + (i + 1) + ", " + field);
+            }
+        }
+
+        LocalFiles.deleteTree(sharded.resolve("checkpoints/step-000000006"));
+        LocalFiles.deleteTree(sharded.resolve("model"));
+        Files.delete(sharded.resolve("metrics.json"));
+        assertEquals(0, train(with(common, "dist.update=replicated", "output.dir=" + sharded)), stderr);
+        assertTrue(stdout.contains("resuming at step 3"), stdout);
+        assertArrayEquals(model, Files.readAllBytes(sharded.resolve("model/model.safetensors")), "resumed: the uninterrupted run's model");
+
+        assertEquals(2, train("tiny", "dist.update=everywhere", "output.dir=" + tmp.resolve("refused")));
+        assertTrue(stderr.contains("clip.dist.update") && stderr.lines().count() == 1, stderr);
+    }
+
     private static String[] with(List<String> args, String... more) {
         List<String> all = new java.util.ArrayList<>(args);
         all.addAll(List.of(more));

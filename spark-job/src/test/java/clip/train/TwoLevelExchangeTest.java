@@ -46,7 +46,7 @@ class TwoLevelExchangeTest {
     }
 
     private static TrainConfig.Dist dist(int workers, TrainConfig.Exchange exchange) {
-        return new TrainConfig.Dist(workers, 60_000, 0, TrainConfig.Engine.AUTO, "", 0, 25, exchange, true);
+        return new TrainConfig.Dist(workers, 60_000, 0, TrainConfig.Engine.AUTO, "", 0, 25, exchange, true, TrainConfig.Update.SHARDED);
     }
 
     @ParameterizedTest(name = "hosts {0}, TCP={1}")
