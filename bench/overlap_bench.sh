@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P]
-# [--buckets "0 25"] [--overlap "true"] [--set "k=v ..."] [--executor-opts "JVM options"]: how much
+# [--buckets "0 25"] [--overlap "true"] [--update "sharded replicated"] [--set "k=v ..."]
+# [--executor-opts "JVM options"]: how much
 # of the parameter server's exchange the tiny recipe's step still waits for, with and without
 # gradient buckets and the overlapped all-gather (issue 16 §4), as root. For each bandwidth cap:
 # hosts in network namespaces
 # (cluster/netns.sh up --hosts N+1 --rate R: a Spark master and the driver on host 0, a worker of one
 # core on each of hosts 1..N, N = --workers), then clip.Train tiny with dist.workers=N (one per host),
-# once per dist.bucket-mb and dist.overlap-gather value, alternating, --runs times; each run under
+# once per dist.bucket-mb, dist.overlap-gather and dist.update value, alternating, --runs times; each run under
 # the CPU lock (/tmp/clip-cpu.lock). Prints one line per run: the medians over the steps after the
 # tenth of the step time, the parameter server's time the step waited for (param_server_s: buckets
 # still under way after the backward pass, the norm's all-reduce and the all-gather, or what the
@@ -19,7 +20,7 @@
 set -euo pipefail
 {
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; OVERLAP="true"; WORK=/tmp/overlap-bench; SET=""
+RATES="1gbit 20mbit"; RUNS=3; STEPS=80; NAME=ovl; BUCKETS="0 25"; OVERLAP="true"; UPDATE="sharded"; WORK=/tmp/overlap-bench; SET=""
 EXECUTOR_CONF=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -30,11 +31,12 @@ while [[ $# -gt 0 ]]; do
     --name) NAME="$2"; shift 2 ;;
     --buckets) BUCKETS="$2"; shift 2 ;;
     --overlap) OVERLAP="$2"; shift 2 ;;
+    --update) UPDATE="$2"; shift 2 ;;
     --work) WORK="$2"; shift 2 ;;
     --set) SET="$2"; shift 2 ;;
     --pin) PIN=1; shift ;;
     --executor-opts) EXECUTOR_CONF=(--conf "spark.executor.extraJavaOptions=$2"); shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "overlap_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -67,13 +69,15 @@ for rate in $RATES; do
   for run in $(seq 1 "$RUNS"); do
     for b in $BUCKETS; do
      for o in $OVERLAP; do
-      out="$WORK/run-$rate-b$b-o$o-$run"
+      for u in $UPDATE; do
+      out="$WORK/run-$rate-b$b-o$o-$u-$run"
       flock "$LOCK" "$ROOT/cluster/netns.sh" exec 0 --name "$NAME" -- env SPARK_LOCAL_IP=198.18.0.1 "$ROOT/cluster/spark-submit" \
         --master "$MASTER" --conf spark.driver.host=198.18.0.1 --conf spark.executor.memory=2g "${EXECUTOR_CONF[@]}" --conf spark.cores.max=$((HOSTS - 1)) \
-        --class clip.Train "$JAR" tiny dist.workers=$((HOSTS - 1)) dist.bucket-mb="$b" dist.overlap-gather="$o" train.steps="$STEPS" output.dir="$out" $SET \
+        --class clip.Train "$JAR" tiny dist.workers=$((HOSTS - 1)) dist.bucket-mb="$b" dist.overlap-gather="$o" dist.update="$u" train.steps="$STEPS" output.dir="$out" $SET \
         > "$out.log" 2>&1 || { echo "overlap_bench.sh: run failed; its log:" >&2; tail -30 "$out.log" >&2; exit 1; }
       # A restarted run's figures come from its last attempt, in executors already warm: say so.
-      echo "rate $rate  bucket-mb $b  overlap $o  run $run  load $(cut -d' ' -f1 /proc/loadavg)  restarts $(grep -c 'the workers failed' "$out.log")  $(medians "$out/train-log.jsonl")"
+      echo "rate $rate  bucket-mb $b  overlap $o  update $u  run $run  load $(cut -d' ' -f1 /proc/loadavg)  restarts $(grep -c 'the workers failed' "$out.log")  $(medians "$out/train-log.jsonl")"
+      done
      done
     done
   done
