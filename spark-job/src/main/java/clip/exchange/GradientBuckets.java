@@ -28,8 +28,12 @@ import java.util.function.IntConsumer;
  * order. The shards stay where they were (worker s owns floats {@code [bounds[s], bounds[s+1])}),
  * so a bucket goes to the one or two owners of its floats, not to all workers at once.
  *
- * <p>For the replicated update each bucket's sums then go from their owners to every worker, as
- * soon as they are in, so the whole exchange of a step can cross while the backward pass runs.
+ * <p>For the replicated update no worker owns a shard: each bucket is cut evenly among all the
+ * workers, each sums its cut, and the sums then go to every worker as soon as they are in, so the
+ * whole exchange of a step can cross while the backward pass runs. Cut by the shards, a bucket of
+ * less than a shard would go to one owner and back, the whole bucket through one worker's link
+ * each way (with 4 workers at 1 Gbit/s that made the last bucket's wait 160 ms; BENCHMARKS.md).
+ * The sums are the same bits whoever adds them: every worker's part, in rank order.
  */
 final class GradientBuckets {
     private final Collective side;
@@ -53,11 +57,11 @@ final class GradientBuckets {
     /**
      * @param copy   copies segment i's gradient into the flat vector
      * @param flat   the flat gradient (little-endian floats), which buckets send from
-     * @param shard  this worker's summed shard, floats {@code [bounds[rank], bounds[rank+1])} of the vector
+     * @param shard  this worker's summed shard, floats {@code [bounds[rank], bounds[rank+1])} of the
+     *               vector; null when the sums are gathered
      * @param bounds where each worker's shard starts, r = 0..N
      * @param sumsLine null, or a line of its own on which each bucket's sums, once in, are
-     *                 gathered to every worker into {@code sums}, the whole summed vector whose
-     *                 floats {@code [bounds[rank], bounds[rank+1])} are {@code shard}
+     *                 gathered to every worker into {@code sums}, the whole summed vector
      */
     GradientBuckets(Collective side, List<ShardedOptimizer.Segment> segments, IntConsumer copy, ByteBuffer flat, ByteBuffer shard,
                     int[] bounds, int bucketFloats, Collective sumsLine, ByteBuffer sums) {
@@ -143,20 +147,37 @@ final class GradientBuckets {
             if (sumsLine != null) {
                 List<Runnable> gathering = new ArrayList<>();
                 for (int[] r : runs) {
-                    gathering.add(sumsLine.startAllGather(floats(sums, r[0], r[1]), ShardedOptimizer.boundsWithin(bounds, r[0], r[1])));
+                    gathering.add(sumsLine.startAllGather(floats(sums, r[0], r[1]), evenly(r[1] - r[0], side.size())));
                 }
                 gathering.forEach(Runnable::run);
             }
         }));
     }
 
-    /** Floats {@code [from, to)} of the vector summed into the owners' shards: the workers' bounds cut to that range. */
+    /**
+     * Floats {@code [from, to)} of the vector summed into the owners' shards (the workers' bounds
+     * cut to that range), or, when the sums are gathered, each worker's even cut of it into its
+     * place in the whole summed vector.
+     */
     private Runnable startReduceScatter(int from, int to) {
-        int[] cut = ShardedOptimizer.boundsWithin(bounds, from, to);
         int rank = side.rank();
+        if (sumsLine != null) {
+            int[] cut = evenly(to - from, side.size());
+            return side.startReduceScatterSum(floats(flat, from, to), cut, floats(sums, from + cut[rank], from + cut[rank + 1]));
+        }
+        int[] cut = ShardedOptimizer.boundsWithin(bounds, from, to);
         int mine = cut[rank + 1] - cut[rank];
         int at = mine == 0 ? 0 : from + cut[rank] - bounds[rank]; // where this worker's part of the run sits in its shard
         return side.startReduceScatterSum(floats(flat, from, to), cut, floats(shard, at, at + mine));
+    }
+
+    /** {@code n} floats cut among {@code workers}, r = 0..workers, as the shards are cut. */
+    private static int[] evenly(int n, int workers) {
+        int[] cut = new int[workers + 1];
+        for (int r = 0; r <= workers; r++) {
+            cut[r] = (int) ((long) n * r / workers);
+        }
+        return cut;
     }
 
     private static ByteBuffer floats(ByteBuffer b, int from, int to) {

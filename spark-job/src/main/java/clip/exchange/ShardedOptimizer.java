@@ -43,8 +43,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * nothing both need every shard's sum before any shard may change.
  *
  * <p>With the update replicated, every worker keeps AdamW's state for all parameters (N times
- * the memory) and the owners' sums are gathered instead of the updated parameters: every worker
- * then clips and updates the whole vector itself, with the same sums, norm and arithmetic as the
+ * the memory) and the gradient's sums are gathered instead of the updated parameters (each
+ * bucket summed in even cuts among the workers, see {@link GradientBuckets}): every worker then
+ * clips and updates the whole vector itself, with the same sums, norm and arithmetic as the
  * owners', so the parameters get the same bits. What this buys is when the exchange can run.
  * The updated parameters can leave only after the last bucket's sums are in and the norm is
  * known, and under AdamW's weight decay every one of them changes, so their all-gather is the
@@ -170,8 +171,9 @@ public final class ShardedOptimizer {
         this.expAvg = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, updated));
         this.expAvgSq = StepMemory.outside(() -> Nd4j.zeros(DataType.FLOAT, updated));
         this.buckets = bucketFloats > 0
-                ? new GradientBuckets(group.sideChannel(), segments, i -> copyGradient(segments.get(i)), bytes(gradFlat), ownSums(),
-                        bounds, bucketFloats, replicated ? group.sideChannel().sideChannel() : null, replicated ? bytes(summed) : null)
+                ? new GradientBuckets(group.sideChannel(), segments, i -> copyGradient(segments.get(i)), bytes(gradFlat),
+                        replicated ? null : bytes(summed), bounds, bucketFloats, replicated ? group.sideChannel().sideChannel() : null,
+                        replicated ? bytes(summed) : null)
                 : null;
         this.gather = overlapGather && !replicated
                 ? new ParameterGather(group.sideChannel(), segments, i -> placeParameter(segments.get(i)), bytes(paramFlat), bounds)
@@ -311,7 +313,7 @@ public final class ShardedOptimizer {
         return norm;
     }
 
-    /** Where this worker's shard of the sums goes: all of {@link #summed}, or its part of the whole vector when replicated. */
+    /** Where this worker's shard of one reduce-scatter's sums goes: all of {@link #summed}, or its part of the whole vector when replicated. */
     private ByteBuffer ownSums() {
         return bytes(summed).slice((shardStart - updateStart) * Float.BYTES, (shardEnd - shardStart) * Float.BYTES)
                 .order(ByteOrder.LITTLE_ENDIAN);
