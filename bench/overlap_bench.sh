@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/overlap_bench.sh [--rates "1gbit 20mbit"] [--runs 3] [--steps 80] [--workers 2] [--name P]
 # [--buckets "0 25"] [--overlap "true"] [--update "sharded replicated"] [--set "k=v ..."]
-# [--executor-opts "JVM options"]: how much
-# of the parameter server's exchange the tiny recipe's step still waits for, with and without
-# gradient buckets and the overlapped all-gather (issue 16 §4), as root. For each bandwidth cap:
+# [--executor-opts "JVM options"]: how much of the parameter server's exchange the tiny recipe's
+# step still waits for, with and without gradient buckets, the overlapped all-gather and the
+# replicated update (issue 16 §4), as root. For each bandwidth cap:
 # hosts in network namespaces
 # (cluster/netns.sh up --hosts N+1 --rate R: a Spark master and the driver on host 0, a worker of one
 # core on each of hosts 1..N, N = --workers), then clip.Train tiny with dist.workers=N (one per host),

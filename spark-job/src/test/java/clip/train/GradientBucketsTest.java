@@ -48,6 +48,8 @@ class GradientBucketsTest {
     /** The step skipped as a non-finite loss would be: the buckets under way finish, nothing changes. */
     private static final int SKIPPED = 1;
     private static final ParameterGroups GROUPS = new ParameterGroups(1e-3, 2e-3, 1e-2, 0.2, 0.1);
+    /** Prefixes the names of a worker's part of the checkpoint ({@link ShardedOptimizer#ownedState}) among its parameters. */
+    private static final String STATE = "state:";
 
     @ParameterizedTest(name = "{0} workers, TCP={1}, ResNet with SyncBatchNorm={2}, buckets of {3} floats, two-level={4}")
     @CsvSource({"2,false,false,64,false", "4,false,false,7,false", "2,true,false,64,false", "4,true,false,300,false",
@@ -161,9 +163,6 @@ class GradientBucketsTest {
         out.forEach(m -> m.keySet().removeIf(k -> k.startsWith(STATE)));
         return out;
     }
-
-    /** Prefixes the names of a worker's part of the checkpoint ({@link ShardedOptimizer#ownedState}) among its parameters. */
-    private static final String STATE = "state:";
 
     /** The same, with each worker's part of the checkpoint under {@link #STATE}; {@code replicated}: every worker updates everything. */
     private static List<Map<String, float[]>> train(int n, boolean overTcp, boolean resnet, int bucketFloats, ExchangeGrid grid,
