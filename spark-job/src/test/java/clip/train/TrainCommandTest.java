@@ -296,20 +296,9 @@ class TrainCommandTest {
         assertTrue(stdout.contains("eval at step 4"), stdout);
         assertArrayEquals(Files.readAllBytes(atTheEnd.resolve("model/model.safetensors")),
                 Files.readAllBytes(overlapped.resolve("model/model.safetensors")));
-        List<String> expected = Files.readAllLines(atTheEnd.resolve("train-log.jsonl"));
-        List<String> got = Files.readAllLines(overlapped.resolve("train-log.jsonl"));
-        assertEquals(6, got.size());
-        ObjectMapper json = new ObjectMapper();
-        for (int i = 0; i < expected.size(); i++) {
-            for (String field : List.of("loss", "grad_norm", "logit_scale")) {
-                assertEquals(json.readTree(expected.get(i)).path(field).asDouble(), json.readTree(got.get(i)).path(field).asDouble(),
-                        "step " + (i + 1) + ", " + field);
-            }
-        }
+        assertSameLosses(atTheEnd, overlapped, 6);
 
-        LocalFiles.deleteTree(overlapped.resolve("checkpoints/step-000000006"));
-        LocalFiles.deleteTree(overlapped.resolve("model"));
-        Files.delete(overlapped.resolve("metrics.json"));
+        rewindToStep3(overlapped);
         assertEquals(0, train(with(common, "output.dir=" + overlapped)), stderr);
         assertTrue(stdout.contains("resuming at step 3"), stdout);
         assertArrayEquals(Files.readAllBytes(atTheEnd.resolve("model/model.safetensors")),
@@ -333,9 +322,22 @@ class TrainCommandTest {
         byte[] model = Files.readAllBytes(sharded.resolve("model/model.safetensors"));
         assertEquals(0, train(with(common, "dist.update=replicated", "output.dir=" + replicated)), stderr);
         assertArrayEquals(model, Files.readAllBytes(replicated.resolve("model/model.safetensors")));
-        List<String> expected = Files.readAllLines(sharded.resolve("train-log.jsonl"));
-        List<String> got = Files.readAllLines(replicated.resolve("train-log.jsonl"));
-        assertEquals(6, got.size());
+        assertSameLosses(sharded, replicated, 6);
+
+        rewindToStep3(sharded);
+        assertEquals(0, train(with(common, "dist.update=replicated", "output.dir=" + sharded)), stderr);
+        assertTrue(stdout.contains("resuming at step 3"), stdout);
+        assertArrayEquals(model, Files.readAllBytes(sharded.resolve("model/model.safetensors")), "resumed: the uninterrupted run's model");
+
+        assertEquals(2, train("tiny", "dist.update=everywhere", "output.dir=" + tmp.resolve("refused")));
+        assertTrue(stderr.contains("clip.dist.update") && stderr.lines().count() == 1, stderr);
+    }
+
+    /** The two runs' train-log.jsonl files have {@code steps} lines with the same losses, gradient norms and logit scales. */
+    private static void assertSameLosses(Path expectedRun, Path gotRun, int steps) throws java.io.IOException {
+        List<String> expected = Files.readAllLines(expectedRun.resolve("train-log.jsonl"));
+        List<String> got = Files.readAllLines(gotRun.resolve("train-log.jsonl"));
+        assertEquals(steps, got.size());
         ObjectMapper json = new ObjectMapper();
         for (int i = 0; i < expected.size(); i++) {
             for (String field : List.of("loss", "grad_norm", "logit_scale")) {
@@ -343,16 +345,13 @@ class TrainCommandTest {
                         "step " + (i + 1) + ", " + field);
             }
         }
+    }
 
-        LocalFiles.deleteTree(sharded.resolve("checkpoints/step-000000006"));
-        LocalFiles.deleteTree(sharded.resolve("model"));
-        Files.delete(sharded.resolve("metrics.json"));
-        assertEquals(0, train(with(common, "dist.update=replicated", "output.dir=" + sharded)), stderr);
-        assertTrue(stdout.contains("resuming at step 3"), stdout);
-        assertArrayEquals(model, Files.readAllBytes(sharded.resolve("model/model.safetensors")), "resumed: the uninterrupted run's model");
-
-        assertEquals(2, train("tiny", "dist.update=everywhere", "output.dir=" + tmp.resolve("refused")));
-        assertTrue(stderr.contains("clip.dist.update") && stderr.lines().count() == 1, stderr);
+    /** A 6-step run checkpointed every 3 steps as if it had stopped after step 3's checkpoint: its last checkpoint and outputs gone. */
+    private static void rewindToStep3(Path run) throws java.io.IOException {
+        LocalFiles.deleteTree(run.resolve("checkpoints/step-000000006"));
+        LocalFiles.deleteTree(run.resolve("model"));
+        Files.delete(run.resolve("metrics.json"));
     }
 
     private static String[] with(List<String> args, String... more) {
