@@ -8,16 +8,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Matrix products of row-major arrays. On the CPU backend they go straight to the OpenBLAS that
- * ND4J itself links (the same library, so the same threads and bit-identical results): ND4J's
- * gemm op spent 10-40% on top of the BLAS call at the sizes of a small tower's step, and it
- * cannot address a sub-matrix, which attention heads are (a column block of [tokens, hidden]).
- * Other backends go through ND4J's gemm.
+ * Matrix products of row-major arrays. On the CPU backend they go straight to a native library:
+ * float products to oneDNN's ({@link OneDnnSgemm}), double ones (gradient checks) to the OpenBLAS
+ * that ND4J itself links. ND4J's gemm op spent 10-40% on top of the BLAS call at the sizes of a
+ * small tower's step, and it cannot address a sub-matrix, which attention heads are (a column
+ * block of [tokens, hidden]). Other backends go through ND4J's gemm.
  */
 final class Blas {
     private static final int ROW_MAJOR = openblas_nolapack.CblasRowMajor;
     private static final int NO_TRANS = openblas_nolapack.CblasNoTrans;
     private static final int TRANS = openblas_nolapack.CblasTrans;
+    /**
+     * {@code -Dclip.sgemm=openblas} sends float products to OpenBLAS instead, as before oneDNN: to
+     * compare the two (BENCHMARKS.md), or to get round a oneDNN problem on some machine.
+     */
+    private static final boolean OPENBLAS_SGEMM = sgemmLibrary(System.getProperty("clip.sgemm")).equals("openblas");
 
     private Blas() {
     }
@@ -55,7 +60,10 @@ final class Blas {
                      double beta, INDArray c, long offsetC, int ldc) {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
-        if (c.dataType() == DataType.FLOAT) {
+        if (c.dataType() == DataType.FLOAT && !OPENBLAS_SGEMM) {
+            OneDnnSgemm.sgemm(openblas_nolapack.blas_get_num_threads(), transA, transB, m, n, k, (float) alpha,
+                    floats(a, offsetA), lda, floats(b, offsetB), ldb, (float) beta, floats(c, offsetC), ldc);
+        } else if (c.dataType() == DataType.FLOAT) {
             openblas_nolapack.cblas_sgemm(ROW_MAJOR, ta, tb, m, n, k, (float) alpha, floats(a, offsetA), lda,
                     floats(b, offsetB), ldb, (float) beta, floats(c, offsetC), ldc);
         } else {
@@ -79,6 +87,15 @@ final class Blas {
             }
         }
         return true;
+    }
+
+    /** The library that {@code -Dclip.sgemm} names, oneDNN when it is not set. */
+    static String sgemmLibrary(String property) {
+        String library = property == null ? "onednn" : property;
+        if (!library.equals("onednn") && !library.equals("openblas")) {
+            throw new IllegalArgumentException("-Dclip.sgemm=" + library + ": expected onednn or openblas");
+        }
+        return library;
     }
 
     private static FloatPointer floats(INDArray x, long offset) {

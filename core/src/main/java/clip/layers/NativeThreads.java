@@ -4,11 +4,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The thread counts of the two native pools a step uses, OpenBLAS's (matrix products) and ND4J's
- * OpenMP one (its element-wise ops). Both are process-wide settings. A step that runs one part of
+ * The thread counts of the two native pools a step uses, the matrix products' and ND4J's (its
+ * element-wise ops). Both are process-wide settings; the products' count is kept as OpenBLAS's,
+ * and {@link OneDnnSgemm} gives it to each thread that calls oneDNN. A step that runs one part of
  * the batch per core sets both to one thread for its duration: two parts each asking for two
- * threads would put four on two cores. OpenBLAS splits a product's rows and columns between its
- * threads, never the inner sum, so a product gives the same bits at any thread count.
+ * threads would put four on two cores.
  */
 public final class NativeThreads implements AutoCloseable {
     private final int blas;
