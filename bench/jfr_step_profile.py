@@ -15,10 +15,10 @@ events = re.split(r'\njdk\.(?:ExecutionSample|NativeMethodSample) \{', txt)
 cats = collections.Counter()
 def classify(frames):
     s = "\n".join(frames); top = frames[0] if frames else ""
-    # attention's per-(example, head) products are a Vector API kernel since the eleventh session
+    # attention's per-(example, head) products were a Vector API kernel from the eleventh session to the eighteenth
     if "HeadProducts" in s: return "products: attention, per (example, head)"
     if "dnnl_sgemm" in s or "cblas_sgemm" in s or "cblas_dgemm" in s or "Nd4j.gemm" in s or "mmul" in s:
-        if "SelfAttention.eachHead" in s: return "products: attention, per (example, head)"
+        if "eachHead" in s: return "products: attention, per (example, head)"
         if "Linear.backward" in s: return "products: linear layers, backward"
         if "Linear.forward" in s: return "products: linear layers, forward"
         return "products: patch projection, loss, other"

@@ -58,10 +58,29 @@ final class Blas {
     static void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
                      INDArray a, long offsetA, int lda, INDArray b, long offsetB, int ldb,
                      double beta, INDArray c, long offsetC, int ldc) {
+        gemm(openblas_nolapack.blas_get_num_threads(), transA, transB, m, n, k, alpha, a, offsetA, lda, b, offsetB, ldb,
+                beta, c, offsetC, ldc);
+    }
+
+    /**
+     * {@link #gemm(boolean, boolean, int, int, int, double, INDArray, long, int, INDArray, long, int, double, INDArray, long, int)}
+     * on the calling thread alone, for products too small to share (attention's per-head blocks),
+     * which callers spread over threads themselves.
+     */
+    static void gemmOnThisThread(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                 INDArray a, long offsetA, int lda, INDArray b, long offsetB, int ldb,
+                                 double beta, INDArray c, long offsetC, int ldc) {
+        gemm(1, transA, transB, m, n, k, alpha, a, offsetA, lda, b, offsetB, ldb, beta, c, offsetC, ldc);
+    }
+
+    /** OpenBLAS's products take their thread count from its process-wide setting, whatever {@code threads} says. */
+    private static void gemm(int threads, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                             INDArray a, long offsetA, int lda, INDArray b, long offsetB, int ldb,
+                             double beta, INDArray c, long offsetC, int ldc) {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         if (c.dataType() == DataType.FLOAT && !OPENBLAS_SGEMM) {
-            OneDnnSgemm.sgemm(openblas_nolapack.blas_get_num_threads(), transA, transB, m, n, k, (float) alpha,
+            OneDnnSgemm.sgemm(threads, transA, transB, m, n, k, (float) alpha,
                     floats(a, offsetA), lda, floats(b, offsetB), ldb, (float) beta, floats(c, offsetC), ldc);
         } else if (c.dataType() == DataType.FLOAT) {
             openblas_nolapack.cblas_sgemm(ROW_MAJOR, ta, tb, m, n, k, (float) alpha, floats(a, offsetA), lda,

@@ -1,6 +1,5 @@
 package clip.layers;
 
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -8,14 +7,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * Multi-head scaled dot-product self-attention with explicit backward. On the CPU backend every
  * head's products work on its column block of the [B, T, H*dh] projections, so heads are never
- * split out or merged back: {@link HeadProducts} for float arrays in a JVM with the Vector API,
- * else a BLAS call per block; elsewhere heads are folded into the batch axis ([B*H, T, dh]) for
- * batched matmuls.
+ * split out or merged back: one product call per (example, head) block; elsewhere heads are
+ * folded into the batch axis ([B*H, T, dh]) for batched matmuls.
  */
 public final class SelfAttention extends Module {
     /** An operand of {@link #eachHead} that is a block of the scores or probabilities, [B*H, Tq, T]. */
     private static final int SCORES = 0;
-    /** (example, head) blocks below which {@link HeadProducts} stay on one thread: a block takes microseconds. */
+    /** (example, head) blocks below which they stay on one thread: a block takes microseconds. */
     private static final int PARALLEL_BLOCKS = 32;
     private final Linear query;
     private final Linear key;
@@ -145,28 +143,16 @@ public final class SelfAttention extends Module {
         }
         INDArray c = cRows == SCORES ? Nd4j.createUninitialized(a.dataType(), (long) batch * heads, queries, seq)
                 : Nd4j.createUninitialized(a.dataType(), batch, cRows, (long) heads * headDim);
-        if (VectorMath.applies(a, b, c) && Math.max(a.length(), Math.max(b.length(), c.length())) <= Integer.MAX_VALUE) {
-            HeadProducts products = new HeadProducts(transA, transB, m, n, k, alpha);
-            FloatBuffer av = RowMajor.floats(a);
-            FloatBuffer bv = RowMajor.floats(b);
-            FloatBuffer cv = RowMajor.floats(c);
-            Halves.run(batch * heads, 1, PARALLEL_BLOCKS, (from, to) -> {
-                HeadProducts.Scratch scratch = products.new Scratch();
-                for (int block = from; block < to; block++) {
-                    int e = block / heads;
-                    int h = block % heads;
-                    scratch.multiply(av, (int) offset(aRows, e, h), width(aRows), bv, (int) offset(bRows, e, h), width(bRows),
-                            cv, (int) offset(cRows, e, h), width(cRows));
-                }
-            });
-            return c;
-        }
-        for (int e = 0; e < batch; e++) {
-            for (int h = 0; h < heads; h++) {
-                Blas.gemm(transA, transB, m, n, k, alpha, a, offset(aRows, e, h), width(aRows), b, offset(bRows, e, h),
+        // A block (65 x 65 x 64 for a 64-px ViT head) is too small for a second thread inside its
+        // product, so with two threads the blocks are cut in halves, each product on one thread.
+        Halves.run(batch * heads, 1, PARALLEL_BLOCKS, (from, to) -> {
+            for (int block = from; block < to; block++) {
+                int e = block / heads;
+                int h = block % heads;
+                Blas.gemmOnThisThread(transA, transB, m, n, k, alpha, a, offset(aRows, e, h), width(aRows), b, offset(bRows, e, h),
                         width(bRows), 0.0, c, offset(cRows, e, h), width(cRows));
             }
-        }
+        });
         return c;
     }
 

@@ -65,8 +65,8 @@ public final class VectorMath {
      * C2 sometimes compiles a Vector API kernel with every vector it stores boxed on the heap
      * when the Vector API's shared code was profiled with other vector classes first
      * (bench/FmaPeak.java shows the mechanism: of two species, the one compiled second runs 20-30
-     * times slower). That hit GELU's kernels and attention's products in about half the runs of
-     * a pinned embedding task (15% slower) and of the tiny training step at batch 64 (30%
+     * times slower). That hit GELU's kernels (and attention's products, then a Java kernel) in about half the
+     * runs of a pinned embedding task (15% slower) and of the tiny training step at batch 64 (30%
      * slower); run first here, on one thread, they compile clean (BENCHMARKS.md, "Eleventh
      * session"). The first call takes about as long as C2 takes to compile them, which the
      * caller's first batches would otherwise spend; later calls take a few milliseconds.
@@ -76,7 +76,6 @@ public final class VectorMath {
     public static void compileForwardKernels(Set<ActivationKind> activations) {
         if (MODULE) {
             VectorKernels.compileActivations(activations, false);
-            ForwardProducts.ensure();
         }
     }
 
@@ -85,29 +84,6 @@ public final class VectorMath {
         if (MODULE) {
             compileForwardKernels(activations);
             VectorKernels.compileActivations(activations, true);
-            BackwardProducts.ensure();
-        }
-    }
-
-    /** Its initialisation, which the JVM runs once, compiles the tiles of the forward pass's attention products. */
-    private static final class ForwardProducts {
-        static {
-            HeadProducts.compile(false);
-        }
-
-        static void ensure() {
-            // the class's initialisation above is the work
-        }
-    }
-
-    /** Its initialisation, which the JVM runs once, compiles the tiles of the backward pass's attention products. */
-    private static final class BackwardProducts {
-        static {
-            HeadProducts.compile(true);
-        }
-
-        static void ensure() {
-            // the class's initialisation above is the work
         }
     }
 }

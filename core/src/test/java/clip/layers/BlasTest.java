@@ -13,12 +13,14 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * Float products go to oneDNN ({@link OneDnnSgemm}): checked against a product summed in double,
  * for every transpose, on sub-matrices whose rows are further apart than their width (attention's
- * heads), with alpha and beta; and on the thread count each calling thread is given.
+ * heads), with alpha and beta; a block's bits wherever it lies; and the thread count each calling
+ * thread is given.
  */
 class BlasTest {
     /** A float32 sum of k products against the exact one: a few units in the last place of the sum of |terms|. */
@@ -78,6 +80,28 @@ class BlasTest {
                 }
             }
         }
+    }
+
+    /**
+     * Attention multiplies each (example, head) block where it lies in [B, T, H*dh]: its result must
+     * not depend on the block's place, or an example's embedding would depend on its batch.
+     */
+    @Test
+    void aBlockGivesTheSameBitsWhereverItLies() {
+        Nd4j.getRandom().setSeed(5);
+        INDArray q = Nd4j.rand(DataType.FLOAT, 65, 64).subi(0.5);
+        INDArray k = Nd4j.rand(DataType.FLOAT, 65, 64).subi(0.5);
+        INDArray packed = Nd4j.create(DataType.FLOAT, 65, 65);
+        Blas.gemmOnThisThread(false, true, 65, 65, 64, 0.125, q, 0, 64, k, 0, 64, 0.0, packed, 0, 65);
+        INDArray wideQ = Nd4j.rand(DataType.FLOAT, 2 * 65, 192);
+        INDArray wideK = Nd4j.rand(DataType.FLOAT, 2 * 65, 192);
+        wideQ.get(NDArrayIndex.interval(65, 130), NDArrayIndex.interval(128, 192)).assign(q);
+        wideK.get(NDArrayIndex.interval(65, 130), NDArrayIndex.interval(128, 192)).assign(k);
+        INDArray scores = Nd4j.create(DataType.FLOAT, 6, 65, 65);
+        long at = 65 * 192 + 128;
+        Blas.gemmOnThisThread(false, true, 65, 65, 64, 0.125, wideQ, at, 192, wideK, at, 192, 0.0, scores, 5 * 65 * 65, 65);
+        assertEquals(packed, scores.get(NDArrayIndex.point(5), NDArrayIndex.all(), NDArrayIndex.all()),
+                "the second example's third head against the same values packed");
     }
 
     @Test
