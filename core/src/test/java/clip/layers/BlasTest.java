@@ -100,7 +100,7 @@ class BlasTest {
         INDArray scores = Nd4j.create(DataType.FLOAT, 6, 65, 65);
         long at = 65 * 192 + 128;
         Blas.gemmOnThisThread(false, true, 65, 65, 64, 0.125, wideQ, at, 192, wideK, at, 192, 0.0, scores, 5 * 65 * 65, 65);
-        assertEquals(packed, scores.get(NDArrayIndex.point(5), NDArrayIndex.all(), NDArrayIndex.all()),
+        assertArrayEquals(bits(packed), bits(scores.get(NDArrayIndex.point(5), NDArrayIndex.all(), NDArrayIndex.all())),
                 "the second example's third head against the same values packed");
     }
 
@@ -114,14 +114,14 @@ class BlasTest {
             openblas_nolapack.blas_set_num_threads(2);
             INDArray twoThreads = Blas.product(a, false, w, true);
             assertEquals(2, openMpThreads(), "the calling thread's OpenMP count, after a product on two threads");
-            assertEquals(twoThreads, Blas.product(a, false, w, true), "the same bits on the same thread count");
+            assertArrayEquals(bits(twoThreads), bits(Blas.product(a, false, w, true)), "the same bits on the same thread count");
             INDArray oneThread;
             try (NativeThreads single = NativeThreads.single()) {
                 oneThread = Blas.product(a, false, w, true);
                 assertEquals(1, openMpThreads(), "after a product inside NativeThreads.single()");
                 Future<int[]> part = other.submit(() -> {
                     INDArray p = Blas.product(a, false, w, true);
-                    assertEquals(oneThread, p, "a part's thread gives the caller's bits");
+                    assertArrayEquals(bits(oneThread), bits(p), "a part's thread gives the caller's bits");
                     return new int[] {openMpThreads()};
                 });
                 assertArrayEquals(new int[] {1}, part.get(), "a part's thread runs its products on one thread");
@@ -143,6 +143,11 @@ class BlasTest {
         assertEquals("openblas", Blas.sgemmLibrary("openblas"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Blas.sgemmLibrary("mkl"));
         assertEquals("-Dclip.sgemm=mkl: expected onednn or openblas", e.getMessage());
+    }
+
+    /** The elements in row order, compared exactly by assertArrayEquals (INDArray.equals allows 1e-5). */
+    private static float[] bits(INDArray x) {
+        return x.dup('c').data().asFloat();
     }
 
     private static int openMpThreads() {
