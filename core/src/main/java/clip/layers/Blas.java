@@ -58,7 +58,7 @@ final class Blas {
     static void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
                      INDArray a, long offsetA, int lda, INDArray b, long offsetB, int ldb,
                      double beta, INDArray c, long offsetC, int ldc) {
-        gemm(openblas_nolapack.blas_get_num_threads(), transA, transB, m, n, k, alpha, a, offsetA, lda, b, offsetB, ldb,
+        gemm(NativeThreads.count(), transA, transB, m, n, k, alpha, a, offsetA, lda, b, offsetB, ldb,
                 beta, c, offsetC, ldc);
     }
 

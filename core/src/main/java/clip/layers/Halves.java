@@ -2,13 +2,13 @@ package clip.layers;
 
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Java kernels over large arrays in two halves, the second on the common pool, as ND4J's own
  * element-wise ops use its OpenMP threads: the products use both cores, and a single-threaded
- * GELU, LayerNorm or AdamW between them left one idle. Only when ND4J's op pool has two or more
- * threads, so not inside a step cut into parts (one per core, {@link NativeThreads#single}).
+ * GELU, LayerNorm or AdamW between them left one idle. Only when {@link NativeThreads#count} is
+ * two or more, so not inside a step cut into parts (one per core, {@link NativeThreads#single}),
+ * whose threads already keep every core busy.
  * The cut falls on a multiple of the kernel's chunk and every element sees the same operations
  * whichever thread runs it, so the bits do not depend on it.
  */
@@ -27,7 +27,7 @@ public final class Halves {
      */
     public static void run(int n, int grain, int min, Range range) {
         int half = n / 2 / grain * grain;
-        if (n < min || half == 0 || Nd4j.getEnvironment().maxThreads() < 2) {
+        if (n < min || half == 0 || NativeThreads.count() < 2) {
             range.run(0, n);
             return;
         }

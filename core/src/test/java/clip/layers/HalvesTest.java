@@ -1,9 +1,14 @@
 package clip.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clip.optim.AdamW;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,9 +29,24 @@ class HalvesTest {
     }
 
     private static void assertSameBits(Supplier<INDArray> kernel) {
-        assertTrue(Nd4j.getEnvironment().maxThreads() >= 2 || Runtime.getRuntime().availableProcessors() < 2,
-                "the op pool has threads to split over");
+        assertTrue(NativeThreads.count() >= 2 || Runtime.getRuntime().availableProcessors() < 2,
+                "the products and kernels have threads to split over");
         assertArrayEquals(onOneThread(kernel), kernel.get().data().asFloat());
+    }
+
+    @Test
+    void insideOneThreadARangeRunsWhole() {
+        List<String> ranges = Collections.synchronizedList(new ArrayList<>());
+        Halves.Range record = (from, to) -> ranges.add(from + "-" + to);
+        try (NativeThreads single = NativeThreads.single()) {
+            Halves.run(1 << 20, 4096, 1 << 16, record);
+        }
+        assertEquals(List.of("0-1048576"), ranges, "inside NativeThreads.single(), as while a step's parts run");
+        assertTrue(NativeThreads.count() >= 2 || Runtime.getRuntime().availableProcessors() < 2,
+                "the products and kernels have threads to split over");
+        ranges.clear();
+        Halves.run(1 << 20, 4096, 1 << 16, record);
+        assertEquals(Set.of("0-524288", "524288-1048576"), Set.copyOf(ranges), "outside it, two halves");
     }
 
     @Test
