@@ -75,7 +75,7 @@ public final class Embedder {
                     int after = Math.min(images.count(), to + batch);
                     next.request(() -> images.pixels(to, after));
                 }
-                try (var ws = StepMemory.open()) {
+                try (var ws = StepMemory.openForwardOnly()) {
                     INDArray e = model.encodeImages(pixels);
                     parts.add(StepMemory.outside(e::detach));
                 }
@@ -122,7 +122,7 @@ public final class Embedder {
                     int after = Math.min(texts.size(), to + batch);
                     next.request(() -> text.encodeToLongest(texts.subList(to, after)));
                 }
-                try (var ws = StepMemory.open()) {
+                try (var ws = StepMemory.openForwardOnly()) {
                     INDArray e = model.encodeTexts(tokens);
                     parts.add(StepMemory.outside(e::detach));
                 }

@@ -1,18 +1,19 @@
 package clip.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * An element-wise activation as a layer: keeps its input (and, on the ND4J path, what the
- * derivative reuses) for the backward pass. The vector kernels recompute the derivative from the
- * input instead, which keeps one array per layer fewer alive until the backward pass.
+ * An element-wise activation as a layer. {@link #forward} keeps its input (and, on the ND4J path,
+ * what the derivative reuses) for the backward pass, where the vector kernels recompute the
+ * derivative from it. {@link #forwardWithSlope} computes the derivative along with the output
+ * instead and keeps only that: a training step's transformer layers take it, so the backward
+ * pass multiplies where it would evaluate exp and erf a second time.
  */
 public final class Activation {
     private final ActivationKind kind;
     private INDArray input;
     private INDArray saved;
-    /** The derivative at the kept input, when {@link #recompute} computed it along with the output. */
+    /** The derivative at the last input, when {@link #forwardWithSlope} computed it. */
     private INDArray slope;
     private boolean vectorised;
 
@@ -27,7 +28,7 @@ public final class Activation {
     public INDArray forward(INDArray x) {
         input = x;
         slope = null;
-        vectorised = keepsOnlyInput(x);
+        vectorised = hasKernel(x);
         if (vectorised) {
             saved = null;
             return VectorKernels.activation(kind, x);
@@ -37,24 +38,25 @@ public final class Activation {
         return a.output();
     }
 
-    /**
-     * Whether {@code forward(x)} keeps nothing but {@code x}: then its output may live in scratch
-     * memory and be {@link #recompute recomputed} for the backward pass, bit for bit.
-     */
-    public boolean keepsOnlyInput(INDArray x) {
+    /** Whether {@link #forwardWithSlope} takes {@code x}: a vector kernel computes this activation of it. */
+    public boolean hasKernel(INDArray x) {
         return kind != ActivationKind.RELU && VectorMath.applies(x);
     }
 
     /**
-     * The last forward pass's output again, computed from its kept input as it was the first time;
-     * the derivative comes out of the same pass and waits for {@link #backward}.
+     * The activation of {@code x} into {@code out}, and its derivative at x into {@code slope},
+     * which is all the backward pass reads: {@code x} may die after this call. The output has
+     * {@link #forward}'s bits and the backward pass gives its bits too.
      */
-    public INDArray recompute() {
-        if (!vectorised) {
-            throw new IllegalStateException("only the vector kernels' activations are recomputed");
+    public void forwardWithSlope(INDArray x, INDArray out, INDArray slope) {
+        if (!hasKernel(x) || !VectorMath.applies(out, slope)) {
+            throw new IllegalArgumentException("only the vector kernels compute a slope, of packed float arrays");
         }
-        slope = Nd4j.createUninitialized(input.dataType(), input.shape());
-        return VectorKernels.activationWithSlope(kind, input, slope);
+        VectorKernels.activationWithSlope(kind, x, out, slope);
+        input = null;
+        saved = null;
+        this.slope = slope;
+        vectorised = true;
     }
 
     public INDArray backward(INDArray dy) {

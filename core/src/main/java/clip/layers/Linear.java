@@ -46,14 +46,9 @@ public final class Linear extends Module implements Layer {
         return RowMajor.reshape(Blas.product(dy2d, false, weight.value(), false), inputShape);
     }
 
-    /**
-     * {@link #backward(INDArray)} for a forward pass whose input {@code x} the caller recomputed
-     * (bit for bit) rather than let this layer's kept reference to it stand.
-     */
-    public INDArray backward(INDArray dy, INDArray x) {
-        inputShape = x.shape();
-        input2d = RowMajor.reshape(x, x.length() / in, in);
-        return backward(dy);
+    /** The width of this layer's output. */
+    public int outputs() {
+        return out;
     }
 
     public Parameter weight() {

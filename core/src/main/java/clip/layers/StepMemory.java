@@ -30,6 +30,7 @@ public final class StepMemory {
     private static final String LAYER_ID = "clip-layer-backward";
     private static final String SCRATCH_ID = "clip-layer-scratch";
     private static final String HALF_ID = "clip-half-layer-backward";
+    private static final String FORWARD_ID = "clip-forward-only";
 
     private StepMemory() {
     }
@@ -37,6 +38,14 @@ public final class StepMemory {
     /** Opens the step's workspace on this thread; close it when the step ends. */
     public static MemoryWorkspace open() {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, ID);
+    }
+
+    /**
+     * The step's workspace for a forward pass that no backward pass follows (embedding, cached
+     * features): layers then keep nothing for a backward pass ({@link #backwardFollows}).
+     */
+    public static MemoryWorkspace openForwardOnly() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, FORWARD_ID);
     }
 
     /**
@@ -67,7 +76,7 @@ public final class StepMemory {
 
     /**
      * A workspace nested in the current one for forward-pass temporaries that the backward pass
-     * recomputes instead of keeping (a layer's activation output): the next layer reuses their
+     * does not read (the input of a transformer layer's activation): the next layer reuses their
      * memory. Only what is moved out with {@link #keep} may outlive it.
      */
     public static MemoryWorkspace openScratch() {
@@ -77,6 +86,15 @@ public final class StepMemory {
     /** Whether a workspace is open on this thread (a step's), so that {@link #openScratch} saves memory. */
     public static boolean inWorkspace() {
         return Nd4j.getMemoryManager().getCurrentWorkspace() != null;
+    }
+
+    /**
+     * Whether a forward pass run now is a training step's, whose backward pass follows: a
+     * workspace is open on this thread and it is not {@link #openForwardOnly}'s.
+     */
+    public static boolean backwardFollows() {
+        MemoryWorkspace current = Nd4j.getMemoryManager().getCurrentWorkspace();
+        return current != null && !FORWARD_ID.equals(current.getId());
     }
 
     /** {@code a}, moved from the innermost open workspace to the one around it (or out of all). */

@@ -1,6 +1,7 @@
 package clip.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One encoder layer in either layout:
@@ -15,8 +16,8 @@ public final class TransformerLayer extends Module {
     private final Linear fc1;
     private final Linear fc2;
     private final Activation activation;
-    /** Whether the last forward pass left the activation's output for the backward pass to recompute. */
-    private boolean recomputed;
+    /** Whether the last forward pass kept nothing for a backward pass ({@link StepMemory#openForwardOnly}). */
+    private boolean forwardOnly;
     /** The rows the last forward pass computed ({@link #forwardRows}), or null for all. */
     private int[] rows;
 
@@ -75,6 +76,9 @@ public final class TransformerLayer extends Module {
      * the first's temporaries' memory, and only the gradient between them is kept.
      */
     public INDArray backward(INDArray dy) {
+        if (forwardOnly) {
+            throw new IllegalStateException("the last forward pass ran in a forward-only workspace and kept nothing for a backward pass");
+        }
         INDArray dMiddle;
         try (var half = StepMemory.openHalfLayerBackward()) {
             if (preNorm) {
@@ -116,23 +120,32 @@ public final class TransformerLayer extends Module {
     }
 
     /**
-     * fc2(act(fc1(x))). In a step the activation's output (four rows of the hidden size per
-     * token, a quarter of a layer's activations) lives in scratch memory that the next layer
-     * reuses, and the backward pass recomputes it from fc1's output, which the activation keeps.
+     * fc2(act(fc1(x))). In a training step fc1's output (four rows of the hidden size per token)
+     * lives in scratch memory that the next layer reuses: the activation keeps its derivative
+     * there instead, computed with its output, and the backward pass multiplies by it. In a
+     * forward-only pass the activation's output goes to scratch memory too.
      */
     private INDArray mlp(INDArray x) {
-        INDArray hidden = fc1.forward(x);
-        recomputed = StepMemory.inWorkspace() && activation.keepsOnlyInput(hidden);
-        if (!recomputed) {
-            return fc2.forward(activation.forward(hidden));
+        forwardOnly = false;
+        if (!StepMemory.inWorkspace() || !activation.hasKernel(x)) {
+            return fc2.forward(activation.forward(fc1.forward(x)));
         }
+        if (!StepMemory.backwardFollows()) {
+            forwardOnly = true;
+            try (var scratch = StepMemory.openScratch()) {
+                return StepMemory.keep(fc2.forward(activation.forward(fc1.forward(x))));
+            }
+        }
+        long[] shape = Linear.outShape(x.shape(), fc1.outputs());
+        INDArray out = Nd4j.createUninitialized(x.dataType(), shape);
+        INDArray slope = Nd4j.createUninitialized(x.dataType(), shape);
         try (var scratch = StepMemory.openScratch()) {
-            return StepMemory.keep(fc2.forward(activation.forward(hidden)));
+            activation.forwardWithSlope(fc1.forward(x), out, slope);
         }
+        return fc2.forward(out);
     }
 
     private INDArray mlpBackward(INDArray dy) {
-        INDArray dHidden = recomputed ? fc2.backward(dy, activation.recompute()) : fc2.backward(dy);
-        return fc1.backward(activation.backward(dHidden));
+        return fc1.backward(activation.backward(fc2.backward(dy)));
     }
 }

@@ -94,13 +94,11 @@ final class VectorKernels {
     }
 
     /**
-     * The activation of {@code x}, a new array, and its derivative at x into {@code slope}, from one
-     * evaluation of the shared exp and erf: the backward pass's recomputation and derivative in
-     * one pass. The output has {@link #activation}'s bits.
+     * The activation of {@code x} into {@code out} and its derivative at x into {@code slope}, from
+     * one evaluation of the shared exp and erf. The output has {@link #activation}'s bits.
      */
-    static INDArray activationWithSlope(ActivationKind kind, INDArray x, INDArray slope) {
+    static void activationWithSlope(ActivationKind kind, INDArray x, INDArray out, INDArray slope) {
         PairChunk kernel = pairKernel(kind);
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
         FloatBuffer in = floats(x);
         FloatBuffer result = floats(out);
         FloatBuffer slopes = floats(slope);
@@ -118,7 +116,6 @@ final class VectorKernels {
                 slopes.put(start, cs, 0, len);
             }
         });
-        return out;
     }
 
     /** {@code slope * dy} element by element, a new array: the activation's backward pass given its slope. */

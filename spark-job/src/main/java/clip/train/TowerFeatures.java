@@ -116,7 +116,7 @@ final class TowerFeatures {
     private static INDArray pooled(int count, int batch, IntFunction<INDArray> forward, Progress progress, String what) {
         INDArray out = null;
         for (int from = 0; from < count; from += batch) {
-            try (var ws = StepMemory.open()) {
+            try (var ws = StepMemory.openForwardOnly()) {
                 INDArray part = forward.apply(from);
                 if (out == null) {
                     out = StepMemory.outside(() -> Nd4j.create(DataType.FLOAT, count, part.size(1)));

@@ -1,6 +1,7 @@
 package clip.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
@@ -11,11 +12,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * In a step's workspace a transformer layer keeps neither its activation's output (it lives in
- * scratch memory and the backward pass recomputes it) nor LayerNorm's normalised rows: the
- * gradients must be the same bits as outside a workspace, where the activation's output stays.
+ * In a step's workspace a transformer layer keeps its activation's slope instead of fc1's output
+ * (which lives in scratch memory), and LayerNorm recomputes its normalised rows; in a
+ * forward-only workspace it keeps nothing for a backward pass. The outputs and gradients must be
+ * the same bits as outside a workspace, where every layer keeps its input.
  */
-class RecomputedActivationsTest {
+class StepWorkspaceLayerTest {
     @Test
     void aLayerGivesTheSameBitsInAStepWorkspaceAsOutside() {
         INDArray keyMask = Nd4j.createFromArray(new float[][] {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}});
@@ -28,6 +30,19 @@ class RecomputedActivationsTest {
             Map<String, float[]> inStep = gradients(names, pre, x, dy, mask, true);
             assertTrue(inStep.containsKey("dx") && inStep.size() > 10, inStep.keySet().toString());
             inStep.forEach((name, g) -> assertArrayEquals(outside.get(name), g, names + " " + name));
+        }
+    }
+
+    @Test
+    void aForwardOnlyPassGivesTheSameOutputAndRefusesABackwardPass() {
+        INDArray x = new Init(3, DataType.FLOAT, 1.0).normal(2, 5, 48).value();
+        TransformerLayer layer = new TransformerLayer(48, 3, 192, true, true, ActivationKind.GELU, 1e-6, LayerNames.VIT,
+                new Init(7, DataType.FLOAT, 0.5));
+        float[] outside = layer.forward(x.dup(), null).data().asFloat();
+        try (var ws = StepMemory.openForwardOnly()) {
+            assertArrayEquals(outside, layer.forward(x.dup(), null).dup().data().asFloat());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> layer.backward(x.dup()));
+            assertTrue(e.getMessage().contains("forward-only"), e.getMessage());
         }
     }
 
