@@ -14,7 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * small tower's step, and it cannot address a sub-matrix, which attention heads are (a column
  * block of [tokens, hidden]). Other backends go through ND4J's gemm.
  */
-final class Blas {
+public final class Blas {
     private static final int ROW_MAJOR = openblas_nolapack.CblasRowMajor;
     private static final int NO_TRANS = openblas_nolapack.CblasNoTrans;
     private static final int TRANS = openblas_nolapack.CblasTrans;
@@ -27,8 +27,11 @@ final class Blas {
     private Blas() {
     }
 
-    /** {@code c = alpha * op(a) op(b) + beta * c} for 2-D arrays, op = transpose when asked. */
-    static void gemm(INDArray a, boolean transA, INDArray b, boolean transB, double alpha, double beta, INDArray c) {
+    /**
+     * {@code c = alpha * op(a) op(b) + beta * c} for 2-D arrays, op = transpose when asked: the
+     * product as the layers run it (public for {@code bin/clip bench}'s measured rate).
+     */
+    public static void gemm(INDArray a, boolean transA, INDArray b, boolean transB, double alpha, double beta, INDArray c) {
         if (!isDirect(a, b, c)) {
             Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
             return;

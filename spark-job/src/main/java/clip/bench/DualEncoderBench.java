@@ -2,6 +2,7 @@ package clip.bench;
 
 import clip.model.ContrastiveModel;
 import clip.model.HfModels;
+import clip.layers.Blas;
 import clip.layers.Init;
 import clip.model.TextBatch;
 import clip.optim.AdamW;
@@ -141,19 +142,23 @@ public final class DualEncoderBench {
         return times;
     }
 
-    /** Sustained single-precision GEMM rate on this machine at a shape typical of the step. */
+    /**
+     * Sustained single-precision rate of the layers' products ({@link Blas}: oneDNN unless
+     * {@code -Dclip.sgemm=openblas}) on every core, at one of the step's shapes: the image tower's
+     * MLP input product over the whole batch, x W^T, into a result made once.
+     */
     public double gemmGflops() {
         int rows = size.batch() * ((size.image() / size.patch()) * (size.image() / size.patch()) + 1);
         INDArray a = Nd4j.rand(DataType.FLOAT, rows, size.hidden());
         INDArray b = Nd4j.rand(DataType.FLOAT, 4 * size.hidden(), size.hidden());
         INDArray c = Nd4j.create(DataType.FLOAT, rows, 4 * size.hidden());
         for (int i = 0; i < 3; i++) {
-            Nd4j.gemm(a, b, c, false, true, 1.0, 0.0);
+            Blas.gemm(a, false, b, true, 1.0, 0.0, c);
         }
         int reps = 10;
         long t0 = System.nanoTime();
         for (int i = 0; i < reps; i++) {
-            Nd4j.gemm(a, b, c, false, true, 1.0, 0.0);
+            Blas.gemm(a, false, b, true, 1.0, 0.0, c);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return reps * 2.0 * rows * size.hidden() * 4.0 * size.hidden() / seconds / 1e9;
