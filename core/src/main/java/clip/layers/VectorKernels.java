@@ -23,7 +23,11 @@ import org.nd4j.linalg.factory.Nd4j;
 final class VectorKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = S.length();
-    private static final int CHUNK = 4096;
+    /**
+     * Elements of a chunk: a kernel's four chunk arrays (16 KB) stay in a 32 KB L1 cache. At 4,096
+     * (64 KB) GELU with its slope took 2.6-3.4 ns an element on one core here, at 1,024 2.1-2.4.
+     */
+    private static final int CHUNK = 1024;
     private static final int SUM_BLOCK = 32;
     /** Elements below which a kernel runs on the caller's thread alone ({@link Halves}). */
     private static final int PARALLEL_MIN = 1 << 16;
@@ -45,8 +49,12 @@ final class VectorKernels {
     private static final float A3 = 1.421413741f;
     private static final float A4 = -1.453152027f;
     private static final float A5 = 1.061405429f;
-    private static final float FRAC_1_SQRT_2 = (float) (1 / Math.sqrt(2));
+    private static final float P_OVER_SQRT_2 = (float) (P / Math.sqrt(2));
+    private static final FloatVector A1V = FloatVector.broadcast(S, A1);
+    private static final FloatVector A2V = FloatVector.broadcast(S, A2);
+    private static final FloatVector A3V = FloatVector.broadcast(S, A3);
     private static final float FRAC_1_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
+    private static final FloatVector FRAC_1_SQRT_2PI_V = FloatVector.broadcast(S, FRAC_1_SQRT_2PI);
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     private static final float TANH_CUBIC = 0.044715f;
     private static final float QUICK = 1.702f;
@@ -65,6 +73,14 @@ final class VectorKernels {
     private static final float EXP_P3 = 4.1665795894e-2f;
     private static final float EXP_P4 = 1.6666665459e-1f;
     private static final float EXP_P5 = 5.0000001201e-1f;
+    // Fused multiply-adds (FloatVector.fma, one rounding like Math.fma whether C2 has compiled the
+    // kernel or not) take a vector addend: the polynomials' constants as vectors.
+    private static final FloatVector EXP_P2V = FloatVector.broadcast(S, EXP_P2);
+    private static final FloatVector EXP_P3V = FloatVector.broadcast(S, EXP_P3);
+    private static final FloatVector EXP_P4V = FloatVector.broadcast(S, EXP_P4);
+    private static final FloatVector EXP_P5V = FloatVector.broadcast(S, EXP_P5);
+    private static final FloatVector MINUS_LN2_HI = FloatVector.broadcast(S, -LN2_HI);
+    private static final FloatVector MINUS_LN2_LO = FloatVector.broadcast(S, -LN2_LO);
     // Cephes tanhf, |x| < 0.625: tanh x = x + x^3 P(x^2)
     private static final float TANH_P0 = -5.70498872745e-3f;
     private static final float TANH_P1 = 2.06390887954e-2f;
@@ -214,7 +230,7 @@ final class VectorKernels {
         for (int i = 0; i < len; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, i);
             FloatVector cdf = FloatVector.fromArray(S, out, i);
-            v.mul(FloatVector.fromArray(S, tmp, i)).mul(FRAC_1_SQRT_2PI).add(cdf).intoArray(slope, i);
+            v.mul(FloatVector.fromArray(S, tmp, i)).fma(FRAC_1_SQRT_2PI_V, cdf).intoArray(slope, i);
             cdf.mul(v).intoArray(out, i);
         }
     }
@@ -238,8 +254,8 @@ final class VectorKernels {
     private static void normalCdfInto(float[] x, float[] e, float[] cdf, int len) {
         for (int i = 0; i < len; i += LANES) {
             FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector t = ONE.div(v.abs().mul(FRAC_1_SQRT_2).mul(P).add(1f));
-            FloatVector halfTail = t.mul(A5).add(A4).mul(t).add(A3).mul(t).add(A2).mul(t).add(A1).mul(t)
+            FloatVector t = ONE.div(v.abs().fma(P_OVER_SQRT_2, 1f));
+            FloatVector halfTail = t.fma(A5, A4).fma(t, A3V).fma(t, A2V).fma(t, A1V).mul(t)
                     .mul(FloatVector.fromArray(S, e, i)).mul(0.5f);
             halfTail.neg().add(1f).blend(halfTail, v.lt(0f)).intoArray(cdf, i);
         }
@@ -504,13 +520,13 @@ final class VectorKernels {
         for (int i = 0; i < len; i += LANES) {
             FloatVector x = FloatVector.fromArray(S, a, i).max(EXP_MIN).min(EXP_MAX);
             // adding 1.5 * 2^23 rounds to an integer that then sits in the low mantissa bits
-            FloatVector shifted = x.mul(LOG2E).add(ROUNDER);
+            FloatVector shifted = x.fma(LOG2E, ROUNDER);
             FloatVector n = shifted.sub(ROUNDER);
-            FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
-            FloatVector p = r.mul(EXP_P0).add(EXP_P1).mul(r).add(EXP_P2).mul(r).add(EXP_P3).mul(r).add(EXP_P4).mul(r).add(EXP_P5);
+            FloatVector r = n.fma(MINUS_LN2_LO, n.fma(MINUS_LN2_HI, x));
+            FloatVector p = r.fma(EXP_P0, EXP_P1).fma(r, EXP_P2V).fma(r, EXP_P3V).fma(r, EXP_P4V).fma(r, EXP_P5V);
             FloatVector powerOfTwo = (FloatVector) ((IntVector) shifted.reinterpretAsInts())
                     .add(127 - ROUNDER_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            p.mul(r.mul(r)).add(r).add(1f).mul(powerOfTwo).intoArray(a, i);
+            p.fma(r.mul(r), r).add(1f).mul(powerOfTwo).intoArray(a, i);
         }
     }
 
