@@ -1,21 +1,17 @@
 package clip.loss;
 
-import clip.layers.Module;
 import clip.layers.NativeThreads;
 import clip.layers.Parameter;
 import clip.layers.StepMemory;
 import clip.model.ContrastiveModel;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -27,10 +23,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * side by side use both cores for everything, element-wise kernels included. Part 0 runs on the
  * model, part p on a twin that reads the model's weights and keeps its own activations and
  * gradients; after the backward pass the twins' gradients are added to the model's in part order,
- * so a step's bits depend only on the number of parts. A twin reports each module whose gradients
- * it has finished ({@link clip.layers.GradientsReady}), and the caller's thread, once its own
- * part is done, adds those while the twin's backward pass goes on below them: the same sums,
- * taken out of the time it would wait for the twin.
+ * so a step's bits depend only on the number of parts.
  *
  * <p>What happens between the forward and backward halves is the caller's ({@link Objective}), so
  * a distributed step can gather the embeddings of every worker there.
@@ -39,17 +32,12 @@ public final class SplitBatchGradient implements AutoCloseable {
     private final ContrastiveModel model;
     private final List<ContrastiveModel> twins;
     private final List<Parameter[]> sharedParameters = new ArrayList<>();
-    /** Per twin, each of its parameters' index among its pairs in {@link #sharedParameters}. */
-    private final List<Map<Parameter, Integer>> pairOf = new ArrayList<>();
-    /** Per twin, the modules whose gradients it has finished this step, then {@link #PART_DONE}. */
-    private final List<BlockingQueue<Object>> finished = new ArrayList<>();
     private final ExecutorService threads;
     private Step step;
 
     /**
      * @param twins models of the same architecture as {@code model}, one per part after the first;
-     *              their weights are replaced by the model's (and freed), and their gradients'
-     *              listener ({@link clip.layers.Module#onGradientsReady}) is this
+     *              their weights are replaced by the model's (and freed)
      */
     public SplitBatchGradient(ContrastiveModel model, List<ContrastiveModel> twins) {
         this.model = model;
@@ -61,21 +49,15 @@ public final class SplitBatchGradient implements AutoCloseable {
                 throw new IllegalArgumentException("a twin must have the model's parameters, by name");
             }
             Parameter[] pairs = new Parameter[2 * own.size()];
-            Map<Parameter, Integer> index = new IdentityHashMap<>();
             int i = 0;
             for (Map.Entry<String, Parameter> e : own.entrySet()) {
                 theirs.get(e.getKey()).shareValue(e.getValue());
                 // a twin's lookup tables keep gradients only for the rows its part reads
                 theirs.get(e.getKey()).keepRowGradients();
-                index.put(theirs.get(e.getKey()), i / 2);
                 pairs[i++] = e.getValue();
                 pairs[i++] = theirs.get(e.getKey());
             }
             sharedParameters.add(pairs);
-            pairOf.add(index);
-            BlockingQueue<Object> done = new LinkedBlockingQueue<>();
-            finished.add(done);
-            twin.onGradientsReady(done::add);
         }
         this.threads = Executors.newFixedThreadPool(Math.max(1, this.twins.size()), r -> {
             Thread t = new Thread(r, "clip-step-part");
@@ -83,9 +65,6 @@ public final class SplitBatchGradient implements AutoCloseable {
             return t;
         });
     }
-
-    /** What a twin's part puts after its last finished module, done or failed. */
-    private static final Object PART_DONE = new Object();
 
     /** Models above this size run a step's pairs whole: a twin's gradients would cost 4 bytes a parameter. */
     static final long MAX_SPLIT_PARAMETERS = 50_000_000L;
@@ -172,8 +151,7 @@ public final class SplitBatchGradient implements AutoCloseable {
                 for (int i = 0; i < shared.length; i += 2) {
                     shared[i + 1].setTrainable(shared[i].trainable());
                 }
-                Part part = new Part(finished.get(p - 1));
-                part.finished.clear();
+                Part part = new Part();
                 step.parts.add(part);
                 long from = p * count;
                 part.done = threads.submit(() -> part.run(pairs, twin, from, count));
@@ -206,7 +184,6 @@ public final class SplitBatchGradient implements AutoCloseable {
             throw new IllegalStateException("backward without encode");
         }
         long count = dImages.size(0) / parts();
-        boolean[][] taken = new boolean[twins.size()][];
         try {
             for (int p = 1; p < parts(); p++) {
                 long from = p * count;
@@ -216,9 +193,8 @@ public final class SplitBatchGradient implements AutoCloseable {
             }
             model.backwardImages(rows(dImages, 0, count));
             model.backwardTexts(rows(dTexts, 0, count));
-            for (int p = 1; p < parts(); p++) {
-                taken[p - 1] = takeFinished(p - 1, taken);
-                step.parts.get(p - 1).done.get();
+            for (Part part : step.parts) {
+                part.done.get();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -230,54 +206,14 @@ public final class SplitBatchGradient implements AutoCloseable {
         }
         step.saved.close();
         step = null;
-        addTwinGradients(taken);
+        addTwinGradients();
     }
 
-    /**
-     * model.grad += twin.grad for every module twin {@code t} reports finished, as it reports it,
-     * while its part runs. Each parameter's sum keeps part order: a pair is taken only when every
-     * earlier twin's was. What is left when the part is done goes to {@link #addTwinGradients},
-     * whose sums use both cores.
-     * @param earlier which pairs each earlier twin's call took
-     * @return which of the twin's pairs were taken
-     */
-    private boolean[] takeFinished(int t, boolean[][] earlier) throws InterruptedException {
-        Parameter[] pairs = sharedParameters.get(t);
-        boolean[] taken = new boolean[pairs.length / 2];
-        BlockingQueue<Object> reports = finished.get(t);
-        while (!reports.contains(PART_DONE)) {
-            Object m = reports.take();
-            if (m == PART_DONE) {
-                break;
-            }
-            for (Parameter theirs : ((Module) m).namedParameters().values()) {
-                Integer i = pairOf.get(t).get(theirs);
-                if (i != null && !taken[i] && takenByAll(earlier, t, i)) {
-                    pairs[2 * i].takeGradient(pairs[2 * i + 1]);
-                    taken[i] = true;
-                }
-            }
-        }
-        return taken;
-    }
-
-    private static boolean takenByAll(boolean[][] taken, int twins, int pair) {
-        for (int t = 0; t < twins; t++) {
-            if (!taken[t][pair]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** model.grad += twin.grad in part order for the pairs not yet taken, and each twin's gradient back to zero for its next step. */
-    private void addTwinGradients(boolean[][] taken) {
-        for (int t = 0; t < sharedParameters.size(); t++) {
-            Parameter[] pairs = sharedParameters.get(t);
+    /** model.grad += twin.grad in part order, and the twin's gradient back to zero for its next step. */
+    private void addTwinGradients() {
+        for (Parameter[] pairs : sharedParameters) {
             for (int i = 0; i < pairs.length; i += 2) {
-                if (!taken[t][i / 2]) {
-                    pairs[i].takeGradient(pairs[i + 1]);
-                }
+                pairs[i].takeGradient(pairs[i + 1]);
             }
         }
     }
@@ -328,12 +264,7 @@ public final class SplitBatchGradient implements AutoCloseable {
     private static final class Part {
         final CompletableFuture<INDArray[]> embeddings = new CompletableFuture<>();
         final CompletableFuture<INDArray[]> gradients = new CompletableFuture<>();
-        final BlockingQueue<Object> finished;
         Future<?> done;
-
-        Part(BlockingQueue<Object> finished) {
-            this.finished = finished;
-        }
 
         Void run(Pairs pairs, ContrastiveModel twin, long from, long count) throws Exception {
             // The activations live in this thread's own step workspace from encode to backward.
@@ -349,8 +280,6 @@ public final class SplitBatchGradient implements AutoCloseable {
             } catch (Throwable t) {
                 embeddings.completeExceptionally(t);
                 throw t;
-            } finally {
-                finished.add(PART_DONE);
             }
             return null;
         }
