@@ -50,6 +50,8 @@ final class VectorKernels {
     private static final float A4 = -1.453152027f;
     private static final float A5 = 1.061405429f;
     private static final float P_OVER_SQRT_2 = (float) (P / Math.sqrt(2));
+    // FloatVector.fma rounds once, like Math.fma, whether C2 has compiled the kernel or not; its
+    // addend is a vector, so the polynomials' constants are vectors too.
     private static final FloatVector A1V = FloatVector.broadcast(S, A1);
     private static final FloatVector A2V = FloatVector.broadcast(S, A2);
     private static final FloatVector A3V = FloatVector.broadcast(S, A3);
@@ -73,8 +75,6 @@ final class VectorKernels {
     private static final float EXP_P3 = 4.1665795894e-2f;
     private static final float EXP_P4 = 1.6666665459e-1f;
     private static final float EXP_P5 = 5.0000001201e-1f;
-    // Fused multiply-adds (FloatVector.fma, one rounding like Math.fma whether C2 has compiled the
-    // kernel or not) take a vector addend: the polynomials' constants as vectors.
     private static final FloatVector EXP_P2V = FloatVector.broadcast(S, EXP_P2);
     private static final FloatVector EXP_P3V = FloatVector.broadcast(S, EXP_P3);
     private static final FloatVector EXP_P4V = FloatVector.broadcast(S, EXP_P4);

@@ -18,9 +18,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A process's pairs cut into equal parts, each encoded and backpropagated on its own thread with
- * single-threaded products and kernels ({@link NativeThreads#single}): one part per core. At the sizes of a small tower OpenBLAS gains
- * almost nothing from a second thread (its products are a few hundred rows), while whole parts
- * side by side use both cores for everything, element-wise kernels included. Part 0 runs on the
+ * single-threaded products and kernels ({@link NativeThreads#single}): one part per core. At the
+ * sizes of a small tower OpenBLAS gains almost nothing from a second thread (its products are a
+ * few hundred rows), while whole parts side by side use both cores for everything, element-wise
+ * kernels included. Part 0 runs on the
  * model, part p on a twin that reads the model's weights and keeps its own activations and
  * gradients; after the backward pass the twins' gradients are added to the model's in part order,
  * so a step's bits depend only on the number of parts.
