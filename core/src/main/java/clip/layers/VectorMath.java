@@ -65,10 +65,10 @@ public final class VectorMath {
      * C2 sometimes compiles a Vector API kernel with every vector it stores boxed on the heap
      * when the Vector API's shared code was profiled with other vector classes first
      * (bench/FmaPeak.java shows the mechanism: of two species, the one compiled second runs 20-30
-     * times slower). That hit GELU's kernels (and attention's products, then a Java kernel) in about half the
-     * runs of a pinned embedding task (15% slower) and of the tiny training step at batch 64 (30%
-     * slower); run first here, on one thread, they compile clean (BENCHMARKS.md, "Eleventh
-     * session"). The first call takes about as long as C2 takes to compile them, which the
+     * times slower). That hit GELU's kernels (and attention's products, then a Java kernel) in
+     * about half the runs of a pinned embedding task (15% slower) and of the tiny training step at
+     * batch 64 (30% slower); run first here, on one thread, they compile clean (BENCHMARKS.md,
+     * "Eleventh session"). The first call takes about as long as C2 takes to compile them, which the
      * caller's first batches would otherwise spend; later calls take a few milliseconds.
      * Only the activations the model applies: the kernels of the two kinds a model does not use
      * cost half a second of a pinned core (BENCHMARKS.md, "Thirteenth session").

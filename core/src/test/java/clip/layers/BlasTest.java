@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import clip.testutil.ForkedJvm;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -157,28 +159,23 @@ class BlasTest {
     /**
      * {@code -Dclip.sgemm=openblas} takes every float product, attention's blocks included, off
      * oneDNN (whose library is then never loaded), and they still match their sums in double;
-     * without it oneDNN runs them. Each in a JVM of its own: the property is read once.
+     * without the property oneDNN runs them. Each in a JVM of its own: the property is read once.
      */
     @Test
     void theOpenBlasSwitchTakesEveryFloatProductOffOneDnn() throws Exception {
-        String[] openblas = probe("-Dclip.sgemm=openblas");
+        String[] openblas = probe(List.of("-Dclip.sgemm=openblas"));
         assertEquals("false", openblas[3], "oneDNN's library mapped with -Dclip.sgemm=openblas");
         assertTrue(Double.parseDouble(openblas[1]) < 1e-5, "OpenBLAS's products against double: " + openblas[1]);
-        String[] onednn = probe("-Dclip.sgemm=onednn");
-        assertEquals("true", onednn[3], "oneDNN's library is what runs the products by default");
-        assertTrue(Double.parseDouble(onednn[1]) < 1e-5, "oneDNN's products against double: " + onednn[1]);
+        String[] byDefault = probe(List.of());
+        assertEquals("true", byDefault[3], "oneDNN's library is what runs the products by default");
+        assertTrue(Double.parseDouble(byDefault[1]) < 1e-5, "oneDNN's products against double: " + byDefault[1]);
     }
 
-    private static String[] probe(String property) throws Exception {
-        java.util.List<String> command = java.util.List.of(
-                java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(), property,
-                "-cp", System.getProperty("java.class.path"), SgemmLibraryProbe.class.getName());
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), output);
-        String[] lines = output.strip().split("\\R");
-        String[] last = lines[lines.length - 1].split(" ");
-        assertEquals(4, last.length, output);
-        return last;
+    /** {@link SgemmLibraryProbe}'s line: "worst ERROR onednn MAPPED". */
+    private static String[] probe(List<String> jvmOptions) throws Exception {
+        String line = ForkedJvm.lastLine(jvmOptions, SgemmLibraryProbe.class);
+        String[] fields = line.split(" ");
+        assertEquals(4, fields.length, line);
+        return fields;
     }
 }

@@ -186,17 +186,9 @@ class VectorKernelsTest {
     }
 
     private static String fingerprint(String... jvmAndWarmUp) throws Exception {
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
-                java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "-cp", System.getProperty("java.class.path")));
-        command.addAll(java.util.List.of(jvmAndWarmUp).subList(0, jvmAndWarmUp.length - 1));
-        command.add(KernelFingerprint.class.getName());
-        command.add(jvmAndWarmUp[jvmAndWarmUp.length - 1]);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), output);
-        String[] lines = output.strip().split("\\R");
-        return lines[lines.length - 1];
+        java.util.List<String> options = new java.util.ArrayList<>(java.util.List.of("--add-modules=jdk.incubator.vector"));
+        options.addAll(java.util.List.of(jvmAndWarmUp).subList(0, jvmAndWarmUp.length - 1));
+        return clip.testutil.ForkedJvm.lastLine(options, KernelFingerprint.class, jvmAndWarmUp[jvmAndWarmUp.length - 1]);
     }
 
     private static LayerNorm layerNorm(int dim, DataType type, INDArray gain, INDArray bias) {
