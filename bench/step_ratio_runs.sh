@@ -23,7 +23,7 @@ import json, statistics, sys
 runs = [json.loads(line) for line in open(sys.argv[1])]
 for i, r in enumerate(runs, 1):
     print("run %d: ours %.3f s/step, PyTorch %.3f s/step, time %.2fx, peak RSS %.2fx, load before %s" % (
-        i, r["step_s_median"], r["pytorch"]["step_s_median"], r["ratio_step_time_vs_pytorch"],
+        i, r["step_s_median"], r["pytorch_step_s_median"], r["ratio_step_time_vs_pytorch"],
         r["ratio_peak_rss_vs_pytorch"], r["load_average_before"]))
 print("median of %d runs: time %.2fx, peak RSS %.2fx" % (
     len(runs), statistics.median(r["ratio_step_time_vs_pytorch"] for r in runs),

@@ -24,8 +24,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One training step (forward, CLIP loss, backward, AdamW) of the ViT + BERT dual encoder at the
- * sizes of bench/torch_dual_step.py, timed the same way: the median over steps after a
- * first, untimed one.
+ * sizes of bench/torch_dual_step.py, timed the same way: the median over the steps after some
+ * untimed warm-up steps.
  */
 public final class DualEncoderBench {
     /** The reference script's configurations. */
@@ -120,11 +120,11 @@ public final class DualEncoderBench {
         return model.parameterCount();
     }
 
-    /** Seconds per step, first (warm-up) step excluded. */
-    public List<Double> run(int steps) {
+    /** Seconds per step of {@code steps} steps, after {@code warmup} untimed ones. */
+    public List<Double> run(int warmup, int steps) {
         List<Double> times = new ArrayList<>();
         ClipLoss loss = new ClipLoss();
-        for (int i = 0; i <= steps; i++) {
+        for (int i = 0; i < warmup + steps; i++) {
             long t0 = System.nanoTime();
             try (var ws = clip.layers.StepMemory.open()) {
                 model.zeroGrad();
@@ -135,7 +135,7 @@ public final class DualEncoderBench {
                 }
                 optimizer.step(1.0);
             }
-            if (i > 0) {
+            if (i >= warmup) {
                 times.add((System.nanoTime() - t0) / 1e9);
             }
         }

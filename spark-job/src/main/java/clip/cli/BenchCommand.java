@@ -30,13 +30,15 @@ public final class BenchCommand implements Command {
     @Override
     public String usage() {
         return String.join("\n",
-                "usage: bin/clip bench [--config tiny|base] [--batch B] [--parts N] [--steps N] [--no-torch] [--torch-script PATH] [--python PATH]",
+                "usage: bin/clip bench [--config tiny|base] [--batch B] [--parts N] [--warmup W] [--steps N] [--no-torch] [--torch-script PATH] [--python PATH]",
                 "       bin/clip bench --ops   (per-operation ND4J costs on this machine, one JSON line)",
                 "  --config C        sizes of bench/torch_dual_step.py (default tiny)",
                 "  --batch B         pairs per step (default: the config's, 32 tiny, 8 base)",
                 "  --parts N         cut each step's pairs into N parts run side by side, one per core",
                 "                    (default: one per core for tiny, the whole batch for base, as training does)",
-                "  --steps N         timed steps after one warm-up step (default 6)",
+                "  --warmup W        untimed steps first, on both sides (default 10 tiny, 2 base: the",
+                "                    JVM compiles the step's code in its first 5 s or so)",
+                "  --steps N         timed steps after the warm-up (default 6); both medians are over these",
                 "  --no-torch        skip the PyTorch reference run",
                 "  --torch-script P  the reference script (default: bench/torch_dual_step.py in the checkout)",
                 "  --python P        interpreter with torch (default /usr/bin/python3, Debian's python3-torch)");
@@ -54,7 +56,11 @@ public final class BenchCommand implements Command {
             size = size.withBatch(args.integer("batch", size.batch()));
         }
         int parts = args.integer("parts", 0);
+        int warmup = args.integer("warmup", defaultWarmup(size));
         int steps = args.integer("steps", 6);
+        if (warmup < 1 || steps < 1) {
+            throw new clip.io.BadInputException("--warmup and --steps must be at least 1, got " + warmup + " and " + steps);
+        }
         boolean torch = !args.flag("no-torch");
         Path script = args.has("torch-script") ? args.path("torch-script") : TorchReference.defaultScript();
         String python = args.string("python", "/usr/bin/python3");
@@ -63,9 +69,11 @@ public final class BenchCommand implements Command {
         // The reference runs first: a child process inherits the parent's peak RSS across exec on
         // Linux, so it must start before this JVM has grown.
         String loadBefore = loadAverage();
-        JsonNode reference = torch ? new TorchReference(script, python).run(size.name(), steps, size.batch()) : null;
+        // The reference script always runs one untimed step: it runs the rest of the warm-up timed, and
+        // those times are dropped here.
+        JsonNode reference = torch ? new TorchReference(script, python).run(size.name(), warmup - 1 + steps, size.batch()) : null;
         DualEncoderBench bench = new DualEncoderBench(size, 0, parts);
-        List<Double> times = bench.run(steps);
+        List<Double> times = bench.run(warmup, steps);
         double median = median(times);
         double flops = 3 * size.forwardMatmulFlops();
         double gemm = bench.gemmGflops();
@@ -74,6 +82,7 @@ public final class BenchCommand implements Command {
                 .put("impl", "clip-java (ND4J " + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName() + ")")
                 .put("config", size.name()).put("batch", size.batch()).put("parts", bench.parts())
                 .put("params", bench.parameterCount())
+                .put("warmup_steps", warmup).put("timed_steps", steps)
                 .put("step_s_median", round(median)).put("samples_per_s", round(size.batch() / median))
                 .put("peak_rss_mib", PeakMemory.peakRssMib())
                 .put("omp_num_threads", String.valueOf(System.getenv("OMP_NUM_THREADS")))
@@ -85,13 +94,38 @@ public final class BenchCommand implements Command {
                 .put("other_s_estimate", round(median - flops / 1e9 / gemm));
         result.set("step_s_all", json.valueToTree(times.stream().map(BenchCommand::round).toList()));
         if (reference != null) {
+            double referenceMedian = median(lastSteps(reference.path("step_s_all"), steps));
             result.set("pytorch", reference);
-            result.put("ratio_step_time_vs_pytorch", round(median / reference.path("step_s_median").asDouble()));
+            result.put("pytorch_step_s_median", round(referenceMedian));
+            result.put("ratio_step_time_vs_pytorch", round(median / referenceMedian));
             result.put("ratio_peak_rss_vs_pytorch",
                     round((double) PeakMemory.peakRssMib() / reference.path("peak_rss_mib").asDouble()));
         }
         out.println(json.writeValueAsString(result));
         return 0;
+    }
+
+    /**
+     * Untimed steps before the timed ones. The first steps of a JVM run the step's code interpreted
+     * and through C1 while C2 compiles it: at tiny the first five to eight steps took 0.44-0.67 s
+     * against 0.32-0.42 s after (three 30-step runs, BENCHMARKS.md "Twentieth session"), which a
+     * median over 20 steps after one warm-up step still felt. A base step is 8 s, so its first one
+     * covers that time. PyTorch's steps take their time from the second.
+     */
+    static int defaultWarmup(DualEncoderBench.Size size) {
+        return size.name().equals("base") ? 2 : 10;
+    }
+
+    /** The last {@code count} numbers of a JSON array: the reference's timed steps after its warm-up. */
+    static List<Double> lastSteps(JsonNode all, int count) {
+        if (!all.isArray() || all.size() < count) {
+            throw new IllegalStateException("the PyTorch reference reported " + all.size() + " step times, expected at least " + count);
+        }
+        List<Double> times = new ArrayList<>();
+        for (int i = all.size() - count; i < all.size(); i++) {
+            times.add(all.get(i).asDouble());
+        }
+        return times;
     }
 
     /** The machine's load averages (1, 5, 15 min) as /proc/loadavg gives them, or "unknown". */

@@ -1,6 +1,7 @@
 package clip.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,20 +16,40 @@ class BenchCommandTest {
     void tinyStepReportsTimesMemoryAndMatmulShare() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int code = new Cli().register(new BenchCommand(), "no-torch", "ops")
-                .run(new String[] {"bench", "--config", "tiny", "--steps", "1", "--no-torch"}, new PrintStream(out), System.err);
+                .run(new String[] {"bench", "--config", "tiny", "--warmup", "2", "--steps", "1", "--no-torch"}, new PrintStream(out), System.err);
         assertEquals(0, code);
         JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
         assertEquals(9691585, r.path("params").asLong(), "same parameter count as the PyTorch reference");
         assertTrue(r.path("step_s_median").asDouble() > 0);
         assertTrue(r.path("peak_rss_mib").asLong() > 0);
-        assertEquals(1, r.path("step_s_all").size());
+        assertEquals(1, r.path("step_s_all").size(), "only the timed steps");
+        assertEquals(2, r.path("warmup_steps").asInt());
+    }
+
+    @Test
+    void theReferenceIsTimedOverTheSameStepsAfterTheSameWarmUp() throws Exception {
+        // the script times every step after its first: the rest of the warm-up is dropped here
+        JsonNode reported = new ObjectMapper().readTree("[0.9, 0.8, 0.3, 0.1, 0.2]");
+        assertEquals(java.util.List.of(0.3, 0.1, 0.2), BenchCommand.lastSteps(reported, 3));
+        assertThrows(IllegalStateException.class, () -> BenchCommand.lastSteps(reported, 6));
+        assertEquals(10, BenchCommand.defaultWarmup(clip.bench.DualEncoderBench.Size.of("tiny")));
+    }
+
+    @Test
+    void aWarmUpOfNoStepsIsRefused() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = new Cli().register(new BenchCommand(), "no-torch", "ops").run(
+                new String[] {"bench", "--warmup", "0", "--steps", "1", "--no-torch"},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, code);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("--warmup"), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
     void batchAndPartsOptionsAreApplied() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int code = new Cli().register(new BenchCommand(), "no-torch", "ops").run(new String[] {"bench", "--config", "tiny",
-                "--batch", "4", "--parts", "2", "--steps", "1", "--no-torch"}, new PrintStream(out), System.err);
+                "--batch", "4", "--parts", "2", "--warmup", "1", "--steps", "1", "--no-torch"}, new PrintStream(out), System.err);
         assertEquals(0, code);
         JsonNode r = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
         assertEquals(4, r.path("batch").asInt());
@@ -65,7 +86,7 @@ class BenchCommandTest {
     void missingReferenceScriptIsNamed() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = new Cli().register(new BenchCommand(), "no-torch", "ops").run(
-                new String[] {"bench", "--steps", "1", "--torch-script", "/nowhere/torch_dual_step.py"},
+                new String[] {"bench", "--warmup", "1", "--steps", "1", "--torch-script", "/nowhere/torch_dual_step.py"},
                 new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(2, code);
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("/nowhere/torch_dual_step.py"));
