@@ -25,19 +25,21 @@ public final class StepMemory {
             .policyReset(ResetPolicy.BLOCK_LEFT)
             .policySpill(SpillPolicy.REALLOCATE)
             .build();
-    private static final String ID = "clip-step";
+    /** ND4J's id of a training step's workspace ({@link #open}), per thread. */
+    public static final String STEP_ID = "clip-step";
     private static final String MICRO_ID = "clip-micro-batch";
     private static final String LAYER_ID = "clip-layer-backward";
     private static final String SCRATCH_ID = "clip-layer-scratch";
     private static final String HALF_ID = "clip-half-layer-backward";
-    private static final String FORWARD_ID = "clip-forward-only";
+    /** ND4J's id of the workspace of a pass that no backward pass follows ({@link #openForwardOnly}), per thread. */
+    public static final String FORWARD_ONLY_ID = "clip-forward-only";
 
     private StepMemory() {
     }
 
     /** Opens the step's workspace on this thread; close it when the step ends. */
     public static MemoryWorkspace open() {
-        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, ID);
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, STEP_ID);
     }
 
     /**
@@ -45,7 +47,7 @@ public final class StepMemory {
      * features): layers then keep nothing for a backward pass ({@link #backwardFollows}).
      */
     public static MemoryWorkspace openForwardOnly() {
-        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, FORWARD_ID);
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(CONFIG, FORWARD_ONLY_ID);
     }
 
     /**
@@ -94,7 +96,7 @@ public final class StepMemory {
      */
     public static boolean backwardFollows() {
         MemoryWorkspace current = Nd4j.getMemoryManager().getCurrentWorkspace();
-        return current != null && !FORWARD_ID.equals(current.getId());
+        return current != null && !FORWARD_ONLY_ID.equals(current.getId());
     }
 
     /** {@code a}, moved from the innermost open workspace to the one around it (or out of all). */

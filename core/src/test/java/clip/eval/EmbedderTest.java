@@ -9,6 +9,7 @@ import clip.data.TextEncoder;
 import clip.io.BadInputException;
 import clip.layers.StepMemory;
 import clip.model.ContrastiveModel;
+import clip.testutil.ThreadWorkspaces;
 import clip.testutil.TinyDualEncoder;
 import clip.tokenize.BertTokenizer;
 import java.io.IOException;
@@ -58,14 +59,30 @@ class EmbedderTest {
         }
     }
 
-    /** Texts are batched by length: each row is still its own text's embedding, in the given order. */
+    /** Embedding keeps nothing for a backward pass: its layers run in the forward-only workspace, never the step's. */
     @Test
-    void textsBatchedByLengthComeBackInTheirOrder(@TempDir Path dir) throws IOException {
+    void embeddingRunsInTheForwardOnlyWorkspace(@TempDir Path dir) throws Exception {
+        ContrastiveModel model = TinyDualEncoder.model(5, null);
+        INDArray pixels = TinyDualEncoder.pixels(6, IMAGES);
+        assertEquals(java.util.Set.of(StepMemory.FORWARD_ONLY_ID), ThreadWorkspaces.openedBy(
+                () -> new Embedder(model, null, 4, "test", null).images(source(pixels, -1))));
+        TextEncoder text = TextEncoder.bert(BertTokenizer.fromVocab(vocabulary(dir)), 16);
+        assertEquals(java.util.Set.of(StepMemory.FORWARD_ONLY_ID), ThreadWorkspaces.openedBy(
+                () -> new Embedder(model, text, 3, "test", null).texts(List.of("a red circle", "the shape"), "captions")));
+    }
+
+    private static Path vocabulary(Path dir) throws IOException {
         List<String> words = List.of("a", "red", "blue", "circle", "square", "on", "the", "left", "right", "top",
                 "bottom", "small", "large", "green", "shape");
         Path vocab = dir.resolve("vocab.txt");
         Files.write(vocab, Stream.concat(BertTokenizer.SPECIAL.stream(), words.stream()).toList());
-        TextEncoder text = TextEncoder.bert(BertTokenizer.fromVocab(vocab), 16);
+        return vocab;
+    }
+
+    /** Texts are batched by length: each row is still its own text's embedding, in the given order. */
+    @Test
+    void textsBatchedByLengthComeBackInTheirOrder(@TempDir Path dir) throws IOException {
+        TextEncoder text = TextEncoder.bert(BertTokenizer.fromVocab(vocabulary(dir)), 16);
         ContrastiveModel model = TinyDualEncoder.model(5, null);
         List<String> texts = List.of("a large green shape on the left", "red", "blue circle", "a small red square on the top right",
                 "green", "the shape", "a blue circle on the bottom");
