@@ -23,6 +23,7 @@ public final class Blas {
      * compare the two (BENCHMARKS.md), or to get round a oneDNN problem on some machine.
      */
     private static final boolean OPENBLAS_SGEMM = sgemmLibrary(System.getProperty("clip.sgemm")).equals("openblas");
+    private static final java.lang.management.ThreadMXBean THREAD_CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private Blas() {
     }
@@ -76,10 +77,34 @@ public final class Blas {
         gemm(1, transA, transB, m, n, k, alpha, a, offsetA, lda, b, offsetB, ldb, beta, c, offsetC, ldc);
     }
 
-    /** OpenBLAS's products take their thread count from its process-wide setting, whatever {@code threads} says. */
+    /** The product, timed as a {@link ProductEvent} when a JFR recording asks for those. */
     private static void gemm(int threads, boolean transA, boolean transB, int m, int n, int k, double alpha,
                              INDArray a, long offsetA, int lda, INDArray b, long offsetB, int ldb,
                              double beta, INDArray c, long offsetC, int ldc) {
+        ProductEvent event = new ProductEvent();
+        long cpuBefore = 0;
+        if (event.isEnabled()) {
+            cpuBefore = THREAD_CPU.getCurrentThreadCpuTime();
+            event.begin();
+        }
+        product(threads, transA, transB, m, n, k, alpha, a, offsetA, lda, b, offsetB, ldb, beta, c, offsetC, ldc);
+        if (event.isEnabled()) {
+            event.end();
+            event.cpuTime = THREAD_CPU.getCurrentThreadCpuTime() - cpuBefore;
+            event.m = m;
+            event.n = n;
+            event.k = k;
+            event.transA = transA;
+            event.transB = transB;
+            event.threads = threads;
+            event.commit();
+        }
+    }
+
+    /** OpenBLAS's products take their thread count from its process-wide setting, whatever {@code threads} says. */
+    private static void product(int threads, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                INDArray a, long offsetA, int lda, INDArray b, long offsetB, int ldb,
+                                double beta, INDArray c, long offsetC, int ldc) {
         int ta = transA ? TRANS : NO_TRANS;
         int tb = transB ? TRANS : NO_TRANS;
         if (c.dataType() == DataType.FLOAT && !OPENBLAS_SGEMM) {

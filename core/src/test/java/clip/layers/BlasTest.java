@@ -28,6 +28,37 @@ class BlasTest {
     /** A float32 sum of k products against the exact one: a few units in the last place of the sum of |terms|. */
     private static final double RELATIVE = 1e-6;
 
+    /** bench/jfr_products.py reads these: one event per product, with its shape and the thread's CPU time. */
+    @Test
+    void aRecordingThatAsksGetsEveryProductWithItsShape(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        INDArray a = Nd4j.rand(DataType.FLOAT, 40, 30);
+        INDArray b = Nd4j.rand(DataType.FLOAT, 20, 30);
+        INDArray c = Nd4j.create(DataType.FLOAT, 40, 20);
+        Blas.gemm(a, false, b, true, 1.0, 0.0, c); // not recorded
+        java.nio.file.Path file = dir.resolve("products.jfr");
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("clip.Product").withThreshold(java.time.Duration.ZERO);
+            recording.start();
+            for (int i = 0; i < 3; i++) {
+                Blas.gemm(a, false, b, true, 1.0, 0.0, c);
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("clip.Product")).toList();
+        assertEquals(3, events.size());
+        for (jdk.jfr.consumer.RecordedEvent e : events) {
+            assertEquals(40, e.getInt("m"));
+            assertEquals(20, e.getInt("n"));
+            assertEquals(30, e.getInt("k"));
+            assertTrue(e.getBoolean("transB") && !e.getBoolean("transA"));
+            assertTrue(e.getLong("cpuTime") >= 0 && e.getLong("cpuTime") <= e.getDuration().toNanos() + 1_000_000,
+                    "a thread's CPU time over the call is at most its wall time (plus the clocks' granularity)");
+        }
+    }
+
     @Test
     void floatProductsMatchTheirSumInDouble() {
         Nd4j.getRandom().setSeed(11);

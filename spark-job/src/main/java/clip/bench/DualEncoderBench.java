@@ -125,6 +125,8 @@ public final class DualEncoderBench {
         List<Double> times = new ArrayList<>();
         ClipLoss loss = new ClipLoss();
         for (int i = 0; i < warmup + steps; i++) {
+            BenchStepEvent event = new BenchStepEvent();
+            event.begin();
             long t0 = System.nanoTime();
             try (var ws = clip.layers.StepMemory.open()) {
                 model.zeroGrad();
@@ -138,6 +140,9 @@ public final class DualEncoderBench {
             if (i >= warmup) {
                 times.add((System.nanoTime() - t0) / 1e9);
             }
+            event.step = i;
+            event.timed = i >= warmup;
+            event.commit();
         }
         return times;
     }
