@@ -109,8 +109,8 @@ public final class BenchCommand implements Command {
      * Untimed steps before the timed ones. The first steps of a JVM run the step's code interpreted
      * and through C1 while C2 compiles it: at tiny the first five to eight steps took 0.44-0.67 s
      * against 0.32-0.42 s after (three 30-step runs, BENCHMARKS.md "Twentieth session"), which a
-     * median over 20 steps after one warm-up step still felt. A base step is 8 s, so its first one
-     * covers that time. PyTorch's steps take their time from the second.
+     * median over 20 steps after one warm-up step still felt. A base step takes 8 s, and its steps
+     * showed no trend after the first. PyTorch's steps are steady from its second.
      */
     static int defaultWarmup(DualEncoderBench.Size size) {
         return size.name().equals("base") ? 2 : 10;
