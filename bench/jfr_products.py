@@ -29,7 +29,7 @@ def instant(iso_time):
 
 
 def events(path):
-    out = subprocess.run(["jfr", "print", "--json", "--events", "clip.Product,clip.BenchStep,jdk.GarbageCollection", path],
+    out = subprocess.run(["jfr", "print", "--json", "--events", "clip.layers.Product,clip.bench.BenchStep,jdk.GarbageCollection", path],
                          check=True, capture_output=True, text=True).stdout
     for e in json.loads(out)["recording"]["events"]:
         v = e["values"]
@@ -44,14 +44,14 @@ def main():
     args = ap.parse_args()
     steps, products, pauses = [], [], []
     for kind, start, end, v in events(args.recording):
-        if kind == "clip.BenchStep" and v["timed"]:
+        if kind == "clip.bench.BenchStep" and v["timed"]:
             steps.append((start, end))
-        elif kind == "clip.Product":
+        elif kind == "clip.layers.Product":
             products.append((start, end, v))
         elif kind == "jdk.GarbageCollection":
             pauses.append((start, end))
     if not steps:
-        sys.exit("no timed clip.BenchStep events: record with bench/products.jfc")
+        sys.exit("no timed clip.bench.BenchStep events: record with bench/products.jfc")
     steps.sort()
     inside = lambda t: any(a <= t <= b for a, b in steps)
     calls = []

@@ -16,7 +16,7 @@ import jdk.jfr.Timespan;
  * enables it ({@code bench/jfr_products.py} has the settings and the summary); when off the JIT
  * drops the event, and {@link Blas} reads no clock.
  */
-@Name("clip.Product")
+@Name("clip.layers.Product")
 @Label("Matrix product")
 @Category("clip")
 @Description("One float or double matrix product through Blas: m x k times k x n")

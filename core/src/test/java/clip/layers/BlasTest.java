@@ -38,7 +38,7 @@ class BlasTest {
         Blas.gemm(a, false, b, true, 1.0, 0.0, c); // not recorded
         java.nio.file.Path file = dir.resolve("products.jfr");
         try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
-            recording.enable("clip.Product").withThreshold(java.time.Duration.ZERO);
+            recording.enable("clip.layers.Product").withThreshold(java.time.Duration.ZERO);
             recording.start();
             for (int i = 0; i < 3; i++) {
                 Blas.gemm(a, false, b, true, 1.0, 0.0, c);
@@ -47,7 +47,7 @@ class BlasTest {
             recording.dump(file);
         }
         List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals("clip.Product")).toList();
+                .filter(e -> e.getEventType().getName().equals("clip.layers.Product")).toList();
         assertEquals(3, events.size());
         for (jdk.jfr.consumer.RecordedEvent e : events) {
             assertEquals(40, e.getInt("m"));

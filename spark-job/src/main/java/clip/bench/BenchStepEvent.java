@@ -10,7 +10,7 @@ import jdk.jfr.StackTrace;
  * One step of {@code bin/clip bench} as a JFR event, so that a recording's other events (the
  * products', {@code bench/jfr_products.py}) can be taken from the timed steps alone.
  */
-@Name("clip.BenchStep")
+@Name("clip.bench.BenchStep")
 @Label("Benchmark step")
 @Category("clip")
 @StackTrace(false)
