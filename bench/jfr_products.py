@@ -8,7 +8,14 @@ it and slow). BENCHMARKS.md ("Twentieth session") quotes it.
   python3 bench/jfr_products.py /tmp/products.jfr [--shapes N]
 
 A product's CPU time is its calling thread's (user and system) over the call; wall time minus CPU
-time is time the thread waited off the CPU (preempted by another thread, or the host)."""
+time is time the thread waited off the CPU (preempted by another thread, or the host).
+
+A recording with bench/allocations.jfc instead (JFR's allocation samples; they would perturb the
+products' timings, so not both at once) gives the timed steps' Java allocation by the first frame
+of our code above each sample: what the young collections clear.
+
+  CLIP_JAVA_OPTS="... -XX:StartFlightRecording=filename=/tmp/alloc.jfr,settings=$PWD/bench/allocations.jfc" bin/clip bench ...
+  python3 bench/jfr_products.py /tmp/alloc.jfr"""
 import argparse, collections, datetime, json, re, statistics, subprocess, sys
 
 DURATION = re.compile(r"PT(?:(\d+)M)?([\d.]+)S")
@@ -29,12 +36,21 @@ def instant(iso_time):
 
 
 def events(path):
-    out = subprocess.run(["jfr", "print", "--json", "--events", "clip.layers.Product,clip.bench.BenchStep,jdk.GarbageCollection", path],
+    out = subprocess.run(["jfr", "print", "--json", "--stack-depth", "12", "--events",
+                          "clip.layers.Product,clip.bench.BenchStep,jdk.GarbageCollection,jdk.ObjectAllocationSample", path],
                          check=True, capture_output=True, text=True).stdout
     for e in json.loads(out)["recording"]["events"]:
         v = e["values"]
         start = instant(v["startTime"])
-        yield e["type"], start, start + seconds(v["duration"]), v
+        yield e["type"], start, start + seconds(v.get("duration", "PT0S")), v
+
+
+def allocation_site(sample):
+    """The first frame of our code (clip.*) above an allocation sample, or its innermost frame."""
+    frames = (sample.get("stackTrace") or {}).get("frames") or []
+    names = ["%s.%s" % (f["method"]["type"]["name"].replace("/", "."), f["method"]["name"]) for f in frames]
+    ours = [n for n in names if n.startswith("clip.")]
+    return ours[0] if ours else (names[0] if names else "(no stack)")
 
 
 def main():
@@ -42,7 +58,7 @@ def main():
     ap.add_argument("recording")
     ap.add_argument("--shapes", type=int, default=12, help="the N shapes with the most product time (default 12)")
     args = ap.parse_args()
-    steps, products, pauses = [], [], []
+    steps, products, pauses, samples = [], [], [], []
     for kind, start, end, v in events(args.recording):
         if kind == "clip.bench.BenchStep" and v["timed"]:
             steps.append((start, end))
@@ -50,10 +66,29 @@ def main():
             products.append((start, end, v))
         elif kind == "jdk.GarbageCollection":
             pauses.append((start, end))
+        elif kind == "jdk.ObjectAllocationSample":
+            samples.append((start, v))
     if not steps:
-        sys.exit("no timed clip.bench.BenchStep events: record with bench/products.jfc")
+        sys.exit("no timed clip.bench.BenchStep events: record with bench/products.jfc or bench/allocations.jfc")
     steps.sort()
     inside = lambda t: any(a <= t <= b for a, b in steps)
+    if samples:
+        allocations(steps, [(t, v) for t, v in samples if inside(t)], args.shapes)
+    if products:
+        product_rates(steps, products, pauses, inside, args.shapes)
+
+
+def allocations(steps, samples, rows):
+    by_site = collections.Counter()
+    for t, v in samples:
+        by_site[allocation_site(v)] += v["weight"]
+    total = sum(by_site.values())
+    print("timed steps: %d; Java allocation %.1f MB a step (JFR's sampled weights)" % (len(steps), total / 1e6 / len(steps)))
+    for site, weight in by_site.most_common(rows):
+        print("%5.1f%% %6.2f MB a step  %s" % (100 * weight / total, weight / 1e6 / len(steps), site))
+
+
+def product_rates(steps, products, pauses, inside, rows_shown):
     calls = []
     for start, end, v in products:
         if not inside(start):
@@ -92,7 +127,7 @@ def main():
     rows.sort(reverse=True)
     print("\n%-34s %6s %7s %8s %8s %9s %9s" % ("m x n x k (trans A, B; threads)", "calls", "time", "median", "p10",
                                              "slow<1/2", "above med"))
-    for time, shape, n, median, p10, slow_time, slow_n, extra in rows[:args.shapes]:
+    for time, shape, n, median, p10, slow_time, slow_n, extra in rows[:rows_shown]:
         m, nn, k, ta, tb, th = shape
         label = "%d x %d x %d (%s%s; %d)" % (m, nn, k, "T" if ta else "N", "T" if tb else "N", th)
         print("%-34s %6d %6.1f%% %5.1f GF %5.1f GF %5.1f%% %3d %6.1f%%" % (
