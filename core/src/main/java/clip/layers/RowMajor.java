@@ -1,5 +1,6 @@
 package clip.layers;
 
+import java.nio.ByteBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.DoublePointer;
@@ -79,6 +80,14 @@ public final class RowMajor {
     /** A packed float array's elements, index 0 its first element (a view's included). */
     public static FloatBuffer floats(INDArray x) {
         return floatPointer(x, 0).capacity(x.length()).asBuffer();
+    }
+
+    /**
+     * A packed float array's bytes in native order, byte 0 its first element's (a view's included):
+     * what the Vector API loads from and stores to without copying through a Java array.
+     */
+    public static ByteBuffer bytes(INDArray x) {
+        return floatPointer(x, 0).capacity(x.length()).asByteBuffer();
     }
 
     /** A packed double array's elements, index 0 its first element (a view's included). */
