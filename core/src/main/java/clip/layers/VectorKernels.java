@@ -1,5 +1,7 @@
 package clip.layers;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Set;
 import jdk.incubator.vector.FloatVector;
@@ -22,6 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class VectorKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int LANES = S.length();
     /**
      * Elements of a chunk: a kernel's four chunk arrays (16 KB) stay in a 32 KB L1 cache. At 4,096
@@ -137,7 +140,23 @@ final class VectorKernels {
 
     /** {@code slope * dy} element by element, a new array: the activation's backward pass given its slope. */
     static INDArray times(INDArray slope, INDArray dy) {
-        return map(slope, dy, VectorKernels::product);
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, slope.shape());
+        ByteBuffer a = RowMajor.bytes(slope);
+        ByteBuffer b = RowMajor.bytes(dy);
+        ByteBuffer result = RowMajor.bytes(out);
+        Halves.run((int) slope.length(), CHUNK, PARALLEL_MIN, (lo, hi) -> {
+            int i = lo;
+            for (int bound = lo + S.loopBound(hi - lo); i < bound; i += LANES) {
+                int at = i * Float.BYTES;
+                FloatVector.fromByteBuffer(S, a, at, ORDER).mul(FloatVector.fromByteBuffer(S, b, at, ORDER))
+                        .intoByteBuffer(result, at, ORDER);
+            }
+            for (; i < hi; i++) {
+                int at = i * Float.BYTES;
+                result.putFloat(at, a.getFloat(at) * b.getFloat(at));
+            }
+        });
+        return out;
     }
 
     private interface PairChunk {
@@ -600,25 +619,18 @@ final class VectorKernels {
 
     /** {@code a += b} element by element, in place (same length, both packed). */
     static void addInPlace(INDArray a, INDArray b) {
-        FloatBuffer into = floats(a);
-        FloatBuffer from = floats(b);
+        ByteBuffer into = RowMajor.bytes(a);
+        ByteBuffer from = RowMajor.bytes(b);
         Halves.run((int) a.length(), CHUNK, PARALLEL_MIN, (lo, hi) -> {
-            int chunk = chunkFor(hi - lo);
-            float[] ca = new float[chunk];
-            float[] cb = new float[chunk];
-            for (int start = lo; start < hi; start += CHUNK) {
-                int len = Math.min(CHUNK, hi - start);
-                into.get(start, ca, 0, len);
-                from.get(start, cb, 0, len);
-                int bound = S.loopBound(len);
-                int i = 0;
-                for (; i < bound; i += LANES) {
-                    FloatVector.fromArray(S, ca, i).add(FloatVector.fromArray(S, cb, i)).intoArray(ca, i);
-                }
-                for (; i < len; i++) {
-                    ca[i] += cb[i];
-                }
-                into.put(start, ca, 0, len);
+            int i = lo;
+            for (int bound = lo + S.loopBound(hi - lo); i < bound; i += LANES) {
+                int at = i * Float.BYTES;
+                FloatVector.fromByteBuffer(S, into, at, ORDER).add(FloatVector.fromByteBuffer(S, from, at, ORDER))
+                        .intoByteBuffer(into, at, ORDER);
+            }
+            for (; i < hi; i++) {
+                int at = i * Float.BYTES;
+                into.putFloat(at, into.getFloat(at) + from.getFloat(at));
             }
         });
     }
@@ -628,20 +640,20 @@ final class VectorKernels {
         int dim = (int) row.length();
         int rows = (int) (x.length() / dim);
         float[] rv = toArray(row);
-        FloatBuffer into = floats(x);
+        ByteBuffer into = RowMajor.bytes(x);
         Halves.run(rows, 1, PARALLEL_MIN / dim, (lo, hi) -> {
-            float[] cx = new float[dim];
             int bound = S.loopBound(dim);
             for (int r = lo; r < hi; r++) {
-                into.get(r * dim, cx, 0, dim);
+                int rowAt = r * dim * Float.BYTES;
                 int i = 0;
                 for (; i < bound; i += LANES) {
-                    FloatVector.fromArray(S, cx, i).add(FloatVector.fromArray(S, rv, i)).intoArray(cx, i);
+                    int at = rowAt + i * Float.BYTES;
+                    FloatVector.fromByteBuffer(S, into, at, ORDER).add(FloatVector.fromArray(S, rv, i)).intoByteBuffer(into, at, ORDER);
                 }
                 for (; i < dim; i++) {
-                    cx[i] += rv[i];
+                    int at = rowAt + i * Float.BYTES;
+                    into.putFloat(at, into.getFloat(at) + rv[i]);
                 }
-                into.put(r * dim, cx, 0, dim);
             }
         });
     }
