@@ -87,6 +87,9 @@ public final class RowMajor {
      * what the Vector API loads from and stores to without copying through a Java array.
      */
     public static ByteBuffer bytes(INDArray x) {
+        if (x.length() > Integer.MAX_VALUE / Float.BYTES) {
+            throw new IllegalArgumentException("a byte view holds at most 2 GiB: " + x.length() + " floats");
+        }
         return floatPointer(x, 0).capacity(x.length()).asByteBuffer();
     }
 

@@ -617,7 +617,11 @@ final class VectorKernels {
         }
     }
 
-    /** {@code a += b} element by element, in place (same length, both packed). */
+    /**
+     * {@code a += b} element by element, in place (same length, both packed). Straight on the
+     * buffers, as {@link #times} and {@link #addRowInPlace}: a pass of one operation an element is
+     * bound by memory, and copying its chunks through arrays only added to that.
+     */
     static void addInPlace(INDArray a, INDArray b) {
         ByteBuffer into = RowMajor.bytes(a);
         ByteBuffer from = RowMajor.bytes(b);

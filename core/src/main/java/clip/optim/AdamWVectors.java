@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link AdamW}'s float update in the Vector API, loading from and storing to the four buffers'
  * memory directly. The update streams seven floats a parameter and does little arithmetic on
  * them, so copying each chunk through Java arrays first (the JIT vectorises array loops, not
- * buffer access) cost a third of its time: 18-21 ms against 12-14 for the tiny architecture's
- * 9.6M parameters on one core (BENCHMARKS.md, "Twenty-first session"). Each lane does the scalar
+ * buffer access) was a large part of its time: the tiny architecture's 9.6M parameters took 11.1
+ * ms on one thread and 11.2 on two that way, 9.0 and 7.6 this way (bench/AdamWCost.java,
+ * BENCHMARKS.md "Twenty-first session"). Each lane does the scalar
  * update's float operations in its order (no fused multiply-add), so the bits are the same.
  * Only loaded in a JVM with the Vector API ({@code clip.layers.VectorMath#moduleLoaded}).
  */
