@@ -10,7 +10,9 @@
 # The recording stays in $PERF_DATA (default /tmp/clip-perf.data) with call graphs, e.g. for the
 # callers of the arraycopy stubs:
 #   perf report -i /tmp/clip-perf.data --no-children --sort sym -g caller -S 'StubRoutines (2)' --stdio
-# Builds nothing: run `mvn -DskipTests package` first. Needs perf (linux-perf) and the CPU lock.
+# (-XX:+PreserveFramePointer is what lets perf walk those graphs through compiled Java frames.)
+# Builds nothing: run `mvn -DskipTests package` first. Needs perf (linux-perf); holds /tmp/clip-cpu.lock
+# while it runs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DELAY="${1:?usage: bench/perf_profile.sh DELAY SECONDS [bin/clip bench options]}"
