@@ -28,7 +28,7 @@ CLIP_JAVA_OPTS="-Xmx8g -XX:+UseSerialGC -Xmn12m -XX:+UnlockDiagnosticVMOptions -
 BENCH=$!
 sleep "$DELAY"
 JVM="$(pgrep -f '^java .*clip[.]cli[.]Main bench' | head -1)"
-[[ -n "$JVM" ]] || { echo "perf_profile.sh: the bench's JVM was not running after $DELAY s" >&2; exit 1; }
+[[ -n "$JVM" ]] || { kill "$BENCH" 2>/dev/null; echo "perf_profile.sh: the bench's JVM was not running after $DELAY s" >&2; exit 1; }
 timeout "$SECONDS_RECORDED" perf record -e cpu-clock -F 999 -g -p "$JVM" -o "$DATA" >/dev/null 2>&1 || true
 wait "$BENCH"
 grep '^{' "$OUT" | tail -1
